@@ -1,0 +1,137 @@
+"""What every backend provides: driver calls on a raw connection, and error mapping.
+
+A backend module (``sqlite``, ``postgresql``, ``mysql``) subclasses
+:class:`BackendOps` and provides a :class:`~reinhardt_db.pool.ConnectionManager`.
+Everything vendor-specific lives there; :class:`~reinhardt_db.backends.database.Database`
+holds the logic common to all of them (pools per loop, task-bound connections,
+logging, error wrapping).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reinhardt_db import exceptions as exc
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+
+    from reinhardt_db.conf import DatabaseSettings
+    from reinhardt_db.pool import ConnectionManager
+
+__all__ = ["ISOLATION_LEVELS", "BackendOps", "ExecuteResult", "check_isolation"]
+
+ISOLATION_LEVELS = ("read uncommitted", "read committed", "repeatable read", "serializable")
+
+
+def check_isolation(isolation: str | None) -> None:
+    """Refuse an isolation level name that no backend knows."""
+    if isolation is not None and isolation not in ISOLATION_LEVELS:
+        raise exc.TransactionManagementError(
+            f"unknown isolation level {isolation!r}; use one of {', '.join(ISOLATION_LEVELS)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExecuteResult:
+    """What a write statement reports: rows touched and, where known, the new row id."""
+
+    rowcount: int
+    lastrowid: int | None = None
+
+
+class BackendOps(ABC):
+    """Driver calls for one vendor. Methods take the driver's raw connection."""
+
+    vendor: ClassVar[str]
+    #: Driver exception classes that :meth:`map_error` understands.
+    driver_errors: ClassVar[tuple[type[BaseException], ...]]
+    #: True when a streaming read occupies the connection until it is exhausted.
+    stream_holds_connection: ClassVar[bool] = False
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self.settings = settings
+
+    # -- set-up -------------------------------------------------------------------
+    @abstractmethod
+    def connection_manager(self) -> ConnectionManager[Any]:
+        """The pool's connection manager for this database."""
+
+    @abstractmethod
+    def dialect(self) -> Dialect:
+        """An SQLAlchemy dialect compiling to this driver's native paramstyle."""
+
+    # -- statements (native paramstyle, positional params) ------------------------
+    @abstractmethod
+    async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Run a query and return every row as the driver gives it."""
+
+    async def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Any | None:
+        """Run a query and return its first row, or None."""
+        rows = await self.fetch_rows(raw, sql, params)
+        return rows[0] if rows else None
+
+    @abstractmethod
+    async def fetch_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[list[str], list[Any]]:
+        """Run a query and return (column names, rows)."""
+
+    @abstractmethod
+    async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
+        """Run a statement and report the rows it touched."""
+
+    @abstractmethod
+    async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
+        """Run a statement once per parameter set; return the rows touched (or sets run)."""
+
+    @abstractmethod
+    def stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
+    ) -> AsyncIterator[list[Any]]:
+        """Yield the result in chunks, with a server-side cursor where there is one."""
+
+    # -- raw-SQL API placeholder translation ----------------------------------------
+    @abstractmethod
+    def native_sql(self, sql: str) -> str:
+        """Translate ``%s``-style SQL into this driver's paramstyle."""
+
+    # -- transactions ---------------------------------------------------------------
+    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Statements that open a transaction."""
+        check_isolation(isolation)
+        mode = []
+        if isolation:
+            mode.append(f"ISOLATION LEVEL {isolation.upper()}")
+        if read_only:
+            mode.append("READ ONLY")
+        return ["BEGIN " + " ".join(mode) if mode else "BEGIN"]
+
+    async def begin(self, raw: Any, isolation: str | None = None, read_only: bool = False) -> None:
+        """Open a transaction on ``raw``."""
+        for sql in self.begin_sql(isolation, read_only):
+            await self.execute(raw, sql, ())
+
+    async def commit(self, raw: Any) -> None:
+        """Commit the open transaction."""
+        await self.execute(raw, "COMMIT", ())
+
+    async def rollback(self, raw: Any) -> None:
+        """Roll back the open transaction."""
+        await self.execute(raw, "ROLLBACK", ())
+
+    # -- facts ------------------------------------------------------------------------
+    @abstractmethod
+    async def server_version(self, raw: Any) -> str:
+        """The server's version string."""
+
+    @abstractmethod
+    def is_broken(self, raw: Any) -> bool:
+        """True when the driver knows this connection is unusable (no I/O)."""
+
+    @abstractmethod
+    def map_error(self, error: BaseException) -> exc.DatabaseError:
+        """Translate a driver error into the reinhardt_db hierarchy."""

@@ -1,0 +1,199 @@
+"""MySQL and MariaDB through aiomysql (PyMySQL's protocol code)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, ClassVar
+
+import aiomysql
+import pymysql
+from sqlalchemy.dialects.mysql.aiomysql import dialect as aiomysql_dialect
+from sqlalchemy.engine.interfaces import Dialect
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.backends.base import BackendOps, ExecuteResult, check_isolation
+from reinhardt_db.pool import ConnectionManager
+
+__all__ = ["MySQLConnectionManager", "MySQLOps"]
+
+# Strict mode: a value that does not fit is an error, never silently truncated.
+SQL_MODE = (
+    "STRICT_ALL_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_ZERO_DATE,NO_ZERO_IN_DATE,"
+    "NO_ENGINE_SUBSTITUTION"
+)
+
+# PyMySQL leaves several common server errors as OperationalError; the DB-API
+# class of these is clear from the code.
+_ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
+    1054: exc.ProgrammingError,  # unknown column
+    1064: exc.ProgrammingError,  # syntax error
+    1146: exc.ProgrammingError,  # no such table
+    1050: exc.ProgrammingError,  # table exists
+    1060: exc.ProgrammingError,  # duplicate column name
+    1061: exc.ProgrammingError,  # duplicate key name
+    1091: exc.ProgrammingError,  # can't drop: doesn't exist
+    1305: exc.ProgrammingError,  # function does not exist
+    1062: exc.IntegrityError,  # duplicate entry
+    1048: exc.IntegrityError,  # column cannot be null
+    1451: exc.IntegrityError,  # FK: row is referenced
+    1452: exc.IntegrityError,  # FK: parent row missing
+    1216: exc.IntegrityError,
+    1217: exc.IntegrityError,
+    3819: exc.IntegrityError,  # MySQL CHECK constraint violated
+    4025: exc.IntegrityError,  # MariaDB CHECK constraint violated
+    1406: exc.DataError,  # data too long
+    1264: exc.DataError,  # out of range
+    1265: exc.DataError,  # data truncated
+    1366: exc.DataError,  # incorrect value
+    1292: exc.DataError,  # incorrect date/time value
+    1365: exc.DataError,  # division by 0
+    1235: exc.NotSupportedError,  # not supported yet
+    1213: exc.OperationalError,  # deadlock
+    1205: exc.OperationalError,  # lock wait timeout
+}
+
+
+class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
+    """Opens aiomysql connections: autocommit, utf8mb4, UTC session, strict sql_mode."""
+
+    def __init__(self, params: dict[str, Any], ops: MySQLOps) -> None:
+        self.params = params
+        self.ops = ops
+
+    async def connect(self) -> aiomysql.Connection:
+        try:
+            conn: aiomysql.Connection = await aiomysql.connect(**self.params)
+        except (pymysql.err.Error, OSError, asyncio.IncompleteReadError) as error:
+            raise self.ops.map_error(error) from error
+        return conn
+
+    async def is_valid(self, conn: aiomysql.Connection) -> bool:
+        return not self.ops.is_broken(conn)
+
+    async def reset(self, conn: aiomysql.Connection) -> None:
+        if conn.get_transaction_status():
+            await conn.rollback()
+
+    async def close(self, conn: aiomysql.Connection) -> None:
+        conn.close()
+
+
+class MySQLOps(BackendOps):
+    """Driver calls for aiomysql."""
+
+    vendor: ClassVar[str] = "mysql"
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        pymysql.err.Error,
+        OSError,
+        asyncio.IncompleteReadError,
+    )
+    stream_holds_connection: ClassVar[bool] = True
+
+    def connection_manager(self) -> MySQLConnectionManager:
+        url = self.settings.parsed
+        params: dict[str, Any] = {
+            "host": url.host or "localhost",
+            "port": url.port or 3306,
+            "user": url.user,
+            "password": url.password or "",
+            "db": url.database,
+            "charset": "utf8mb4",
+            "autocommit": True,
+            "connect_timeout": self.settings.pool.connect_timeout,
+            "init_command": f"SET time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
+        }
+        params.update(url.query)
+        params.update(self.settings.options)
+        return MySQLConnectionManager(params, self)
+
+    def dialect(self) -> Dialect:
+        return aiomysql_dialect(paramstyle="format")
+
+    def native_sql(self, sql: str) -> str:
+        # PyMySQL interpolates %s itself (and turns %% into %) because we always
+        # pass a tuple of parameters, even an empty one.
+        return sql
+
+    async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+        cursor = aiomysql.Cursor(raw)
+        await cursor.execute(sql, tuple(params))
+        return cursor._rows or []
+
+    async def fetch_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[list[str], list[Any]]:
+        cursor = aiomysql.Cursor(raw)
+        await cursor.execute(sql, tuple(params))
+        names = [d[0] for d in cursor.description or ()]
+        return names, list(cursor._rows or [])
+
+    async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
+        cursor = aiomysql.Cursor(raw)
+        await cursor.execute(sql, tuple(params))
+        return ExecuteResult(cursor.rowcount, cursor.lastrowid or None)
+
+    async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
+        if not seq:
+            return 0
+        cursor = aiomysql.Cursor(raw)
+        # aiomysql folds INSERT ... VALUES (...) into one multi-row statement.
+        rowcount: int = await cursor.executemany(sql, [tuple(p) for p in seq])
+        return rowcount
+
+    async def stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
+    ) -> AsyncIterator[list[Any]]:
+        cursor = aiomysql.SSCursor(raw)
+        await cursor.execute(sql, tuple(params))
+        try:
+            while True:
+                rows = await cursor.fetchmany(chunk_size)
+                if not rows:
+                    return
+                yield rows
+        finally:
+            if not raw.closed:
+                await cursor.close()
+
+    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        check_isolation(isolation)
+        statements = []
+        if isolation:
+            statements.append(f"SET TRANSACTION ISOLATION LEVEL {isolation.upper()}")
+        statements.append("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
+        return statements
+
+    async def server_version(self, raw: Any) -> str:
+        return str(raw.get_server_info())
+
+    def is_broken(self, raw: Any) -> bool:
+        if raw.closed:
+            return True
+        # The server closing the socket (KILL, restart, wait_timeout) feeds EOF
+        # to the stream reader even while nobody reads: a check without I/O.
+        reader = raw._reader
+        return reader is None or bool(getattr(reader, "_eof", False))
+
+    def map_error(self, error: BaseException) -> exc.DatabaseError:
+        if isinstance(error, pymysql.err.Error):
+            code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+            message = str(error.args[1]) if len(error.args) > 1 else str(error)
+            text = f"({code}) {message}" if code is not None else message
+            if code is not None and code in _ERRNO_CLASSES:
+                return _ERRNO_CLASSES[code](text)
+            for driver_cls, ours in (
+                (pymysql.err.IntegrityError, exc.IntegrityError),
+                (pymysql.err.DataError, exc.DataError),
+                (pymysql.err.ProgrammingError, exc.ProgrammingError),
+                (pymysql.err.NotSupportedError, exc.NotSupportedError),
+                (pymysql.err.OperationalError, exc.OperationalError),
+                (pymysql.err.InternalError, exc.InternalError),
+                (pymysql.err.InterfaceError, exc.InterfaceError),
+            ):
+                if isinstance(error, driver_cls):
+                    return ours(text)
+            return exc.DatabaseError(text)
+        if isinstance(error, (OSError, asyncio.IncompleteReadError)):
+            return exc.OperationalError(f"MySQL connection lost: {error!r}")
+        return exc.DatabaseError(str(error))

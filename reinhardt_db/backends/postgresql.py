@@ -1,0 +1,180 @@
+"""PostgreSQL through asyncpg."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, ClassVar
+from urllib.parse import urlencode
+
+import asyncpg
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.engine.interfaces import Dialect
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.backends._params import to_dollar
+from reinhardt_db.backends.base import BackendOps, ExecuteResult
+from reinhardt_db.pool import ConnectionManager
+
+__all__ = ["PostgreSQLConnectionManager", "PostgreSQLOps"]
+
+# SQLSTATE class (first two characters) -> our error class.
+_SQLSTATE_CLASSES: dict[str, type[exc.DatabaseError]] = {
+    "23": exc.IntegrityError,
+    "22": exc.DataError,
+    "42": exc.ProgrammingError,
+    "0A": exc.NotSupportedError,
+    "08": exc.OperationalError,
+    "57": exc.OperationalError,
+    "53": exc.OperationalError,
+    "40": exc.OperationalError,
+    "55": exc.OperationalError,
+    "58": exc.OperationalError,
+    "28": exc.OperationalError,
+    "3D": exc.OperationalError,
+    "25": exc.ProgrammingError,
+    "XX": exc.InternalError,
+}
+
+
+def _rowcount(status: str) -> int:
+    # asyncpg returns the command tag: "UPDATE 3", "INSERT 0 1", "DELETE 0", "BEGIN".
+    tail = status.rpartition(" ")[2]
+    return int(tail) if tail.isdigit() else 0
+
+
+class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
+    """Opens asyncpg connections with the session time zone set to UTC."""
+
+    def __init__(self, params: dict[str, Any], ops: PostgreSQLOps) -> None:
+        self.params = params
+        self.ops = ops
+
+    async def connect(self) -> asyncpg.Connection:
+        try:
+            conn: asyncpg.Connection = await asyncpg.connect(**self.params)
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
+            raise self.ops.map_error(error) from error
+        return conn
+
+    async def is_valid(self, conn: asyncpg.Connection) -> bool:
+        # The protocol notices a server-side close (terminate, restart) on its
+        # own, so this costs no round trip.
+        return not conn.is_closed()
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        if conn.is_in_transaction():
+            await conn.execute("ROLLBACK")
+
+    async def close(self, conn: asyncpg.Connection) -> None:
+        await conn.close(timeout=5)
+
+
+class PostgreSQLOps(BackendOps):
+    """Driver calls for asyncpg."""
+
+    vendor: ClassVar[str] = "postgresql"
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        OSError,
+    )
+
+    def connection_manager(self) -> PostgreSQLConnectionManager:
+        url = self.settings.parsed
+        server_settings = {"TimeZone": "UTC", "application_name": "reinhardt_db"}
+        params: dict[str, Any] = {
+            "host": url.host or "localhost",
+            "port": url.port or 5432,
+            "user": url.user,
+            "password": url.password,
+            "database": url.database,
+            "timeout": self.settings.pool.connect_timeout,
+        }
+        if url.query:
+            # asyncpg reads libpq options (sslmode, ...) from a DSN's query string.
+            params["dsn"] = "postgresql://?" + urlencode(url.query)
+        options = dict(self.settings.options)
+        server_settings.update(options.pop("server_settings", {}))
+        params["server_settings"] = server_settings
+        params.update(options)
+        return PostgreSQLConnectionManager({k: v for k, v in params.items() if v is not None}, self)
+
+    def dialect(self) -> Dialect:
+        return asyncpg_dialect(paramstyle="numeric_dollar")
+
+    def native_sql(self, sql: str) -> str:
+        return to_dollar(sql)
+
+    async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
+        rows: list[Any] = await raw.fetch(sql, *params)
+        return rows
+
+    async def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Any | None:
+        return await raw.fetchrow(sql, *params)
+
+    async def fetch_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[list[str], list[Any]]:
+        statement = await raw.prepare(sql)
+        rows = await statement.fetch(*params)
+        names = [attr.name for attr in statement.get_attributes()]
+        return names, [tuple(r) for r in rows]
+
+    async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
+        status: str = await raw.execute(sql, *params)
+        return ExecuteResult(_rowcount(status))
+
+    async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
+        if not seq:
+            return 0
+        await raw.executemany(sql, seq)
+        return len(seq)
+
+    async def stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
+    ) -> AsyncIterator[list[Any]]:
+        # A cursor lives in a transaction; open one only if the caller has none.
+        if raw.is_in_transaction():
+            async for chunk in self._read_cursor(raw, sql, params, chunk_size):
+                yield chunk
+            return
+        async with raw.transaction(readonly=True):
+            async for chunk in self._read_cursor(raw, sql, params, chunk_size):
+                yield chunk
+
+    @staticmethod
+    async def _read_cursor(
+        raw: Any, sql: str, params: Sequence[Any], chunk_size: int
+    ) -> AsyncIterator[list[Any]]:
+        cursor = await raw.cursor(sql, *params)
+        while True:
+            rows = await cursor.fetch(chunk_size)
+            if not rows:
+                return
+            yield rows
+
+    async def server_version(self, raw: Any) -> str:
+        version = await raw.fetchval("SHOW server_version")
+        return str(version)
+
+    def is_broken(self, raw: Any) -> bool:
+        return bool(raw.is_closed())
+
+    def map_error(self, error: BaseException) -> exc.DatabaseError:
+        if isinstance(error, asyncpg.PostgresError):
+            sqlstate = getattr(error, "sqlstate", None) or ""
+            cls = _SQLSTATE_CLASSES.get(sqlstate[:2], exc.DatabaseError)
+            mapped = cls(str(error))
+            mapped.sqlstate = sqlstate  # type: ignore[attr-defined]
+            return mapped
+        if isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError):
+            return exc.OperationalError(f"PostgreSQL connection lost: {error}")
+        if isinstance(error, asyncpg.exceptions.DataError):
+            # asyncpg's client-side "invalid input for query argument" errors.
+            return exc.DataError(str(error))
+        if isinstance(error, asyncpg.InterfaceError):
+            return exc.InterfaceError(str(error))
+        if isinstance(error, (OSError, asyncio.TimeoutError)):
+            return exc.OperationalError(f"cannot reach PostgreSQL: {error}")
+        return exc.DatabaseError(str(error))
