@@ -39,7 +39,7 @@ T = TypeVar("T")
 class BoundConnection:
     """A pooled connection bound to one task's context for a block of work."""
 
-    __slots__ = ("busy", "conn", "depth", "in_transaction", "pool", "raw")
+    __slots__ = ("busy", "conn", "depth", "in_transaction", "invalid", "pool", "raw")
 
     def __init__(self, pool: Pool[Any], conn: PoolConnection[Any]) -> None:
         self.pool = pool
@@ -48,6 +48,13 @@ class BoundConnection:
         self.depth = 1
         self.busy = False
         self.in_transaction = False
+        self.invalid = False
+
+    def discard(self) -> None:
+        """Close the connection: its state is unknown (cancelled mid-statement, lost)."""
+        if not self.invalid:
+            self.invalid = True
+            self.conn.invalidate()
 
 
 # alias -> BoundConnection. A fresh dict is set on every change so that tasks
@@ -56,6 +63,14 @@ class BoundConnection:
 _bound: ContextVar[dict[str, BoundConnection] | None] = ContextVar(
     "reinhardt_db_bound_connections", default=None
 )
+
+
+def _discarded_error(alias: str) -> exc.OperationalError:
+    return exc.OperationalError(
+        f"the connection bound to database {alias!r} was closed after an earlier error or "
+        "cancellation in this block, and its transaction is gone; leave the block and "
+        "start the work again"
+    )
 
 
 def _busy_error(alias: str) -> exc.TransactionManagementError:
@@ -196,6 +211,8 @@ class Database:
     ) -> T:
         if bound.busy:
             raise _busy_error(self.alias)
+        if bound.invalid:
+            raise _discarded_error(self.alias)
         bound.busy = True
         try:
             if sql_logger.isEnabledFor(_DEBUG):
@@ -203,10 +220,10 @@ class Database:
             return await op(bound.raw, sql, params)
         except self._driver_errors as error:
             if self.ops.is_broken(bound.raw):
-                bound.conn.invalidate()
+                bound.discard()
             raise self.ops.map_error(error) from error
         except BaseException:
-            bound.conn.invalidate()
+            bound.discard()
             raise
         finally:
             bound.busy = False
@@ -281,7 +298,10 @@ class Database:
                     break
                 except self._driver_errors as error:
                     if self.ops.is_broken(raw):
-                        conn.invalidate()
+                        if bound is not None:
+                            bound.discard()
+                        else:
+                            conn.invalidate()
                     raise self.ops.map_error(error) from error
                 yield chunk
         finally:
@@ -366,7 +386,7 @@ class Database:
             yield bound
         except BaseException:
             if bound.in_transaction or bound.busy:
-                conn.invalidate()
+                bound.discard()
             raise
         finally:
             _bound.reset(token)
@@ -393,21 +413,37 @@ class Database:
                 yield bound
             except BaseException:
                 bound.in_transaction = False
-                if not self.ops.is_broken(bound.raw):
-                    await self._tx_step(bound, self.ops.rollback(bound.raw))
+                if not bound.invalid and not self.ops.is_broken(bound.raw):
+                    try:
+                        await self._tx_step(bound, self.ops.rollback(bound.raw))
+                    except BaseException:
+                        # The error that started the rollback is the one to report.
+                        bound.discard()
                 raise
             bound.in_transaction = False
             await self._tx_step(bound, self.ops.commit(bound.raw))
 
     async def _tx_step(self, bound: BoundConnection, step: Awaitable[None]) -> None:
         if bound.busy:
+            step.close()  # type: ignore[attr-defined]
             raise _busy_error(self.alias)
+        if bound.invalid:
+            step.close()  # type: ignore[attr-defined]
+            raise _discarded_error(self.alias)
+        # Busy while the step runs, so a cancellation mid-BEGIN/COMMIT discards
+        # the connection instead of pooling one whose transaction state is unknown.
+        bound.busy = True
         try:
             await step
         except self._driver_errors as error:
             if self.ops.is_broken(bound.raw):
-                bound.conn.invalidate()
+                bound.discard()
             raise self.ops.map_error(error) from error
+        except BaseException:
+            bound.discard()
+            raise
+        finally:
+            bound.busy = False
 
 
 def _params(params: Sequence[Any] | None) -> tuple[Any, ...]:

@@ -100,10 +100,17 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
         return conn._running and conn._connection is not None
 
     async def reset(self, conn: aiosqlite.Connection) -> None:
+        if conn._connection is None:
+            raise ValueError("Connection closed")
         if conn.in_transaction:
             await conn.rollback()
 
     async def close(self, conn: aiosqlite.Connection) -> None:
+        if not conn._running or not conn._thread.is_alive():
+            # stop() was already called: the worker thread closes the sqlite3
+            # connection and exits on its own, and aiosqlite's close() would
+            # wait forever for an answer from a thread that is gone.
+            return
         await conn.close()
 
 
@@ -173,8 +180,9 @@ class SQLiteOps(BackendOps):
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         message = str(error)
         if isinstance(error, ValueError):
-            # aiosqlite says "Connection closed" / "no active connection".
-            return exc.InterfaceError(f"SQLite connection unusable: {message}")
+            # aiosqlite says "Connection closed" / "no active connection": the
+            # connection is gone, as a dropped server connection would be.
+            return exc.OperationalError(f"SQLite connection lost: {message}")
         if isinstance(error, sqlite3.IntegrityError):
             return exc.IntegrityError(message)
         if isinstance(error, sqlite3.DataError):
