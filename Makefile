@@ -26,6 +26,7 @@ test: lint
 	$(PY) -m pytest -n $(XDIST) -q -p no:cacheprovider
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
 	$(PY) -m benchmarks
 
 clean:

@@ -1,0 +1,1 @@
+"""Pool benchmark (``python -m benchmarks pool``)."""

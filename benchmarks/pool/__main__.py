@@ -1,0 +1,3 @@
+from benchmarks.pool.bench import main
+
+main()
