@@ -128,6 +128,7 @@ class ValidationError(ReinhardtError):
     ) -> None:
         self.code = code
         self.params = params
+        self.message: str
         self.error_dict: dict[str, list[ValidationError]] = {}
         self.error_list: list[ValidationError] = []
         if isinstance(message, dict):

@@ -311,7 +311,7 @@ class Database:
                 if pool is not None:
                     conn.invalidate()
                 with contextlib.suppress(BaseException):
-                    await stream.aclose()
+                    await stream.aclose()  # type: ignore[attr-defined]
             if bound is not None and self.ops.stream_holds_connection:
                 bound.busy = False
             if pool is not None:

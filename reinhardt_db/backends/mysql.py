@@ -165,7 +165,9 @@ class MySQLOps(BackendOps):
         return statements
 
     async def server_version(self, raw: Any) -> str:
-        return str(raw.get_server_info())
+        version = str(raw.get_server_info())
+        # MariaDB announces itself as "5.5.5-10.11.6-MariaDB" for old clients' sake.
+        return version.removeprefix("5.5.5-")
 
     def is_broken(self, raw: Any) -> bool:
         if raw.closed:

@@ -238,7 +238,9 @@ async def test_lifespan_opens_and_closes(backend: Database) -> None:
 
 
 async def test_unknown_alias(backend: Database) -> None:
-    with pytest.raises(exc.ImproperlyConfigured, match="no database named 'defualt'.*did you mean 'default'"):
+    with pytest.raises(
+        exc.ImproperlyConfigured, match=r"no database named 'defualt'.*did you mean 'default'"
+    ):
         connections["defualt"]
 
 
@@ -276,7 +278,7 @@ def test_fresh_event_loops_get_fresh_pools(backend_url: str) -> None:
 def test_pool_property_outside_a_loop(backend_url: str) -> None:
     reinhardt_db.configure(databases={"default": backend_url})
     try:
-        with pytest.raises(exc.InterfaceError, match="running event loop|async code"):
+        with pytest.raises(exc.InterfaceError, match=r"running event loop|async code"):
             connections["default"].pool  # noqa: B018
     finally:
         reset_settings()

@@ -16,7 +16,6 @@ from typing import Any
 
 import aiomysql
 import asyncpg
-import pytest
 
 import reinhardt_db
 from reinhardt_db import exceptions as exc
@@ -146,7 +145,7 @@ async def configured(
 
 async def test_200_tasks_on_max_size_5(backend_name: str, backend_url: str) -> None:
     async with configured(backend_name, backend_url, max_size=5, acquire_timeout=60) as (
-        db, view, events,
+        db, view, _events,
     ):
         served: list[int] = []
         peak_server = 0
@@ -193,7 +192,7 @@ async def test_200_tasks_on_max_size_5(backend_name: str, backend_url: str) -> N
 
 async def test_sessions_killed_mid_load(backend_name: str, backend_url: str) -> None:
     async with configured(backend_name, backend_url, max_size=5, acquire_timeout=20) as (
-        db, view, events,
+        db, view, _events,
     ):
         failures: list[BaseException] = []
         successes = 0
@@ -205,7 +204,7 @@ async def test_sessions_killed_mid_load(backend_name: str, backend_url: str) -> 
                 try:
                     await db.fetch_all(SLEEP_SQL[backend_name], [0.01])
                     successes += 1
-                except Exception as error:  # noqa: BLE001 - every failure is examined below
+                except Exception as error:
                     failures.append(error)
 
         workers = [asyncio.create_task(load()) for _ in range(10)]
