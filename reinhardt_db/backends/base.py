@@ -132,6 +132,18 @@ class BackendOps(ABC):
     def is_broken(self, raw: Any) -> bool:
         """True when the driver knows this connection is unusable (no I/O)."""
 
+    def is_fatal(self, error: BaseException) -> bool:
+        """True when ``error`` means the connection is finished, whatever its socket says.
+
+        A server that ends a session (shutdown, terminate, KILL) sends its error
+        before closing the socket, so the driver may not know yet.
+        """
+        return isinstance(error, OSError)
+
+    def discard_after(self, raw: Any, error: BaseException) -> bool:
+        """True when a connection that raised ``error`` must not be reused."""
+        return self.is_fatal(error) or self.is_broken(raw)
+
     @abstractmethod
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         """Translate a driver error into the reinhardt_db hierarchy."""

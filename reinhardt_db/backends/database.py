@@ -192,7 +192,7 @@ class Database:
                 return await self._logged(op, conn.raw, sql, params)
             return await op(conn.raw, sql, params)
         except self._driver_errors as error:
-            if self.ops.is_broken(conn.raw):
+            if self.ops.discard_after(conn.raw, error):
                 conn.invalidate()
             raise self.ops.map_error(error) from error
         except BaseException:
@@ -219,7 +219,7 @@ class Database:
                 return await self._logged(op, bound.raw, sql, params)
             return await op(bound.raw, sql, params)
         except self._driver_errors as error:
-            if self.ops.is_broken(bound.raw):
+            if self.ops.discard_after(bound.raw, error):
                 bound.discard()
             raise self.ops.map_error(error) from error
         except BaseException:
@@ -297,7 +297,7 @@ class Database:
                     finished = True
                     break
                 except self._driver_errors as error:
-                    if self.ops.is_broken(raw):
+                    if self.ops.discard_after(raw, error):
                         if bound is not None:
                             bound.discard()
                         else:
@@ -436,7 +436,7 @@ class Database:
         try:
             await step
         except self._driver_errors as error:
-            if self.ops.is_broken(bound.raw):
+            if self.ops.discard_after(bound.raw, error):
                 bound.discard()
             raise self.ops.map_error(error) from error
         except BaseException:

@@ -54,6 +54,11 @@ _ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
 }
 
 
+# Errors after which the session is gone: server gone away, lost connection,
+# connection killed, server shutdown.
+_FATAL_ERRNOS = frozenset({2006, 2013, 2055, 1927, 1053, 1077, 1152, 1184})
+
+
 class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
     """Opens aiomysql connections: autocommit, utf8mb4, UTC session, strict sql_mode."""
 
@@ -176,6 +181,12 @@ class MySQLOps(BackendOps):
         # to the stream reader even while nobody reads: a check without I/O.
         reader = raw._reader
         return reader is None or bool(getattr(reader, "_eof", False))
+
+    def is_fatal(self, error: BaseException) -> bool:
+        if isinstance(error, pymysql.err.Error):
+            code = error.args[0] if error.args and isinstance(error.args[0], int) else None
+            return code in _FATAL_ERRNOS or isinstance(error, pymysql.err.InterfaceError)
+        return isinstance(error, (OSError, asyncio.IncompleteReadError))
 
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         if isinstance(error, pymysql.err.Error):

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlencode
 
 import asyncpg
+import asyncpg.exceptions as asyncpg_exc
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine.interfaces import Dialect
 
@@ -77,6 +78,7 @@ class PostgreSQLOps(BackendOps):
     driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
         asyncpg.PostgresError,
         asyncpg.InterfaceError,
+        asyncpg.exceptions.InternalClientError,
         OSError,
     )
 
@@ -161,6 +163,20 @@ class PostgreSQLOps(BackendOps):
     def is_broken(self, raw: Any) -> bool:
         return bool(raw.is_closed())
 
+    def is_fatal(self, error: BaseException) -> bool:
+        if isinstance(error, asyncpg.PostgresError):
+            state = getattr(error, "sqlstate", None) or ""
+            # 08: connection exception; 57P0x: shutdown / terminate / cannot connect now.
+            return state.startswith("08") or state.startswith("57P")
+        return isinstance(
+            error,
+            (
+                asyncpg.exceptions.ConnectionDoesNotExistError,
+                asyncpg.exceptions.InternalClientError,
+                OSError,
+            ),
+        )
+
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         if isinstance(error, asyncpg.PostgresError):
             sqlstate = getattr(error, "sqlstate", None) or ""
@@ -168,7 +184,9 @@ class PostgreSQLOps(BackendOps):
             mapped = cls(str(error))
             mapped.sqlstate = sqlstate  # type: ignore[attr-defined]
             return mapped
-        if isinstance(error, asyncpg.exceptions.ConnectionDoesNotExistError):
+        lost = (asyncpg_exc.ConnectionDoesNotExistError, asyncpg_exc.InternalClientError)
+        if isinstance(error, lost):
+            # InternalClientError: the protocol was cut mid-operation by a lost connection.
             return exc.OperationalError(f"PostgreSQL connection lost: {error}")
         if isinstance(error, asyncpg.exceptions.DataError):
             # asyncpg's client-side "invalid input for query argument" errors.

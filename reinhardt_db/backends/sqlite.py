@@ -177,6 +177,10 @@ class SQLiteOps(BackendOps):
     def is_broken(self, raw: Any) -> bool:
         return not raw._running or raw._connection is None
 
+    def is_fatal(self, error: BaseException) -> bool:
+        # aiosqlite raises ValueError once the connection is closed.
+        return isinstance(error, ValueError)
+
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         message = str(error)
         if isinstance(error, ValueError):
