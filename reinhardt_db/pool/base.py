@@ -1,0 +1,50 @@
+"""The seam between the pool and a driver: :class:`ConnectionManager`."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Generic, TypeVar
+
+__all__ = ["C", "ConnectionManager"]
+
+C = TypeVar("C")
+
+
+class ConnectionManager(ABC, Generic[C]):
+    """Open, probe, reset and close connections of one driver for a :class:`Pool`.
+
+    Each backend brings one; the pool never talks to the driver any other way.
+    The pool bounds every call with ``PoolOptions.connect_timeout``::
+
+        class PostgresManager(ConnectionManager[asyncpg.Connection]):
+            async def connect(self) -> asyncpg.Connection:
+                return await asyncpg.connect(self.dsn)
+
+            async def is_valid(self, conn: asyncpg.Connection) -> bool:
+                return not conn.is_closed()
+
+            async def reset(self, conn: asyncpg.Connection) -> None:
+                if conn.is_in_transaction():
+                    await conn.execute("ROLLBACK")
+
+            async def close(self, conn: asyncpg.Connection) -> None:
+                await conn.close()
+    """
+
+    __slots__ = ()
+
+    @abstractmethod
+    async def connect(self) -> C:
+        """Open and return a new connection; raise on failure."""
+
+    @abstractmethod
+    async def is_valid(self, conn: C) -> bool:
+        """Return whether ``conn`` is still usable; keep it cheap (no round trip if possible)."""
+
+    @abstractmethod
+    async def reset(self, conn: C) -> None:
+        """Return ``conn`` to a clean session state before another task may use it."""
+
+    @abstractmethod
+    async def close(self, conn: C) -> None:
+        """Close ``conn``; the pool never uses it again."""
