@@ -15,7 +15,8 @@ def main() -> None:
         pass
     else:
         suites["orm"] = orm_main
-    chosen = sys.argv[1:] or list(suites)
+    # Other arguments (e.g. backend names) are for the suites themselves.
+    chosen = [a for a in sys.argv[1:] if a in suites] or list(suites)
     for name in chosen:
         suites[name]()
 

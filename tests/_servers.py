@@ -90,7 +90,7 @@ async def create_databases(servers: TestServers) -> None:
         finally:
             await conn.close()
         servers.urls["postgresql"] = str(parse_database_url(POSTGRES_URL).with_database(name).render(hide_password=False))
-    except Exception as error:  # noqa: BLE001 - recorded and reported per test
+    except Exception as error:
         servers.errors["postgresql"] = f"{server_label('postgresql')} unreachable: {error!r}"
     try:
         conn2 = await _mysql_admin(MYSQL_URL)
@@ -103,7 +103,7 @@ async def create_databases(servers: TestServers) -> None:
         finally:
             conn2.close()
         servers.urls["mysql"] = str(parse_database_url(MYSQL_URL).with_database(name).render(hide_password=False))
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         servers.errors["mysql"] = f"{server_label('mysql')} unreachable: {error!r}"
 
 
