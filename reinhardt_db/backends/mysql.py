@@ -23,6 +23,37 @@ SQL_MODE = (
     "NO_ENGINE_SUBSTITUTION"
 )
 
+def _escape_bytes(value: bytes) -> str:
+    # A hex literal needs no escaping at all, whatever the bytes hold.
+    return "_binary X'" + value.hex() + "'"
+
+
+# PyMySQL 1.2 replaced escape_bytes_prefixed with a sentinel string that
+# aiomysql 0.3 still calls for every bytes parameter; put a real one back
+# only when that mismatch is present.
+if not callable(getattr(aiomysql.connection, "escape_bytes_prefixed", None)):
+    aiomysql.connection.escape_bytes_prefixed = _escape_bytes
+
+
+class _Cursor(aiomysql.Cursor):  # type: ignore[misc]
+    """aiomysql's cursor without its extra ``SHOW WARNINGS`` round trip.
+
+    Strict ``sql_mode`` turns every data warning that matters into an error;
+    what is left (notes such as ``DROP TABLE IF EXISTS`` of a missing table)
+    is not worth a round trip and a Python warning per statement.
+    """
+
+    async def _show_warnings(self, conn: Any) -> None:
+        return None
+
+
+class _SSCursor(aiomysql.SSCursor):  # type: ignore[misc]
+    """Unbuffered cursor, without the ``SHOW WARNINGS`` round trip."""
+
+    async def _show_warnings(self, conn: Any) -> None:
+        return None
+
+
 # PyMySQL leaves several common server errors as OperationalError; the DB-API
 # class of these is clear from the code.
 _ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
@@ -36,6 +67,7 @@ _ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
     1305: exc.ProgrammingError,  # function does not exist
     1062: exc.IntegrityError,  # duplicate entry
     1048: exc.IntegrityError,  # column cannot be null
+    1364: exc.IntegrityError,  # NOT NULL column without a value and no default
     1451: exc.IntegrityError,  # FK: row is referenced
     1452: exc.IntegrityError,  # FK: parent row missing
     1216: exc.IntegrityError,
@@ -121,27 +153,27 @@ class MySQLOps(BackendOps):
         return sql
 
     async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
-        cursor = aiomysql.Cursor(raw)
+        cursor = _Cursor(raw)
         await cursor.execute(sql, tuple(params))
         return cursor._rows or []
 
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
     ) -> tuple[list[str], list[Any]]:
-        cursor = aiomysql.Cursor(raw)
+        cursor = _Cursor(raw)
         await cursor.execute(sql, tuple(params))
         names = [d[0] for d in cursor.description or ()]
         return names, list(cursor._rows or [])
 
     async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
-        cursor = aiomysql.Cursor(raw)
+        cursor = _Cursor(raw)
         await cursor.execute(sql, tuple(params))
         return ExecuteResult(cursor.rowcount, cursor.lastrowid or None)
 
     async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
         if not seq:
             return 0
-        cursor = aiomysql.Cursor(raw)
+        cursor = _Cursor(raw)
         # aiomysql folds INSERT ... VALUES (...) into one multi-row statement.
         rowcount: int = await cursor.executemany(sql, [tuple(p) for p in seq])
         return rowcount
@@ -149,7 +181,7 @@ class MySQLOps(BackendOps):
     async def stream(
         self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
     ) -> AsyncIterator[list[Any]]:
-        cursor = aiomysql.SSCursor(raw)
+        cursor = _SSCursor(raw)
         await cursor.execute(sql, tuple(params))
         try:
             while True:

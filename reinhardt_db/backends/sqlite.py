@@ -8,8 +8,10 @@ API costs; on small queries the hops dominate.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -68,7 +70,21 @@ def _fetchmany(cursor: sqlite3.Cursor, size: int) -> list[Any]:
     return cursor.fetchmany(size)
 
 
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+def _regexp(pattern: str | None, value: Any) -> int | None:
+    # SQLite has the REGEXP operator but no implementation: "x REGEXP p" calls
+    # regexp(p, x). NULL in, NULL out, as the other backends do.
+    if pattern is None or value is None:
+        return None
+    return 1 if _compiled(pattern).search(str(value)) else 0
+
+
 def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
+    conn.create_function("REGEXP", 2, _regexp, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if on_disk:

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
-__all__ = ["Q", "RegisterLookupMixin"]
+__all__ = ["Q", "RegisterLookupMixin", "on_lookups_changed"]
+
+_change_listeners: list[Callable[[], None]] = []
+
+
+def on_lookups_changed(listener: Callable[[], None]) -> None:
+    """Call ``listener`` whenever a lookup is registered or unregistered (cache resets)."""
+    _change_listeners.append(listener)
+
+
+def _lookups_changed() -> None:
+    for listener in _change_listeners:
+        listener()
 
 
 class RegisterLookupMixin:
@@ -23,12 +36,14 @@ class RegisterLookupMixin:
         if "class_lookups" not in cls.__dict__:
             cls.class_lookups = {}
         cls.class_lookups[name] = lookup
+        _lookups_changed()
         return lookup
 
     @classmethod
     def _unregister_lookup(cls, lookup: type[Any], lookup_name: str | None = None) -> None:
         name = lookup_name or lookup.lookup_name
         cls.__dict__.get("class_lookups", {}).pop(name, None)
+        _lookups_changed()
 
     @classmethod
     def get_class_lookups(cls) -> dict[str, type[Any]]:
@@ -66,12 +81,14 @@ class Q:
 
     __slots__ = ("children", "connector", "negated")
 
-    def __init__(
-        self, *args: Any, _connector: str | None = None, _negated: bool = False, **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # ``_connector``/``_negated`` are popped by hand so that ``Q(**lookups)`` type-checks
+        # whatever the lookups' values are.
+        connector = kwargs.pop("_connector", None)
+        negated = kwargs.pop("_negated", False)
         self.children: list[Any] = [*args, *sorted(kwargs.items())]
-        self.connector: str = _connector or Q.AND
-        self.negated: bool = _negated
+        self.connector: str = connector or Q.AND
+        self.negated: bool = bool(negated)
 
     @classmethod
     def _new(cls, children: list[Any], connector: str, negated: bool) -> Q:
@@ -98,7 +115,7 @@ class Q:
         return self._combine(other, Q.XOR)
 
     def __invert__(self) -> Q:
-        return Q._new([self], Q.AND, True)
+        return Q._new(list(self.children), self.connector, not self.negated)
 
     def __bool__(self) -> bool:
         return bool(self.children)

@@ -1,0 +1,397 @@
+"""The writing half of ``QuerySet``: create, bulk operations, update and delete."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.models.expressions import Expression, Param
+from reinhardt_db.models.lookups import pk_value
+from reinhardt_db.models.persistence import insert_plan
+from reinhardt_db.models.signals import post_delete, pre_delete
+from reinhardt_db.models.sql import compiler, dml
+from reinhardt_db.models.sql.context import did_you_mean
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends import Database
+    from reinhardt_db.models.sql.query import Query
+
+__all__ = ["WriteMixin"]
+
+_savepoint_ids = itertools.count(1)
+# Database -> whether one multi-row INSERT gets consecutive AUTO_INCREMENT ids.
+_mysql_consecutive_ids: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def atomic_block(db: Database) -> AsyncIterator[None]:
+    """Run the block in a transaction, or in a savepoint when one is already open.
+
+    A failed statement inside (an IntegrityError) then leaves the caller's
+    transaction usable, which PostgreSQL otherwise aborts.
+    """
+    bound = db.bound_connection()
+    if bound is None or not bound.in_transaction:
+        async with db.transaction():
+            yield
+        return
+    name = f"reinhardt_sp_{next(_savepoint_ids)}"
+    await db.execute_native(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        await db.execute_native(f"ROLLBACK TO SAVEPOINT {name}")
+        await db.execute_native(f"RELEASE SAVEPOINT {name}")
+        raise
+    await db.execute_native(f"RELEASE SAVEPOINT {name}")
+
+
+class WriteMixin:
+    """Writes of ``QuerySet``; ``self`` is a QuerySet."""
+
+    model: Any
+    query: Query
+    _result_cache: Any
+
+    if TYPE_CHECKING:
+        @property
+        def db(self) -> str: ...
+        def _database(self) -> Database: ...
+        def _chain(self) -> Any: ...
+        def filter(self, *args: Any, **kwargs: Any) -> Any: ...
+        def select_for_update(
+            self, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
+        ) -> Any: ...
+        async def get(self, *args: Any, **kwargs: Any) -> Any: ...
+        async def _execute(self) -> list[Any]: ...
+
+    # -- single objects ----------------------------------------------------------------------
+    async def create(self, **kwargs: Any) -> Any:
+        """Build an instance from ``kwargs``, INSERT it and return it."""
+        obj = self.model(**kwargs)
+        await obj.save(force_insert=True, using=self.db)
+        return obj
+
+    async def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[Any, bool]:
+        """Return ``(object, False)`` if one matches ``kwargs``, else create it: ``(obj, True)``.
+
+        Safe against a concurrent insert of the same unique key: the INSERT runs
+        in a transaction (or savepoint) and an ``IntegrityError`` is answered by
+        fetching the row the other writer created.
+        """
+        try:
+            return await self.get(**kwargs), False
+        except self.model.DoesNotExist:
+            pass
+        params = self._create_params(kwargs, defaults)
+        db = self._database()
+        try:
+            async with atomic_block(db):
+                obj = await self.create(**params)
+            return obj, True
+        except exc.IntegrityError:
+            try:
+                return await self.get(**kwargs), False
+            except self.model.DoesNotExist:
+                pass
+            raise
+
+    async def update_or_create(
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[Any, bool]:
+        """Update the object matching ``kwargs`` with ``defaults``, or create it.
+
+        The row is locked (``SELECT ... FOR UPDATE``) inside a transaction while it
+        is updated; a concurrent create of the same key is retried as an update.
+        """
+        defaults = defaults or {}
+        create_defaults = defaults if create_defaults is None else create_defaults
+        db = self._database()
+        for attempt in (1, 2):
+            try:
+                async with atomic_block(db):
+                    try:
+                        obj = await self.select_for_update().get(**kwargs)
+                    except self.model.DoesNotExist:
+                        obj = await self.create(**self._create_params(kwargs, create_defaults))
+                        return obj, True
+                    for name, value in defaults.items():
+                        setattr(obj, name, value() if callable(value) else value)
+                    meta = self.model._meta
+                    names = {meta.get_field(name).name for name in defaults}
+                    names |= {f.name for f in meta.concrete_fields if f.auto_now}
+                    await obj.save(using=self.db, update_fields=sorted(names) or None)
+                    return obj, False
+            except exc.IntegrityError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _create_params(
+        self, kwargs: dict[str, Any], defaults: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        params = {k: v for k, v in kwargs.items() if "__" not in k}
+        for name, value in (defaults or {}).items():
+            params[name] = value() if callable(value) else value
+        meta = self.model._meta
+        for name in params:
+            if name != "pk" and name not in meta.fields_map:
+                choices = [f.name for f in meta.fields]
+                raise exc.FieldError(
+                    f"Invalid field name {name!r} in defaults for {meta.object_name}."
+                    f"{did_you_mean(name, choices)}"
+                )
+        return params
+
+    # -- bulk --------------------------------------------------------------------------------
+    async def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Iterable[str] | None = None,
+        unique_fields: Iterable[str] | None = None,
+    ) -> list[Any]:
+        """INSERT many objects in few statements; fill their primary keys where possible.
+
+        Keys are filled from ``RETURNING`` on PostgreSQL and SQLite, and on MySQL
+        from the first inserted id when the server guarantees consecutive ids
+        (``innodb_autoinc_lock_mode`` 0 or 1, ``auto_increment_increment`` 1).
+        With ``ignore_conflicts`` keys are not filled.
+        """
+        objs = list(objs)
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("batch_size must be a positive integer")
+        if not objs:
+            return objs
+        db = self._database()
+        conflict = self._conflict_spec(
+            db, ignore_conflicts, update_conflicts, update_fields, unique_fields
+        )
+        meta = self.model._meta
+        groups: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[Any]] = {}
+        for obj in objs:
+            if not isinstance(obj, self.model):
+                raise TypeError(f"bulk_create() takes {self.model.__name__} instances, got {obj!r}")
+            for field in meta.concrete_fields:
+                if field.auto_now or field.auto_now_add:
+                    field.pre_save(obj, True)
+            groups.setdefault(insert_plan(meta, obj), []).append(obj)
+        for (fields, filled), members in groups.items():
+            await self._insert_group(db, fields, filled, members, batch_size, conflict)
+        for obj in objs:
+            obj._state.adding = False
+            obj._state.db = db.alias
+        return objs
+
+    def _conflict_spec(
+        self,
+        db: Database,
+        ignore_conflicts: bool,
+        update_conflicts: bool,
+        update_fields: Iterable[str] | None,
+        unique_fields: Iterable[str] | None,
+    ) -> tuple[Any, ...] | None:
+        if ignore_conflicts and update_conflicts:
+            raise ValueError("ignore_conflicts and update_conflicts are mutually exclusive.")
+        if ignore_conflicts:
+            return ("ignore",)
+        if not update_conflicts:
+            if update_fields or unique_fields:
+                raise ValueError("update_fields and unique_fields need update_conflicts=True.")
+            return None
+        meta = self.model._meta
+        resolver_fields = [meta.get_field(n) for n in (update_fields or ())]
+        if not resolver_fields:
+            raise ValueError("update_conflicts=True needs update_fields naming what to update.")
+        if any(f.primary_key for f in resolver_fields):
+            raise ValueError("bulk_create() cannot update primary keys on conflict.")
+        uniques = [meta.pk if n == "pk" else meta.get_field(n) for n in (unique_fields or ())]
+        if db.features.supports_update_conflicts_with_target:
+            if not uniques:
+                raise ValueError(
+                    f"update_conflicts=True on {db.vendor} needs unique_fields naming the "
+                    "unique constraint that conflicts."
+                )
+        elif uniques:
+            raise exc.NotSupportedError(
+                f"{db.vendor} does not support unique_fields in bulk_create(); any unique "
+                "key conflict triggers the update. Drop unique_fields."
+            )
+        return ("update", tuple(resolver_fields), tuple(uniques))
+
+    async def _insert_group(
+        self,
+        db: Database,
+        fields: tuple[Any, ...],
+        filled: tuple[Any, ...],
+        objs: list[Any],
+        batch_size: int | None,
+        conflict: tuple[Any, ...] | None,
+    ) -> None:
+        model = self.model
+        can_return = db.features.can_return_rows_from_bulk_insert and (
+            conflict is None or conflict[0] == "update"
+        )
+        returning = filled if (filled and can_return) else ()
+        entry = dml.compile_insert(model, db, fields, returning, conflict)
+        width = max(len(fields), 1)
+        limit = max(db.features.max_query_params // width, 1)
+        size = min(batch_size or limit, limit) if fields else 1
+        attnames = [f.attname for f in fields]
+        filled_names = [f.attname for f in filled]
+        for start in range(0, len(objs), size):
+            batch = objs[start:start + size]
+            rows = [[obj.__dict__[name] for name in attnames] for obj in batch]
+            sql = entry.sql_for(len(batch), db.vendor)
+            params = entry.params_for(rows)
+            if returning:
+                fetched = entry.reader(await db.fetch_rows(sql, params), db.alias)
+                for obj, values in zip(batch, fetched, strict=True):
+                    obj.__dict__.update(zip(filled_names, values, strict=True))
+                continue
+            result = await db.execute_native(sql, params)
+            auto = [f for f in filled if f.is_auto]
+            if auto and conflict is None and result.lastrowid is not None:
+                if len(batch) == 1 or await _consecutive_ids(db):
+                    for offset, obj in enumerate(batch):
+                        obj.__dict__[auto[0].attname] = result.lastrowid + offset
+
+    async def bulk_update(
+        self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        """UPDATE ``fields`` of many saved objects in few statements; return rows matched."""
+        objs = list(objs)
+        meta = self.model._meta
+        names = [fields] if isinstance(fields, str) else list(fields)
+        if not names:
+            raise ValueError("Field names must be given to bulk_update().")
+        chosen = tuple(dict.fromkeys(meta.get_field(name) for name in names))
+        if any(f.primary_key for f in chosen):
+            raise ValueError("bulk_update() cannot be used with primary key fields.")
+        if not getattr(meta.pk, "concrete", True):
+            raise exc.NotSupportedError("bulk_update() does not support composite primary keys.")
+        if any(obj.pk is None for obj in objs):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("batch_size must be a positive integer")
+        if not objs:
+            return 0
+        db = self._database()
+        per_object = 2 * len(chosen) + 1
+        limit = max(min(db.features.max_query_params // per_object, 256), 1)
+        size = min(batch_size or limit, limit)
+        attnames = [f.attname for f in chosen]
+        pk_name = meta.pk.attname
+        total = 0
+        for start in range(0, len(objs), size):
+            batch = objs[start:start + size]
+            # Pad to a power of two with the last object: the same rows change and
+            # batches of similar size share one compiled statement.
+            count = 1 << (len(batch) - 1).bit_length()
+            padded = batch + [batch[-1]] * (count - len(batch))
+            values: list[Any] = []
+            for obj in padded:
+                values.append(obj.__dict__[pk_name])
+                values.extend(obj.__dict__[name] for name in attnames)
+            entry = dml.compile_bulk_update(self.model, db, chosen, count)
+            result = await db.execute_native(entry.sql, entry.params(values))
+            total += result.rowcount
+        return total
+
+    # -- set-wide writes ---------------------------------------------------------------------
+    async def update(self, **kwargs: Any) -> int:
+        """UPDATE every matching row: ``await qs.update(age=F("age") + 1)``; return rows matched."""
+        if not kwargs:
+            raise TypeError("update() needs at least one field=value")
+        if self.query.is_sliced:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        self._result_cache = None
+        if self.query.empty:
+            return 0
+        query = self.query.clone()
+        resolver = query.resolver()
+        assignments = []
+        for name, value in kwargs.items():
+            field = resolver.get_field(name)
+            if not field.concrete:
+                raise exc.FieldError(f"cannot update {name!r}: it has no column")
+            if isinstance(value, Expression):
+                value.resolve(resolver)
+                if value.has_aggregate:
+                    raise exc.FieldError(
+                        f"aggregates are not allowed in update(): {name}={value!r}"
+                    )
+                shape = value.parameterize(query.values, resolver)
+            else:
+                query.values.append(pk_value(value))
+                shape = Param(len(query.values) - 1, field)
+            assignments.append((field.name, shape))
+        db = self._database()
+        entry = compiler.compile_update(query, db, tuple(assignments))
+        result = await db.execute_native(entry.sql, entry.params(query.params()))
+        return result.rowcount
+
+    async def delete(self) -> tuple[int, dict[str, int]]:
+        """DELETE every matching row; return ``(total, {"app.Model": count})``.
+
+        ``pre_delete``/``post_delete`` receive each instance only when a receiver
+        is connected; otherwise this is one DELETE statement.
+        """
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        if self.query.values_fields is not None or self.query.distinct:
+            raise TypeError("Cannot call delete() after .values(), .values_list() or .distinct().")
+        self._result_cache = None
+        if self.query.empty:
+            return 0, {}
+        model = self.model
+        meta = model._meta
+        db = self._database()
+        if pre_delete.has_listeners(model) or post_delete.has_listeners(model):
+            count = await self._delete_with_signals(db)
+        else:
+            entry = compiler.compile_delete(self.query, db)
+            result = await db.execute_native(entry.sql, entry.params(self.query.params()))
+            count = result.rowcount
+        return count, ({meta.label: count} if count else {})
+
+    async def _delete_with_signals(self, db: Database) -> int:
+        model = self.model
+        objs = await self._chain()._execute()
+        if not objs:
+            return 0
+        for obj in objs:
+            await pre_delete.send(model, instance=obj, using=db.alias)
+        count = 0
+        pks = [obj.pk for obj in objs]
+        for start in range(0, len(pks), 2048):
+            chunk = self._chain()
+            chunk.query = type(self.query)(model)
+            chunk.query.add_filter((), {"pk__in": pks[start:start + 2048]})
+            entry = compiler.compile_delete(chunk.query, db)
+            result = await db.execute_native(entry.sql, entry.params(chunk.query.params()))
+            count += result.rowcount
+        for obj in objs:
+            await post_delete.send(model, instance=obj, using=db.alias)
+        return count
+
+
+async def _consecutive_ids(db: Database) -> bool:
+    """True when one multi-row INSERT on this MySQL server gets consecutive ids."""
+    known = _mysql_consecutive_ids.get(db)
+    if known is None:
+        row = await db.fetch_row("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")
+        known = row is not None and int(row[0]) in (0, 1) and int(row[1]) == 1
+        _mysql_consecutive_ids[db] = known
+    return known

@@ -1,0 +1,69 @@
+"""Model field types; see ``fields.base`` for the ``Field`` contract."""
+
+from reinhardt_db.models.fields.auto import AutoField, AutoFieldMixin, BigAutoField, SmallAutoField
+from reinhardt_db.models.fields.base import (
+    DATABASE_DEFAULT,
+    NOT_PROVIDED,
+    VENDORS,
+    DatabaseDefault,
+    DbConverter,
+    Field,
+    FieldOptions,
+)
+from reinhardt_db.models.fields.composite import CompositePrimaryKey
+from reinhardt_db.models.fields.misc import (
+    BinaryField,
+    BooleanField,
+    GenericIPAddressField,
+    JSONField,
+    UUIDField,
+)
+from reinhardt_db.models.fields.numeric import (
+    BigIntegerField,
+    DecimalField,
+    FloatField,
+    IntegerField,
+    PositiveBigIntegerField,
+    PositiveIntegerField,
+    PositiveSmallIntegerField,
+    SmallIntegerField,
+)
+from reinhardt_db.models.fields.temporal import DateField, DateTimeField, DurationField, TimeField
+from reinhardt_db.models.fields.text import CharField, EmailField, SlugField, TextField, URLField
+
+__all__ = [
+    "DATABASE_DEFAULT",
+    "NOT_PROVIDED",
+    "VENDORS",
+    "AutoField",
+    "AutoFieldMixin",
+    "BigAutoField",
+    "BigIntegerField",
+    "BinaryField",
+    "BooleanField",
+    "CharField",
+    "CompositePrimaryKey",
+    "DatabaseDefault",
+    "DateField",
+    "DateTimeField",
+    "DbConverter",
+    "DecimalField",
+    "DurationField",
+    "EmailField",
+    "Field",
+    "FieldOptions",
+    "FloatField",
+    "GenericIPAddressField",
+    "IntegerField",
+    "JSONField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallAutoField",
+    "SmallIntegerField",
+    "TextField",
+    "TimeField",
+    "URLField",
+    "UUIDField",
+]

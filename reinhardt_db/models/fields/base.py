@@ -1,0 +1,516 @@
+"""The ``Field`` base class: options, descriptor protocol, validation, conversion.
+
+A field is a *non-data descriptor*: an instance keeps its value in
+``instance.__dict__[field.attname]``, so reading ``user.age`` never runs Python
+code; ``__get__`` runs only when the value is missing (the field was deferred by
+``only()``/``defer()``) and on class access, where it returns a ``FieldRef`` for
+building query expressions (``User.age >= 18``).
+
+Conversion between Python values and what each driver speaks is per vendor
+(``"sqlite"``, ``"postgresql"``, ``"mysql"``):
+
+* ``get_db_prep_value(value, vendor)``: Python value -> driver parameter
+  (``get_db_prep_func(vendor)`` returns the same as a cached callable);
+* ``get_db_converter(vendor)``: driver value -> Python value, or ``None`` when
+  the driver already returns the right type (the row loop then does nothing);
+* ``sa_type(vendor=None)``: the SQLAlchemy column type, with per-vendor variants.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, overload
+
+import sqlalchemy as sa
+
+from reinhardt_db.exceptions import FieldError, ValidationError
+from reinhardt_db.models.query_utils import RegisterLookupMixin
+
+if TYPE_CHECKING:
+    from reinhardt_db.models.expressions import FieldRef
+
+__all__ = [
+    "DATABASE_DEFAULT",
+    "NOT_PROVIDED",
+    "VENDORS",
+    "DatabaseDefault",
+    "DbConverter",
+    "Field",
+    "FieldOptions",
+]
+
+_T = TypeVar("_T")
+DbConverter = Callable[[Any], Any]
+VENDORS: tuple[str, ...] = ("sqlite", "postgresql", "mysql")
+# SQLAlchemy names MariaDB's dialect "mariadb" when it is chosen explicitly.
+_DIALECT_NAMES = {
+    "sqlite": ("sqlite",),
+    "postgresql": ("postgresql",),
+    "mysql": ("mysql", "mariadb"),
+}
+EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
+
+
+class NOT_PROVIDED:
+    """Sentinel: an option (``default``, ``db_default``) was not given."""
+
+
+class DatabaseDefault:
+    """Marker value of a field the database fills from ``db_default`` on insert.
+
+    ``Field.get_default()`` returns ``DATABASE_DEFAULT`` for a field that has a
+    ``db_default`` and no ``default``; the persistence layer leaves such fields
+    out of the INSERT and reads them back (``_meta.db_returning_fields``).
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "DATABASE_DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "DATABASE_DEFAULT"
+
+
+DATABASE_DEFAULT = DatabaseDefault()
+
+
+class FieldOptions(TypedDict, total=False):
+    """The options every field accepts (see ``Field.__init__``)."""
+
+    primary_key: bool
+    null: bool
+    blank: bool
+    default: Any
+    unique: bool
+    db_index: bool
+    db_column: str | None
+    db_default: Any
+    choices: Any
+    validators: Sequence[Callable[[Any], None]]
+    editable: bool
+    help_text: str
+    db_comment: str | None
+    error_messages: dict[str, str] | None
+    auto_created: bool
+
+
+class Field(RegisterLookupMixin, Generic[_T]):
+    """Base class of every model field; ``_T`` is the Python type of its values."""
+
+    empty_strings_allowed: ClassVar[bool] = True
+    python_type: ClassVar[type | None] = None
+    default_validators: ClassVar[list[Callable[[Any], None]]] = []
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid_choice": "Value %(value)r is not a valid choice.",
+        "null": "This field cannot be null.",
+        "blank": "This field cannot be blank.",
+        "unique": "%(model_name)s with this %(field_label)s already exists.",
+    }
+    description: ClassVar[str] = "Field"
+    # Relation flags, ready for ForeignKey & co.
+    is_relation: ClassVar[bool] = False
+    many_to_many: ClassVar[bool] = False
+    many_to_one: ClassVar[bool] = False
+    one_to_many: ClassVar[bool] = False
+    one_to_one: ClassVar[bool] = False
+    concrete: ClassVar[bool] = True
+    is_auto: ClassVar[bool] = False
+    remote_field: Any = None
+
+    _counter = itertools.count()
+
+    name: str
+    attname: str
+    column: str
+    model: Any
+
+    def __init__(
+        self,
+        verbose_name: str | None = None,
+        *,
+        primary_key: bool = False,
+        null: bool = False,
+        blank: bool = False,
+        default: Any = NOT_PROVIDED,
+        unique: bool = False,
+        db_index: bool = False,
+        db_column: str | None = None,
+        db_default: Any = NOT_PROVIDED,
+        choices: Any = None,
+        validators: Sequence[Callable[[Any], None]] = (),
+        editable: bool = True,
+        help_text: str = "",
+        db_comment: str | None = None,
+        error_messages: dict[str, str] | None = None,
+        max_length: int | None = None,
+        auto_created: bool = False,
+    ) -> None:
+        self.verbose_name = verbose_name
+        self.primary_key = primary_key
+        self.null = null
+        self.blank = blank
+        self.default = default
+        self.unique = unique or primary_key
+        self.db_index = db_index
+        self.db_column = db_column
+        self.db_default = db_default
+        self.choices = _normalize_choices(choices)
+        self._validators = list(validators)
+        self.editable = editable
+        self.help_text = help_text
+        self.db_comment = db_comment
+        self.max_length = max_length
+        self.auto_created = auto_created
+        self.auto_now = False
+        self.auto_now_add = False
+        self.error_messages: dict[str, str] = {}
+        for klass in reversed(type(self).__mro__):
+            self.error_messages.update(getattr(klass, "default_error_messages", {}))
+        self.error_messages.update(error_messages or {})
+        self.creation_counter = next(Field._counter)
+        self.model = None
+        self.name = self.attname = self.column = ""
+        self._prep_funcs: dict[str, Callable[[Any], Any]] = {}
+        self._sa_types: dict[str | None, sa.types.TypeEngine[Any]] = {}
+        self._get_default = self._make_default_getter()
+
+    # -- identity -----------------------------------------------------------------
+
+    def __repr__(self) -> str:
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        return f"<{path}: {self.name}>" if self.name else f"<{path}>"
+
+    def __str__(self) -> str:
+        if self.model is None:
+            return self.name or type(self).__name__
+        return f"{self.model._meta.label}.{self.name}"
+
+    @property
+    def label(self) -> str:
+        """``Model.field``, used in error messages."""
+        model_name = self.model.__name__ if self.model is not None else "<unbound>"
+        return f"{model_name}.{self.name}"
+
+    # -- class creation -----------------------------------------------------------
+
+    def set_attributes_from_name(self, name: str) -> None:
+        """Set ``name``, ``attname``, ``column`` and a default ``verbose_name``."""
+        self.name = name
+        self.attname = self.get_attname()
+        self.column = self.db_column or self.attname
+        if self.verbose_name is None:
+            self.verbose_name = name.replace("_", " ")
+
+    def get_attname(self) -> str:
+        """Return the key of this field's value in ``instance.__dict__``."""
+        return self.name
+
+    def contribute_to_class(self, cls: type[Any], name: str) -> None:
+        """Bind this field to model ``cls`` under ``name`` and check its definition."""
+        self.set_attributes_from_name(name)
+        self.model = cls
+        self.check_definition()
+        cls._meta.add_field(self)
+        setattr(cls, name, self)
+        if self.choices is not None and f"get_{name}_display" not in cls.__dict__:
+            setattr(cls, f"get_{name}_display", _display_getter(self))
+
+    def check_definition(self) -> None:
+        """Raise ``FieldError`` naming ``Model.field`` and the fix for a bad definition."""
+        if "__" in self.name:
+            self.fail(f"field names must not contain '__' (lookup separator); rename "
+                      f"'{self.name}', e.g. to '{self.name.replace('__', '_')}'.")
+        if self.name.endswith("_"):
+            self.fail(f"field names must not end with an underscore; rename '{self.name}'.")
+        if self.name == "pk":
+            self.fail("'pk' is reserved for the primary key; name the field e.g. 'id' "
+                      "and pass primary_key=True.")
+        if self.primary_key and self.null:
+            self.fail("a primary key cannot be null; remove null=True.")
+        if self.max_length is not None and (
+            not isinstance(self.max_length, int) or isinstance(self.max_length, bool)
+            or self.max_length <= 0
+        ):
+            self.fail(f"max_length must be a positive integer, got {self.max_length!r}.")
+        if self.db_default is not NOT_PROVIDED and callable(self.db_default) and not isinstance(
+            self.db_default, sa.sql.ClauseElement
+        ):
+            self.fail("db_default must be a literal value or an SQL expression, not a "
+                      "Python callable; use default= for values computed in Python.")
+
+    def fail(self, message: str) -> None:
+        """Raise ``FieldError`` about this field's definition."""
+        raise FieldError(f"{self.label}: {message}")
+
+    def clone(self) -> Field[_T]:
+        """Return an unbound copy (used to give each subclass its own inherited field)."""
+        new = copy.copy(self)
+        new._validators = list(self._validators)
+        new._prep_funcs = {}
+        new._sa_types = {}
+        new.model = None
+        return new
+
+    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
+        """Return ``(name, import path, args, kwargs)`` that rebuild this field."""
+        defaults: dict[str, Any] = {
+            "verbose_name": None, "primary_key": False, "null": False, "blank": False,
+            "default": NOT_PROVIDED, "unique": False, "db_index": False, "db_column": None,
+            "db_default": NOT_PROVIDED, "choices": None, "editable": True, "help_text": "",
+            "db_comment": None, "max_length": None,
+        }
+        kwargs: dict[str, Any] = {}
+        for key, default in defaults.items():
+            value = getattr(self, key)
+            if key == "unique" and self.primary_key:
+                continue
+            if key == "verbose_name" and value == self.name.replace("_", " "):
+                continue
+            if value is not default and value != default:
+                kwargs[key] = value
+        if self._validators:
+            kwargs["validators"] = list(self._validators)
+        kwargs.update(self._deconstruct_extra())
+        return self.name, f"reinhardt_db.models.{type(self).__name__}", [], kwargs
+
+    def _deconstruct_extra(self) -> dict[str, Any]:
+        return {}
+
+    # -- descriptor ---------------------------------------------------------------
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> FieldRef: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> _T: ...
+
+    def __get__(self, instance: object | None, owner: type[Any]) -> Any:
+        if instance is None:
+            from reinhardt_db.models.expressions import FieldRef
+
+            return FieldRef(owner, self.name)
+        raise FieldError(
+            f"{type(instance).__name__}.{self.name} was deferred and is not loaded. "
+            f"Load it with 'await obj.refresh_from_db(fields=[\"{self.name}\"])', or drop "
+            f"'{self.name}' from defer()/add it to only()."
+        )
+
+    # -- defaults -----------------------------------------------------------------
+
+    def has_default(self) -> bool:
+        """Return whether a Python-side ``default`` was given."""
+        return self.default is not NOT_PROVIDED
+
+    def has_db_default(self) -> bool:
+        """Return whether a database-side ``db_default`` was given."""
+        return self.db_default is not NOT_PROVIDED
+
+    def get_default(self) -> Any:
+        """Return the value a new instance gets when none is passed."""
+        return self._get_default()
+
+    def _make_default_getter(self) -> Callable[[], Any]:
+        default = self.default
+        if default is NOT_PROVIDED:
+            if self.db_default is not NOT_PROVIDED:
+                return lambda: DATABASE_DEFAULT
+            if not self.empty_strings_allowed or self.null:
+                return lambda: None
+            return lambda: ""
+        if callable(default):
+            return default
+        if isinstance(default, (dict, list, set)):
+            # A fresh copy per instance: mutating one row's value never leaks into others.
+            return lambda: copy.deepcopy(default)
+        return lambda: default
+
+    def pre_save(self, instance: Any, add: bool) -> Any:
+        """Return the value to save for ``instance`` (hook for ``auto_now`` & co)."""
+        return getattr(instance, self.attname)
+
+    # -- validation ---------------------------------------------------------------
+
+    @property
+    def validators(self) -> list[Callable[[Any], None]]:
+        """Built-in validators of the field type plus the ones passed in."""
+        return [*self.default_validators, *self._builtin_validators(), *self._validators]
+
+    def _builtin_validators(self) -> list[Callable[[Any], None]]:
+        return []
+
+    @property
+    def flatchoices(self) -> list[tuple[Any, str]]:
+        """Choices with option groups flattened."""
+        if self.choices is None:
+            return []
+        flat: list[tuple[Any, str]] = []
+        for value, label in self.choices:
+            if isinstance(label, (list, tuple)):
+                flat.extend(label)
+            else:
+                flat.append((value, label))
+        return flat
+
+    def to_python(self, value: Any) -> Any:
+        """Coerce user input to this field's Python type; raise ``ValidationError``."""
+        return value
+
+    def invalid(self, value: Any, expected: str, code: str = "invalid") -> ValidationError:
+        """Build the ``ValidationError`` for a value ``to_python`` cannot coerce."""
+        return ValidationError(
+            f"Field '{self.name}' expected {expected}, got %(value)r.",
+            code=code,
+            params={"value": value},
+        )
+
+    def validate(self, value: Any, instance: Any) -> None:
+        """Check ``value`` against choices, ``null`` and ``blank``."""
+        if not self.editable:
+            return
+        if self.choices is not None and value not in EMPTY_VALUES:
+            if not any(value == choice for choice, _ in self.flatchoices):
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice",
+                    params={"value": value},
+                )
+        if value is None and not self.null:
+            raise ValidationError(self.error_messages["null"], code="null")
+        if not self.blank and value in EMPTY_VALUES:
+            raise ValidationError(self.error_messages["blank"], code="blank")
+
+    def run_validators(self, value: Any) -> None:
+        """Run every validator; raise one ``ValidationError`` listing all failures."""
+        if value in EMPTY_VALUES:
+            return
+        errors: list[ValidationError] = []
+        for validator in self.validators:
+            try:
+                validator(value)
+            except ValidationError as exc:
+                if exc.code in self.error_messages:
+                    exc = ValidationError(
+                        self.error_messages[exc.code], code=exc.code, params=exc.params
+                    )
+                errors.append(exc)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self, value: Any, instance: Any) -> Any:
+        """Convert, validate and run validators; return the cleaned value."""
+        value = self.to_python(value)
+        self.validate(value, instance)
+        self.run_validators(value)
+        return value
+
+    # -- database types and conversion --------------------------------------------
+
+    def get_internal_type(self) -> str:
+        """Return the field's type name (the class name for built-in fields)."""
+        return type(self).__name__
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``{"default": type, vendor: override, ...}`` for the column."""
+        raise NotImplementedError(f"{type(self).__name__} does not define its column type.")
+
+    def sa_type(self, vendor: str | None = None) -> sa.types.TypeEngine[Any]:
+        """Return the SQLAlchemy type: for ``vendor``, or with every vendor's variant."""
+        cached = self._sa_types.get(vendor)
+        if cached is not None:
+            return cached
+        types = self.db_types()
+        if vendor is not None:
+            result = types.get(vendor, types["default"])
+        else:
+            result = types["default"]
+            for name, variant in types.items():
+                if name != "default":
+                    result = result.with_variant(variant, *_DIALECT_NAMES.get(name, (name,)))
+        self._sa_types[vendor] = result
+        return result
+
+    def db_check(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        """Return a CHECK condition the column always carries (e.g. ``col >= 0``), or None."""
+        return None
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return the function turning a clean Python value into the driver's, or None."""
+        return None
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return the driver value -> Python value function, or None when not needed.
+
+        The function is never called with ``None``; the row loop skips NULLs.
+        """
+        return None
+
+    def get_db_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+        """Return a cached ``value -> driver value`` function (``None`` stays ``None``)."""
+        func = self._prep_funcs.get(vendor)
+        if func is None:
+            func = self._prep_funcs[vendor] = self._build_prep_func(vendor)
+        return func
+
+    def get_db_prep_value(self, value: Any, vendor: str) -> Any:
+        """Return ``value`` as the ``vendor``'s driver accepts it; coerce via ``to_python``."""
+        return self.get_db_prep_func(vendor)(value)
+
+    def _build_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+        to_python = self.to_python
+        py_type = self.python_type
+        adapt = self.db_adapter(vendor)
+        if adapt is None:
+
+            def prep(value: Any) -> Any:
+                if value is None or type(value) is py_type:
+                    return value
+                return to_python(value)
+
+            return prep
+
+        def prep_adapt(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not py_type:
+                value = to_python(value)
+                if value is None:
+                    return None
+            return adapt(value)
+
+        return prep_adapt
+
+
+def _normalize_choices(choices: Any) -> list[tuple[Any, Any]] | None:
+    if choices is None:
+        return None
+    if isinstance(choices, type) and hasattr(choices, "choices"):
+        choices = choices.choices
+    elif callable(choices):
+        choices = choices()
+    if isinstance(choices, dict):
+        choices = list(choices.items())
+    normalized: list[tuple[Any, Any]] = []
+    for item in choices:
+        if not isinstance(item, (list, tuple)) or len(item) != 2:
+            raise FieldError(
+                f"choices must be (value, label) pairs or a Choices enum, got {item!r}."
+            )
+        value, label = item
+        if isinstance(label, dict):
+            label = list(label.items())
+        normalized.append((value, label))
+    return normalized
+
+
+def _display_getter(field: Field[Any]) -> Callable[[Any], Any]:
+    def get_display(self: Any) -> Any:
+        value = getattr(self, field.attname)
+        for choice, label in field.flatchoices:
+            if choice == value:
+                return label
+        return value
+
+    get_display.__doc__ = f"Return the label of the current '{field.name}' choice."
+    return get_display

@@ -1,0 +1,229 @@
+"""Number fields: integers of each width, their non-negative forms, floats, decimals."""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from typing_extensions import Unpack
+
+from reinhardt_db.models import validators as v
+from reinhardt_db.models.fields.base import DbConverter, Field, FieldOptions
+from reinhardt_db.models.fields.sqltypes import DecimalText, ExactNumeric
+
+__all__ = [
+    "BigIntegerField",
+    "DecimalField",
+    "FloatField",
+    "IntegerField",
+    "PositiveBigIntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+]
+
+
+class IntegerField(Field[int]):
+    """A 32-bit signed integer (``INTEGER``)."""
+
+    empty_strings_allowed = False
+    python_type = int
+    description = "Integer"
+    min_value: ClassVar[int] = -(2**31)
+    max_value: ClassVar[int] = 2**31 - 1
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``INTEGER`` on every backend."""
+        return {"default": sa.Integer()}
+
+    def _builtin_validators(self) -> list[Callable[[Any], None]]:
+        return [v.MinValueValidator(self.min_value), v.MaxValueValidator(self.max_value)]
+
+    def to_python(self, value: Any) -> int | None:
+        """Coerce ``"42"``, ``42.0`` or ``Decimal("42")`` to ``42``; reject fractions."""
+        if value is None or type(value) is int:
+            return value
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, (float, Decimal)):
+            if value != value or value in (float("inf"), float("-inf")) or value % 1:
+                raise self.invalid(value, "an integer")
+            return int(value)
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.invalid(value, "an integer") from None
+
+
+class BigIntegerField(IntegerField):
+    """A 64-bit signed integer (``BIGINT``)."""
+
+    description = "Big (8 byte) integer"
+    min_value = -(2**63)
+    max_value = 2**63 - 1
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``BIGINT``."""
+        return {"default": sa.BigInteger()}
+
+
+class SmallIntegerField(IntegerField):
+    """A 16-bit signed integer (``SMALLINT``)."""
+
+    description = "Small integer"
+    min_value = -(2**15)
+    max_value = 2**15 - 1
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``SMALLINT``."""
+        return {"default": sa.SmallInteger()}
+
+
+class _PositiveMixin:
+    """Non-negative integers: validated in Python and by ``CHECK (col >= 0)``."""
+
+    min_value = 0
+
+    def db_check(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
+        """Return ``column >= 0``."""
+        return column >= 0
+
+
+class PositiveIntegerField(_PositiveMixin, IntegerField):
+    """An integer from 0 to 2**31 - 1."""
+
+    description = "Positive integer"
+
+
+class PositiveBigIntegerField(_PositiveMixin, BigIntegerField):
+    """An integer from 0 to 2**63 - 1."""
+
+    description = "Positive big integer"
+
+
+class PositiveSmallIntegerField(_PositiveMixin, SmallIntegerField):
+    """An integer from 0 to 32767."""
+
+    description = "Positive small integer"
+
+
+class FloatField(Field[float]):
+    """A double-precision float (``DOUBLE PRECISION`` / ``DOUBLE`` / ``REAL``)."""
+
+    empty_strings_allowed = False
+    python_type = float
+    description = "Floating point number"
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return an 8-byte float type (MySQL's ``FLOAT`` would be 4 bytes)."""
+        return {"default": sa.Double()}
+
+    def to_python(self, value: Any) -> float | None:
+        """Coerce numbers and numeric strings to ``float``."""
+        if value is None or type(value) is float:
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise self.invalid(value, "a number") from None
+
+
+class DecimalField(Field[Decimal]):
+    """An exact decimal with ``max_digits`` digits, ``decimal_places`` of them after the point.
+
+    ``NUMERIC(p, s)`` on PostgreSQL and MySQL; exact decimal text on SQLite
+    (see ``fields.sqltypes``), so every digit round-trips on every backend.
+    """
+
+    empty_strings_allowed = False
+    python_type = Decimal
+    description = "Decimal number"
+
+    def __init__(
+        self,
+        verbose_name: str | None = None,
+        *,
+        max_digits: int | None = None,
+        decimal_places: int | None = None,
+        **kwargs: Unpack[FieldOptions],
+    ) -> None:
+        self.max_digits = max_digits
+        self.decimal_places = decimal_places
+        super().__init__(verbose_name, **kwargs)
+
+    def check_definition(self) -> None:
+        """Require ``max_digits >= decimal_places >= 0``."""
+        super().check_definition()
+        example = "DecimalField(max_digits=10, decimal_places=2)"
+        for option in ("max_digits", "decimal_places"):
+            value = getattr(self, option)
+            if value is None:
+                self.fail(f"DecimalField requires {option}, e.g. {example}.")
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                self.fail(f"{option} must be a non-negative integer, got {value!r}.")
+        assert self.max_digits is not None and self.decimal_places is not None
+        if self.max_digits < 1:
+            self.fail("max_digits must be at least 1.")
+        if self.decimal_places > self.max_digits:
+            self.fail(
+                f"decimal_places ({self.decimal_places}) must not exceed max_digits "
+                f"({self.max_digits}); raise max_digits or lower decimal_places."
+            )
+
+    def _deconstruct_extra(self) -> dict[str, Any]:
+        return {"max_digits": self.max_digits, "decimal_places": self.decimal_places}
+
+    def _builtin_validators(self) -> list[Callable[[Any], None]]:
+        return [v.DecimalValidator(self.max_digits, self.decimal_places)]
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``NUMERIC(p, s)``, and ``DECIMAL_TEXT(p, s)`` on SQLite."""
+        p, s = self.max_digits or 0, self.decimal_places or 0
+        return {"default": ExactNumeric(p, s, asdecimal=True), "sqlite": DecimalText(p, s)}
+
+    def to_python(self, value: Any) -> Decimal | None:
+        """Coerce ints, floats (by their shortest repr) and strings to a finite ``Decimal``."""
+        if value is None:
+            return None
+        if isinstance(value, float):
+            value = repr(value)
+        try:
+            result = value if isinstance(value, Decimal) else Decimal(value)
+        except (TypeError, ValueError, decimal.InvalidOperation):
+            raise self.invalid(value, "a decimal number") from None
+        if not result.is_finite():
+            raise self.invalid(value, "a finite decimal number")
+        return result
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return the SQLite text formatter; the other drivers take ``Decimal``."""
+        if vendor != "sqlite":
+            return None
+        exponent = Decimal(1).scaleb(-(self.decimal_places or 0))
+        context = decimal.Context(prec=max(self.max_digits or 0, 28) + 2)
+
+        def to_text(value: Decimal) -> str:
+            # Quantize only when exact, so stored text is canonical ('1.50') while a
+            # filter value with extra places (1.005) still compares as itself.
+            try:
+                quantized = value.quantize(exponent, context=context)
+            except decimal.InvalidOperation:
+                return format(value, "f")
+            return format(quantized if quantized == value else value, "f")
+
+        return to_text
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return a text -> ``Decimal`` parser on SQLite; other drivers return ``Decimal``."""
+        return _to_decimal if vendor == "sqlite" else None
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if type(value) is str:
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(value)

@@ -1,0 +1,340 @@
+"""Date and time fields.
+
+``DateTimeField`` values are timezone-aware and UTC on every backend: a naive
+datetime is an error, an aware one in another zone is converted to UTC.
+PostgreSQL stores ``TIMESTAMP WITH TIME ZONE``, MySQL ``DATETIME(6)`` holding
+UTC, SQLite ISO-8601 UTC text (``YYYY-MM-DD HH:MM:SS.ffffff``, fixed width so
+text order is time order). ``TimeField`` holds naive times of day, and
+``DurationField`` ``timedelta`` (``INTERVAL`` on PostgreSQL, a ``BIGINT`` of
+microseconds elsewhere).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, overload
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from typing_extensions import Unpack
+
+from reinhardt_db.exceptions import ValidationError
+from reinhardt_db.models.fields.base import NOT_PROVIDED, DbConverter, Field, FieldOptions
+
+if TYPE_CHECKING:
+    from reinhardt_db.models.expressions import FieldRef
+
+__all__ = ["DateField", "DateTimeField", "DurationField", "TimeField"]
+
+UTC = dt.UTC
+
+
+class _AutoNowMixin:
+    """``auto_now`` (every save) and ``auto_now_add`` (first save) set the current time."""
+
+    auto_now: bool
+    auto_now_add: bool
+    attname: str
+    default: Any
+
+    def __init__(
+        self,
+        verbose_name: str | None = None,
+        *,
+        auto_now: bool = False,
+        auto_now_add: bool = False,
+        **kwargs: Unpack[FieldOptions],
+    ) -> None:
+        if auto_now or auto_now_add:
+            kwargs.setdefault("editable", False)
+            kwargs.setdefault("blank", True)
+        super().__init__(verbose_name, **kwargs)  # type: ignore[call-arg,misc]
+        self.auto_now, self.auto_now_add = auto_now, auto_now_add
+
+    def check_definition(self) -> None:
+        """Reject ``auto_now`` with ``auto_now_add`` or with ``default``."""
+        super().check_definition()  # type: ignore[misc]
+        if self.auto_now and self.auto_now_add:
+            self.fail("auto_now and auto_now_add are mutually exclusive; keep one.")  # type: ignore[attr-defined]
+        if (self.auto_now or self.auto_now_add) and self.default is not NOT_PROVIDED:
+            option = "auto_now" if self.auto_now else "auto_now_add"
+            self.fail(  # type: ignore[attr-defined]
+                f"{option} and default are mutually exclusive; {option} already supplies "
+                "the value, so remove default (or drop the auto option)."
+            )
+
+    def _now(self) -> Any:
+        raise NotImplementedError
+
+    def pre_save(self, instance: Any, add: bool) -> Any:
+        """Stamp the current time for ``auto_now``, or ``auto_now_add`` on insert."""
+        if self.auto_now or (self.auto_now_add and add):
+            value = self._now()
+            setattr(instance, self.attname, value)
+            return value
+        return super().pre_save(instance, add)  # type: ignore[misc]
+
+    def _deconstruct_extra(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {}
+        if self.auto_now:
+            extra["auto_now"] = True
+        if self.auto_now_add:
+            extra["auto_now_add"] = True
+        return extra
+
+
+class DateField(_AutoNowMixin, Field[dt.date]):
+    """A calendar date (``DATE``)."""
+
+    empty_strings_allowed = False
+    python_type = dt.date
+    description = "Date (without time)"
+
+    def _now(self) -> dt.date:
+        return dt.datetime.now(UTC).date()
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``DATE``."""
+        return {"default": sa.Date()}
+
+    def to_python(self, value: Any) -> dt.date | None:
+        """Coerce datetimes (their UTC date) and ISO strings to ``date``."""
+        if value is None or type(value) is dt.date:
+            return value
+        if isinstance(value, dt.datetime):
+            return (value.astimezone(UTC) if value.utcoffset() is not None else value).date()
+        if isinstance(value, dt.date):
+            return dt.date(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value.strip())
+            except ValueError:
+                try:
+                    return dt.datetime.fromisoformat(value.strip()).date()
+                except ValueError:
+                    pass
+        raise self.invalid(value, "a date (YYYY-MM-DD)")
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return ``date.isoformat`` for SQLite; the other drivers take ``date``."""
+        return dt.date.isoformat if vendor == "sqlite" else None
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return an ISO text parser for SQLite, else None."""
+        return _parse_date if vendor == "sqlite" else None
+
+
+class DateTimeField(DateField):
+    """A timezone-aware UTC date and time, microsecond precision on every backend."""
+
+    python_type = dt.datetime
+    description = "Date (with time)"
+
+    if TYPE_CHECKING:  # values are datetimes although the class extends DateField
+
+        @overload
+        def __get__(self, instance: None, owner: type[Any]) -> FieldRef: ...
+
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> dt.datetime: ...
+
+        def __get__(self, instance: object | None, owner: type[Any]) -> Any: ...
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.now(UTC)
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``TIMESTAMP WITH TIME ZONE`` (PostgreSQL), ``DATETIME(6)`` (MySQL)."""
+        return {
+            "default": sa.DateTime(),
+            "postgresql": postgresql.TIMESTAMP(timezone=True),
+            "mysql": mysql.DATETIME(fsp=6),
+        }
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        """Coerce ISO strings and dates (midnight UTC) to an aware UTC ``datetime``."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                raise self.invalid(value, "an ISO 8601 date and time") from None
+        elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+        elif not isinstance(value, dt.datetime):
+            raise self.invalid(value, "a datetime")
+        return self._to_utc(value)
+
+    def _to_utc(self, value: dt.datetime) -> dt.datetime:
+        if value.utcoffset() is None:
+            raise ValidationError(
+                f"{self.label} received a naive datetime ({value.isoformat()}); use an "
+                "aware datetime, e.g. datetime.now(timezone.utc) or "
+                "value.replace(tzinfo=timezone.utc).",
+                code="naive_datetime",
+            )
+        return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return aware UTC (PostgreSQL), naive UTC (MySQL) or ISO text (SQLite)."""
+        to_utc = self._to_utc
+        if vendor == "postgresql":
+            return to_utc
+        if vendor == "mysql":
+            return lambda value: to_utc(value).replace(tzinfo=None)
+        return lambda value: to_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return None for asyncpg (aware already); attach/parse UTC elsewhere."""
+        if vendor == "postgresql":
+            return None
+        if vendor == "mysql":
+            return _attach_utc
+        return _parse_datetime
+
+
+class TimeField(_AutoNowMixin, Field[dt.time]):
+    """A time of day without time zone (``TIME``; ``TIME(6)`` on MySQL)."""
+
+    empty_strings_allowed = False
+    python_type = dt.time
+    description = "Time"
+
+    def _now(self) -> dt.time:
+        return dt.datetime.now(UTC).time()
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``TIME`` (``TIME(6)`` on MySQL for microseconds)."""
+        return {"default": sa.Time(), "mysql": mysql.TIME(fsp=6)}
+
+    def to_python(self, value: Any) -> dt.time | None:
+        """Coerce ISO strings and datetimes to a naive ``time``."""
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            value = value.time()
+        elif isinstance(value, str):
+            try:
+                value = dt.time.fromisoformat(value.strip())
+            except ValueError:
+                raise self.invalid(value, "a time (HH:MM[:SS[.ffffff]])") from None
+        elif not isinstance(value, dt.time):
+            raise self.invalid(value, "a time")
+        if value.tzinfo is not None:
+            raise ValidationError(
+                f"{self.label} stores a time of day without time zone; got {value.isoformat()}. "
+                "Pass value.replace(tzinfo=None), or use a DateTimeField for instants.",
+                code="aware_time",
+            )
+        return value
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return fixed-width ISO text for SQLite; the other drivers take ``time``."""
+        if vendor == "sqlite":
+            return lambda value: value.isoformat("microseconds")
+        return None
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return a text parser (SQLite) or timedelta -> time (MySQL)."""
+        if vendor == "sqlite":
+            return _parse_time
+        if vendor == "mysql":
+            return _timedelta_to_time
+        return None
+
+
+_DURATION_RE = re.compile(
+    r"^(?:(?P<days>-?\d+) days?,? )?(?P<sign>-?)(?P<hours>\d+):(?P<minutes>\d\d):"
+    r"(?P<seconds>\d\d)(?:\.(?P<micro>\d{1,6}))?$"
+)
+_ISO_DURATION_RE = re.compile(
+    r"^(?P<sign>[-+]?)P(?:(?P<days>\d+(?:\.\d+)?)D)?(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?"
+    r"(?:(?P<minutes>\d+(?:\.\d+)?)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+class DurationField(Field[dt.timedelta]):
+    """A ``timedelta``: ``INTERVAL`` on PostgreSQL, ``BIGINT`` microseconds elsewhere."""
+
+    empty_strings_allowed = False
+    python_type = dt.timedelta
+    description = "Duration"
+
+    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Return ``BIGINT`` (``INTERVAL`` on PostgreSQL)."""
+        return {"default": sa.BigInteger(), "postgresql": postgresql.INTERVAL()}
+
+    def to_python(self, value: Any) -> dt.timedelta | None:
+        """Coerce ``str(timedelta)`` forms and ISO 8601 durations (``P1DT2H``)."""
+        if value is None or isinstance(value, dt.timedelta):
+            return value
+        if isinstance(value, str):
+            parsed = _parse_duration(value.strip())
+            if parsed is not None:
+                return parsed
+        raise self.invalid(value, "a duration (timedelta, '1 day, 2:03:04' or 'P1DT2H3M4S')")
+
+    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+        """Return timedelta -> microseconds, except for PostgreSQL's native interval."""
+        return None if vendor == "postgresql" else _timedelta_to_micros
+
+    def get_db_converter(self, vendor: str) -> DbConverter | None:
+        """Return microseconds -> timedelta, except for PostgreSQL."""
+        return None if vendor == "postgresql" else _micros_to_timedelta
+
+
+def _parse_date(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _parse_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def _attach_utc(value: Any) -> Any:
+    return value.replace(tzinfo=UTC) if isinstance(value, dt.datetime) else value
+
+
+def _parse_time(value: Any) -> dt.time:
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _timedelta_to_time(value: Any) -> dt.time:
+    if isinstance(value, dt.timedelta):
+        return (dt.datetime.min + value).time()
+    return value
+
+
+def _timedelta_to_micros(value: dt.timedelta) -> int:
+    return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
+
+
+def _micros_to_timedelta(value: Any) -> dt.timedelta:
+    return dt.timedelta(microseconds=int(value))
+
+
+def _parse_duration(text: str) -> dt.timedelta | None:
+    match = _DURATION_RE.match(text)
+    if match:
+        parts = match.groupdict()
+        sign = -1 if parts["sign"] else 1
+        micro = int((parts["micro"] or "0").ljust(6, "0"))
+        clock = dt.timedelta(
+            hours=int(parts["hours"]), minutes=int(parts["minutes"]),
+            seconds=int(parts["seconds"]), microseconds=micro,
+        )
+        return dt.timedelta(days=int(parts["days"] or 0)) + sign * clock
+    match = _ISO_DURATION_RE.match(text)
+    if match and text not in ("P", "-P", "+P") and not text.endswith("T"):
+        parts = match.groupdict()
+        sign = -1 if parts["sign"] == "-" else 1
+        kwargs = {k: float(parts[k]) for k in ("days", "hours", "minutes", "seconds") if parts[k]}
+        return sign * dt.timedelta(**kwargs)
+    return None

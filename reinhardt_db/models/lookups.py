@@ -1,0 +1,498 @@
+"""Lookups (``age__gte=18``) and transforms (``created_at__year``).
+
+A lookup turns ``lhs <lookup> rhs`` into an SQLAlchemy boolean expression; a
+transform turns ``lhs`` into another expression that further lookups apply to.
+Both register on field classes (``RegisterLookupMixin``) and are found by name.
+
+Write a custom lookup by implementing one method::
+
+    from reinhardt_db.models import CharField, Lookup
+
+    @CharField.register_lookup
+    class NotEqual(Lookup):
+        lookup_name = "ne"
+
+        def as_expression(self, lhs, rhs):
+            return lhs != rhs        # lhs: the column, rhs: a bound parameter
+
+    User.objects.filter(username__ne="ann")
+
+``as_postgresql`` / ``as_mysql`` / ``as_sqlite`` (same signature) override
+``as_expression`` on that backend. ``self.field`` is the left-hand side's field,
+``self.vendor`` the backend. A transform implements ``as_expression(self, lhs)``
+and may set ``output_field`` (a Field instance) when its result has another
+type than its input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import sqlalchemy as sa
+
+from reinhardt_db.models.expressions import Expression
+from reinhardt_db.models.query_utils import RegisterLookupMixin
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from reinhardt_db.models.sql.context import CompileContext, Resolver
+
+__all__ = [
+    "Contains",
+    "EndsWith",
+    "Exact",
+    "GreaterThan",
+    "GreaterThanOrEqual",
+    "IContains",
+    "IEndsWith",
+    "IExact",
+    "IRegex",
+    "IStartsWith",
+    "In",
+    "IsNull",
+    "LessThan",
+    "LessThanOrEqual",
+    "Lookup",
+    "Range",
+    "Regex",
+    "StartsWith",
+    "Transform",
+    "pk_value",
+]
+
+#: Template of an empty ``in`` list (it matches no row).
+EMPTY = "empty"
+
+
+def pk_value(value: Any) -> Any:
+    """Return ``value.pk`` for a model instance, else ``value`` unchanged."""
+    if hasattr(type(value), "_meta") and not isinstance(value, type):
+        return value.pk
+    return value
+
+
+def _is_queryset(value: Any) -> bool:
+    return bool(getattr(value, "_is_queryset", False))
+
+
+class Lookup:
+    """Base class of lookups: implement :meth:`as_expression`."""
+
+    lookup_name: ClassVar[str] = ""
+    is_transform: ClassVar[bool] = False
+    #: Adapt the right-hand side with the field's ``get_db_prep_value``.
+    prepare_rhs: ClassVar[bool] = True
+    #: Under a negation the ORM adds ``lhs IS NOT NULL`` so NOT keeps two-valued
+    #: logic (Django's semantics); lookups that test for NULL themselves opt out.
+    handles_null: ClassVar[bool] = False
+
+    def __init__(self, field: Any, ctx: CompileContext, transform: Any = None) -> None:
+        self.field = field
+        self.ctx = ctx
+        self.vendor: str = ctx.vendor
+        self.transform = transform
+
+    # -- the right-hand side's shape (at filter() time) --------------------------------
+    @classmethod
+    def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
+        """Return the shape of ``value``, appending its constants to ``values``."""
+        if isinstance(value, Expression):
+            value.resolve(resolver)
+            return value.parameterize(values, resolver)
+        if _is_queryset(value):
+            return value._as_subquery_template(values)
+        if value is None:
+            raise ValueError(
+                f"Cannot use None as a query value for the {cls.lookup_name!r} lookup; "
+                "use isnull=True (or exact None)."
+            )
+        values.append(pk_value(value))
+        return ("P", len(values) - 1)
+
+    # -- compiling ------------------------------------------------------------------------
+    def process_value(self, value: Any) -> Any:
+        """Transform a right-hand-side value in Python before it is bound."""
+        return value
+
+    def rhs_adapter(self) -> Callable[[Any], Any] | None:
+        """Return the function applied to each bound right-hand-side value."""
+        prep = None
+        if self.prepare_rhs and self.field is not None:
+            prep = self.ctx.field_adapter(self.field)
+        if type(self).process_value is Lookup.process_value:
+            return prep
+        process = self.process_value
+        if prep is None:
+            return process
+        return lambda value: process(prep(value))
+
+    def compile_rhs(self, template: Any) -> Any:
+        """Build the right-hand side from its shape (see :meth:`parameterize_rhs`)."""
+        if type(template) is tuple:
+            tag = template[0]
+            if tag == "P":
+                return self.ctx.bind(template[1], self.rhs_adapter())
+            if tag == "PL":
+                adapter = self.rhs_adapter()
+                return [self.ctx.bind(template[1] + k, adapter) for k in range(template[2])]
+            if tag == "C":
+                return template[1]
+            if tag == "SQ":
+                from reinhardt_db.models.sql.compiler import compile_subquery
+
+                return compile_subquery(self.ctx, template[1], template[2])
+        return template.to_sa(self.ctx)
+
+    def build(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        """Return the condition, using ``as_<vendor>`` when the lookup has one."""
+        method = getattr(self, f"as_{self.vendor}", None) or self.as_expression
+        return method(lhs, rhs)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        """Return the SQLAlchemy condition for ``lhs <lookup> rhs``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement as_expression()")
+
+    def const(self, value: Any) -> sa.BindParameter[Any]:
+        """Return a bound parameter for a constant of your SQL (never inline it)."""
+        return self.ctx.const(value)
+
+
+class Transform(RegisterLookupMixin):
+    """Base class of transforms: implement :meth:`as_expression`."""
+
+    lookup_name: ClassVar[str] = ""
+    is_transform: ClassVar[bool] = True
+    #: The field describing the result (a Field instance); None: same as the input.
+    output_field: ClassVar[Any] = None
+
+    def __init__(self, field: Any, ctx: CompileContext, *args: Any) -> None:
+        self.field = field
+        self.ctx = ctx
+        self.vendor: str = ctx.vendor
+
+    def build(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Return the transformed expression, using ``as_<vendor>`` when defined."""
+        method = getattr(self, f"as_{self.vendor}", None) or self.as_expression
+        return method(lhs)
+
+    def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Return the SQLAlchemy expression for the transformed ``lhs``."""
+        raise NotImplementedError(f"{type(self).__name__} must implement as_expression()")
+
+    def select_expression(self, built: ColumnElement[Any]) -> ColumnElement[Any]:
+        """Return what ``values()`` selects for this transform (``built`` by default)."""
+        return built
+
+
+# -- equality and comparisons ------------------------------------------------------------
+
+
+class Exact(Lookup):
+    """``field = value``; ``None`` means ``IS NULL``."""
+
+    lookup_name = "exact"
+
+    @classmethod
+    def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
+        if value is None:
+            return ("C", None)
+        return super().parameterize_rhs(value, values, resolver)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        if rhs is None:
+            return lhs.is_(None)
+        return lhs == rhs
+
+
+class IExact(Exact):
+    """Case-insensitive equality."""
+
+    lookup_name = "iexact"
+    prepare_rhs = False
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        if rhs is None:
+            return lhs.is_(None)
+        return sa.func.lower(_text(lhs, self.vendor)) == sa.func.lower(rhs)
+
+
+class GreaterThan(Lookup):
+    """``field > value``."""
+
+    lookup_name = "gt"
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs > rhs
+
+
+class GreaterThanOrEqual(Lookup):
+    """``field >= value``."""
+
+    lookup_name = "gte"
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs >= rhs
+
+
+class LessThan(Lookup):
+    """``field < value``."""
+
+    lookup_name = "lt"
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs < rhs
+
+
+class LessThanOrEqual(Lookup):
+    """``field <= value``."""
+
+    lookup_name = "lte"
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs <= rhs
+
+
+class IsNull(Lookup):
+    """``field IS NULL`` (``True``) or ``IS NOT NULL`` (``False``)."""
+
+    lookup_name = "isnull"
+    handles_null = True
+
+    @classmethod
+    def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
+        if not isinstance(value, bool):
+            raise ValueError(f"The value of an isnull lookup must be True or False, got {value!r}.")
+        return ("C", value)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs.is_(None) if rhs else lhs.is_not(None)
+
+
+class In(Lookup):
+    """``field IN (...)``: a list, tuple or set, or a one-column QuerySet."""
+
+    lookup_name = "in"
+
+    @classmethod
+    def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
+        if _is_queryset(value):
+            return value._as_subquery_template(values)
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(
+                f"The value of an 'in' lookup must be a list, tuple or set of values "
+                f"(or a QuerySet), got {type(value).__name__}."
+            )
+        items: list[Any] = []
+        seen: set[Any] = set()
+        for item in value:
+            if item is None:
+                continue  # x IN (NULL) never matches; Django drops it too
+            item = pk_value(item)
+            try:
+                if item in seen:
+                    continue
+                seen.add(item)
+            except TypeError:
+                pass
+            items.append(item)
+        if not items:
+            return ("C", EMPTY)
+        # Pad to a power of two by repeating the last value: the same rows match,
+        # and lists of similar length share one compiled statement.
+        size = 1 << (len(items) - 1).bit_length()
+        items.extend([items[-1]] * (size - len(items)))
+        start = len(values)
+        values.extend(items)
+        return ("PL", start, size)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        if isinstance(rhs, str) and rhs == EMPTY:
+            return sa.false()
+        return lhs.in_(rhs)
+
+
+class Range(Lookup):
+    """``low <= field <= high`` (SQL ``BETWEEN``)."""
+
+    lookup_name = "range"
+
+    @classmethod
+    def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
+        if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise ValueError(f"The value of a 'range' lookup must be (low, high), got {value!r}.")
+        pair = list(value)
+        if len(pair) != 2 or None in pair:
+            raise ValueError(f"The value of a 'range' lookup must be (low, high), got {value!r}.")
+        start = len(values)
+        values.extend(pk_value(v) for v in pair)
+        return ("PL", start, 2)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs.between(rhs[0], rhs[1])
+
+
+# -- text patterns -------------------------------------------------------------------------
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _glob_escape(text: str) -> str:
+    return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
+
+
+def _text(lhs: ColumnElement[Any], vendor: str) -> ColumnElement[Any]:
+    """``lhs`` as text where the backend will not compare a non-text column to a pattern."""
+    if vendor == "postgresql" and not isinstance(lhs.type, sa.String):
+        return sa.cast(lhs, sa.Text)
+    return lhs
+
+
+class PatternLookup(Lookup):
+    """``LIKE``-style matching; the value's wildcards are escaped, never interpreted.
+
+    Case-sensitive matching is ``LIKE`` on PostgreSQL, ``LIKE BINARY`` on MySQL and
+    ``GLOB`` on SQLite (whose ``LIKE`` ignores ASCII case).
+    """
+
+    prepare_rhs = False
+    case_sensitive: ClassVar[bool] = True
+    anchored_start: ClassVar[bool] = False
+    anchored_end: ClassVar[bool] = False
+
+    def _glob(self) -> bool:
+        return self.case_sensitive and self.vendor == "sqlite"
+
+    def process_value(self, value: Any) -> Any:
+        glob = self._glob()
+        text = _glob_escape(str(value)) if glob else _like_escape(str(value))
+        wildcard = "*" if glob else "%"
+        start = "" if self.anchored_start else wildcard
+        end = "" if self.anchored_end else wildcard
+        return f"{start}{text}{end}"
+
+    def _pattern(self, rhs: Any) -> Any:
+        if isinstance(rhs, sa.BindParameter):
+            return rhs
+        # An expression on the right: build the pattern in SQL.
+        wildcard = self.const("*" if self._glob() else "%")
+        parts = [] if self.anchored_start else [wildcard]
+        parts.append(rhs)
+        if not self.anchored_end:
+            parts.append(wildcard)
+        return sa.func.concat(*parts) if self.vendor == "mysql" else _concat(parts)
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        pattern = self._pattern(rhs)
+        lhs = _text(lhs, self.vendor)
+        if self.vendor == "sqlite":
+            if self.case_sensitive:
+                return lhs.op("GLOB")(pattern)
+            return lhs.like(pattern, escape="\\")
+        if self.vendor == "mysql":
+            if self.case_sensitive:
+                return lhs.op("LIKE BINARY")(pattern)
+            return sa.func.lower(lhs).like(sa.func.lower(pattern))
+        if self.case_sensitive:
+            return lhs.like(pattern)
+        return lhs.ilike(pattern)
+
+
+def _concat(parts: list[Any]) -> Any:
+    result = parts[0]
+    for part in parts[1:]:
+        result = result.op("||")(part)
+    return result
+
+
+class Contains(PatternLookup):
+    """Case-sensitive substring match."""
+
+    lookup_name = "contains"
+
+
+class IContains(PatternLookup):
+    """Case-insensitive substring match."""
+
+    lookup_name = "icontains"
+    case_sensitive = False
+
+
+class StartsWith(PatternLookup):
+    """Case-sensitive prefix match."""
+
+    lookup_name = "startswith"
+    anchored_start = True
+
+
+class IStartsWith(PatternLookup):
+    """Case-insensitive prefix match."""
+
+    lookup_name = "istartswith"
+    case_sensitive = False
+    anchored_start = True
+
+
+class EndsWith(PatternLookup):
+    """Case-sensitive suffix match."""
+
+    lookup_name = "endswith"
+    anchored_end = True
+
+
+class IEndsWith(PatternLookup):
+    """Case-insensitive suffix match."""
+
+    lookup_name = "iendswith"
+    case_sensitive = False
+    anchored_end = True
+
+
+class Regex(Lookup):
+    """Case-sensitive regular-expression search.
+
+    PostgreSQL ``~``, MySQL/MariaDB ``REGEXP`` with ``(?-i)``, SQLite ``REGEXP``
+    (the backend registers a Python ``re.search`` function on each connection).
+    """
+
+    lookup_name = "regex"
+    prepare_rhs = False
+    flags: ClassVar[str] = "(?-i)"
+    pg_operator: ClassVar[str] = "~"
+
+    def process_value(self, value: Any) -> Any:
+        text = str(value)
+        if self.vendor == "mysql":
+            return self.flags + text
+        if self.vendor == "sqlite" and self.flags == "(?i)":
+            return self.flags + text
+        return text
+
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return lhs.op("REGEXP")(rhs)
+
+    def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return _text(lhs, self.vendor).op(self.pg_operator)(rhs)
+
+
+class IRegex(Regex):
+    """Case-insensitive regular-expression search."""
+
+    lookup_name = "iregex"
+    flags = "(?i)"
+    pg_operator = "~*"
+
+
+BUILTIN_LOOKUPS: tuple[type[Lookup], ...] = (
+    Exact, IExact, GreaterThan, GreaterThanOrEqual, LessThan, LessThanOrEqual, IsNull, In,
+    Range, Contains, IContains, StartsWith, IStartsWith, EndsWith, IEndsWith, Regex, IRegex,
+)
+
+
+def register_builtin_lookups(field_class: type[RegisterLookupMixin]) -> None:
+    """Register every built-in lookup on ``field_class`` (done once for ``Field``)."""
+    for lookup in BUILTIN_LOOKUPS:
+        field_class.register_lookup(lookup)

@@ -1,0 +1,256 @@
+"""``Manager``: a model's entry point to QuerySets (``User.objects``).
+
+A manager hands out fresh QuerySets (``get_queryset()``) and forwards the
+QuerySet API to them, so ``User.objects.filter(...)`` is
+``User.objects.get_queryset().filter(...)``. Customize it by overriding
+``get_queryset()`` or with ``Manager.from_queryset(MyQuerySet)``, which also
+copies ``MyQuerySet``'s public methods onto the manager.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Any, ClassVar, Generic, TypeVar
+
+from reinhardt_db.models.query import QuerySet
+
+__all__ = ["BaseManager", "Manager", "ManagerDescriptor"]
+
+M = TypeVar("M")
+
+
+class ManagerDescriptor:
+    """Give class access to the manager; refuse access through instances."""
+
+    def __init__(self, manager: BaseManager[Any]) -> None:
+        self.manager = manager
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is not None:
+            raise AttributeError(
+                f"Manager isn't accessible via {owner.__name__} instances; "
+                f"use {owner.__name__}.{self.manager.name}"
+            )
+        return self.manager
+
+
+class BaseManager(Generic[M]):
+    """Hand out QuerySets of ``_queryset_class`` for one model."""
+
+    _queryset_class: ClassVar[type[QuerySet[Any]]] = QuerySet
+    auto_created = False
+
+    def __init__(self) -> None:
+        self.model: Any = None
+        self.name: str | None = None
+        self._db: str | None = None
+        self._hints: dict[str, Any] = {}
+
+    def __repr__(self) -> str:
+        model = self.model.__name__ if self.model is not None else "?"
+        return f"<{type(self).__name__} {model}.{self.name}>"
+
+    def contribute_to_class(self, cls: type, name: str) -> None:
+        """Attach this manager to model ``cls`` as ``name``."""
+        self.name = self.name or name
+        self.model = cls
+        setattr(cls, name, ManagerDescriptor(self))
+
+    def __copy__(self) -> BaseManager[M]:
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._hints = dict(self._hints)
+        new.model = None
+        return new
+
+    @classmethod
+    def from_queryset(
+        cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None
+    ) -> type[BaseManager[Any]]:
+        """Return a manager class using ``queryset_class`` and exposing its methods."""
+        attrs: dict[str, Any] = {"_queryset_class": queryset_class}
+        for name, method in inspect.getmembers(queryset_class, inspect.isfunction):
+            private = name.startswith("_") or getattr(method, "queryset_only", False)
+            if private or hasattr(cls, name):
+                continue
+            attrs[name] = _proxy(name, method)
+        return type(class_name or f"{cls.__name__}From{queryset_class.__name__}", (cls,), attrs)
+
+    def db_manager(self, using: str | None = None, hints: dict[str, Any] | None = None) -> Any:
+        """Return a copy of this manager bound to the database ``using``."""
+        manager = copy.copy(self)
+        manager.model = self.model
+        manager._db = using or self._db
+        manager._hints = hints or self._hints
+        return manager
+
+    @property
+    def db(self) -> str:
+        """The database alias this manager's QuerySets run on."""
+        return self._db or "default"
+
+    def get_queryset(self) -> QuerySet[M]:
+        """Return a new QuerySet; override to change what the manager sees."""
+        return self._queryset_class(model=self.model, using=self._db, hints=self._hints)
+
+    # -- the QuerySet API ------------------------------------------------------------------
+    def all(self) -> QuerySet[M]:
+        """Return a QuerySet of every row this manager sees."""
+        return self.get_queryset()
+
+    def filter(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """See ``QuerySet.filter``."""
+        return self.get_queryset().filter(*args, **kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """See ``QuerySet.exclude``."""
+        return self.get_queryset().exclude(*args, **kwargs)
+
+    def order_by(self, *fields: Any) -> QuerySet[M]:
+        """See ``QuerySet.order_by``."""
+        return self.get_queryset().order_by(*fields)
+
+    def reverse(self) -> QuerySet[M]:
+        """See ``QuerySet.reverse``."""
+        return self.get_queryset().reverse()
+
+    def distinct(self, *fields: str) -> QuerySet[M]:
+        """See ``QuerySet.distinct``."""
+        return self.get_queryset().distinct(*fields)
+
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[dict[str, Any]]:
+        """See ``QuerySet.values``."""
+        return self.get_queryset().values(*fields, **expressions)
+
+    def values_list(self, *fields: str, flat: bool = False, named: bool = False) -> QuerySet[Any]:
+        """See ``QuerySet.values_list``."""
+        return self.get_queryset().values_list(*fields, flat=flat, named=named)
+
+    def annotate(self, *args: Any, **kwargs: Any) -> QuerySet[M]:
+        """See ``QuerySet.annotate``."""
+        return self.get_queryset().annotate(*args, **kwargs)
+
+    def alias(self, **kwargs: Any) -> QuerySet[M]:
+        """See ``QuerySet.alias``."""
+        return self.get_queryset().alias(**kwargs)
+
+    def only(self, *fields: str) -> QuerySet[M]:
+        """See ``QuerySet.only``."""
+        return self.get_queryset().only(*fields)
+
+    def defer(self, *fields: str | None) -> QuerySet[M]:
+        """See ``QuerySet.defer``."""
+        return self.get_queryset().defer(*fields)
+
+    def using(self, alias: str) -> QuerySet[M]:
+        """See ``QuerySet.using``."""
+        return self.get_queryset().using(alias)
+
+    def select_for_update(
+        self, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
+    ) -> QuerySet[M]:
+        """See ``QuerySet.select_for_update``."""
+        return self.get_queryset().select_for_update(nowait=nowait, skip_locked=skip_locked, of=of)
+
+    def none(self) -> QuerySet[M]:
+        """See ``QuerySet.none``."""
+        return self.get_queryset().none()
+
+    def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+        """See ``QuerySet.iterator``."""
+        return self.get_queryset().iterator(chunk_size)
+
+    async def get(self, *args: Any, **kwargs: Any) -> M:
+        """See ``QuerySet.get``."""
+        return await self.get_queryset().get(*args, **kwargs)
+
+    async def first(self) -> M | None:
+        """See ``QuerySet.first``."""
+        return await self.get_queryset().first()
+
+    async def last(self) -> M | None:
+        """See ``QuerySet.last``."""
+        return await self.get_queryset().last()
+
+    async def earliest(self, *fields: str) -> M:
+        """See ``QuerySet.earliest``."""
+        return await self.get_queryset().earliest(*fields)
+
+    async def latest(self, *fields: str) -> M:
+        """See ``QuerySet.latest``."""
+        return await self.get_queryset().latest(*fields)
+
+    async def count(self) -> int:
+        """See ``QuerySet.count``."""
+        return await self.get_queryset().count()
+
+    async def exists(self) -> bool:
+        """See ``QuerySet.exists``."""
+        return await self.get_queryset().exists()
+
+    async def contains(self, obj: Any) -> bool:
+        """See ``QuerySet.contains``."""
+        return await self.get_queryset().contains(obj)
+
+    async def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """See ``QuerySet.aggregate``."""
+        return await self.get_queryset().aggregate(*args, **kwargs)
+
+    async def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """See ``QuerySet.in_bulk``."""
+        return await self.get_queryset().in_bulk(id_list, field_name=field_name)
+
+    async def create(self, **kwargs: Any) -> M:
+        """See ``QuerySet.create``."""
+        return await self.get_queryset().create(**kwargs)
+
+    async def get_or_create(
+        self, defaults: dict[str, Any] | None = None, **kwargs: Any
+    ) -> tuple[M, bool]:
+        """See ``QuerySet.get_or_create``."""
+        return await self.get_queryset().get_or_create(defaults, **kwargs)
+
+    async def update_or_create(
+        self,
+        defaults: dict[str, Any] | None = None,
+        create_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> tuple[M, bool]:
+        """See ``QuerySet.update_or_create``."""
+        return await self.get_queryset().update_or_create(defaults, create_defaults, **kwargs)
+
+    async def bulk_create(self, objs: Iterable[M], **options: Any) -> list[M]:
+        """See ``QuerySet.bulk_create``."""
+        return await self.get_queryset().bulk_create(objs, **options)
+
+    async def bulk_update(
+        self, objs: Iterable[M], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        """See ``QuerySet.bulk_update``."""
+        return await self.get_queryset().bulk_update(objs, fields, batch_size)
+
+    async def update(self, **kwargs: Any) -> int:
+        """See ``QuerySet.update`` (every row this manager sees)."""
+        return await self.get_queryset().update(**kwargs)
+
+    async def explain(self, analyze: bool = False) -> str:
+        """See ``QuerySet.explain``."""
+        return await self.get_queryset().explain(analyze)
+
+
+def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    def manager_method(self: BaseManager[Any], *args: Any, **kwargs: Any) -> Any:
+        return getattr(self.get_queryset(), name)(*args, **kwargs)
+
+    manager_method.__name__ = name
+    manager_method.__qualname__ = name
+    manager_method.__doc__ = method.__doc__
+    return manager_method
+
+
+class Manager(BaseManager[M]):
+    """The default manager: ``objects`` on every model that declares none."""

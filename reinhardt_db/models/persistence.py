@@ -1,0 +1,217 @@
+"""Saving, deleting and reloading single instances (``Model.save`` & co delegate here).
+
+``save()`` follows Django: an instance with a primary key that is not being
+added is UPDATEd, and INSERTed when the UPDATE matched no row; ``auto_now`` and
+``auto_now_add`` fields are stamped through ``Field.pre_save``; ``pre_save`` and
+``post_save`` fire (at no cost when nobody listens). Statements are compiled
+once per model, field set and backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.backends import connections
+from reinhardt_db.models.fields.base import DATABASE_DEFAULT
+from reinhardt_db.models.signals import post_delete, post_save, pre_delete, pre_save
+from reinhardt_db.models.sql import dml
+from reinhardt_db.models.sql.context import did_you_mean
+
+__all__ = ["delete_instance", "refresh_instance", "save_instance"]
+
+
+def _update_field_set(meta: Any, update_fields: Iterable[str]) -> tuple[Any, ...]:
+    names = [update_fields] if isinstance(update_fields, str) else list(update_fields)
+    fields = []
+    for name in names:
+        field = meta.fields_map.get(name)
+        if field is None or not field.concrete:
+            choices = [f.name for f in meta.concrete_fields]
+            raise ValueError(
+                f"update_fields: {meta.object_name} has no concrete field named {name!r}."
+                f"{did_you_mean(name, choices)}"
+            )
+        if field not in fields:
+            fields.append(field)
+    return tuple(fields)
+
+
+async def save_instance(
+    obj: Any,
+    using: str | None = None,
+    update_fields: Iterable[str] | None = None,
+    force_insert: bool = False,
+    force_update: bool = False,
+) -> None:
+    """INSERT or UPDATE ``obj``; see ``Model.save``."""
+    model = type(obj)
+    meta = model._meta
+    if force_insert and (force_update or update_fields is not None):
+        raise ValueError("Cannot force both insert and updating in model saving.")
+    fields: tuple[Any, ...] | None = None
+    if update_fields is not None:
+        fields = _update_field_set(meta, update_fields)
+        if not fields:
+            return
+        if any(f.attname not in obj.__dict__ for f in fields):
+            missing = [f.name for f in fields if f.attname not in obj.__dict__]
+            raise ValueError(f"update_fields names deferred fields {missing}; load them first")
+    changed = None if fields is None else frozenset(f.name for f in fields)
+    state = obj._state
+    alias = using or state.db or "default"
+    db = connections[alias]
+    if pre_save.has_listeners(model):
+        await pre_save.send(
+            model, instance=obj, raw=False, using=alias,
+            update_fields=changed,
+        )
+    updated = False
+    if not force_insert and obj._is_pk_set() and not (state.adding and _pk_has_default(meta)):
+        if fields is None:
+            fields = _loaded_update_fields(meta, obj.__dict__)
+        updated = await _do_update(obj, db, fields)
+        if not updated and (force_update or update_fields is not None):
+            what = "Save with update_fields" if update_fields is not None else "Forced update"
+            raise exc.DatabaseError(f"{what} did not affect any rows.")
+    elif force_update:
+        raise ValueError("Cannot force an update in save() with no primary key.")
+    if not updated:
+        await _do_insert(obj, db)
+    state.adding = False
+    state.db = alias
+    if post_save.has_listeners(model):
+        await post_save.send(
+            model, instance=obj, created=not updated, raw=False, using=alias,
+            update_fields=changed,
+        )
+
+
+_UPDATE_FIELDS: dict[Any, tuple[tuple[Any, ...], frozenset[str]]] = {}
+
+
+def _loaded_update_fields(meta: Any, values: dict[str, Any]) -> tuple[Any, ...]:
+    """The non-key fields a plain ``save()`` writes: every loaded one."""
+    cached = _UPDATE_FIELDS.get(meta)
+    if cached is None:
+        pk_fields = set(meta.pk_fields)
+        fields = tuple(f for f in meta.concrete_fields if f not in pk_fields)
+        cached = _UPDATE_FIELDS[meta] = (fields, frozenset(f.attname for f in fields))
+    fields, attnames = cached
+    if values.keys() >= attnames:  # nothing deferred: the common case, one C-level check
+        return fields
+    return tuple(f for f in fields if f.attname in values)
+
+
+def _pk_has_default(meta: Any) -> bool:
+    return any(f.has_default() or f.has_db_default() for f in meta.pk_fields)
+
+
+async def _do_update(obj: Any, db: Any, fields: tuple[Any, ...]) -> bool:
+    meta = type(obj)._meta
+    values = [f.pre_save(obj, False) for f in fields]
+    pk_values = [obj.__dict__[name] for name in meta.pk_attnames]
+    if not fields:
+        # Nothing to write: the row only has to exist.
+        entry = dml.compile_exists_pk(type(obj), db)
+        return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
+    entry = dml.compile_update_pk(type(obj), db, fields)
+    result = await db.execute_native(entry.sql, entry.params(values + pk_values))
+    if result.rowcount > 0:
+        return True
+    if db.vendor == "mysql":
+        # Without CLIENT_FOUND_ROWS MySQL counts changed rows, not matched ones.
+        entry = dml.compile_exists_pk(type(obj), db)
+        return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
+    return False
+
+
+def insert_plan(meta: Any, obj: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """Return ``(fields written, fields the database fills)`` for inserting ``obj``."""
+    values = obj.__dict__
+    written, filled = [], []
+    for field in meta.concrete_fields:
+        value = values.get(field.attname, DATABASE_DEFAULT)
+        if value is DATABASE_DEFAULT or (value is None and field.is_auto):
+            filled.append(field)
+        else:
+            written.append(field)
+    return tuple(written), tuple(filled)
+
+
+async def _do_insert(obj: Any, db: Any) -> None:
+    model = type(obj)
+    meta = model._meta
+    fields, filled = insert_plan(meta, obj)
+    values = [f.pre_save(obj, True) for f in fields]
+    if filled and db.features.can_return_rows_from_bulk_insert:
+        entry = dml.compile_insert(model, db, fields, filled)
+        row = await db.fetch_row(entry.sql, entry.params(values))
+        if row is not None:
+            converted = entry.reader([row], db.alias)[0]
+            obj.__dict__.update(zip((f.attname for f in filled), converted, strict=True))
+        return
+    entry = dml.compile_insert(model, db, fields)
+    result = await db.execute_native(entry.sql, entry.params(values))
+    if not filled:
+        return
+    auto = [f for f in filled if f.is_auto]
+    if auto and result.lastrowid is not None:
+        obj.__dict__[auto[0].attname] = result.lastrowid
+    rest = [f for f in filled if not f.is_auto]
+    if rest:
+        await refresh_instance(obj, db.alias, [f.name for f in rest])
+
+
+async def delete_instance(obj: Any, using: str | None = None) -> tuple[int, dict[str, int]]:
+    """DELETE ``obj``'s row; return ``(count, {"app.Model": count})`` and clear its pk."""
+    model = type(obj)
+    meta = model._meta
+    if not obj._is_pk_set():
+        raise ValueError(
+            f"{model.__name__} object can't be deleted because its primary key is not set."
+        )
+    alias = using or obj._state.db or "default"
+    db = connections[alias]
+    if pre_delete.has_listeners(model):
+        await pre_delete.send(model, instance=obj, using=alias)
+    entry = dml.compile_delete_pk(model, db)
+    pk_values = [obj.__dict__[name] for name in meta.pk_attnames]
+    result = await db.execute_native(entry.sql, entry.params(pk_values))
+    if post_delete.has_listeners(model):
+        await post_delete.send(model, instance=obj, using=alias)
+    if len(meta.pk_attnames) == 1 and meta.pk_fields[0].is_auto:
+        obj.__dict__[meta.pk_attnames[0]] = None
+    count = result.rowcount
+    return count, ({meta.label: count} if count else {})
+
+
+async def refresh_instance(
+    obj: Any, using: str | None = None, fields: Iterable[str] | None = None
+) -> None:
+    """Reload ``obj``'s fields (all loaded ones, or ``fields``) from its row."""
+    from reinhardt_db.models.query import QuerySet
+
+    model = type(obj)
+    meta = model._meta
+    if not obj._is_pk_set():
+        raise ValueError(f"{model.__name__} object can't be refreshed: its primary key is not set.")
+    if fields is not None:
+        names = [fields] if isinstance(fields, str) else list(fields)
+        for name in names:
+            if name not in meta.fields_map:
+                choices = [f.name for f in meta.concrete_fields]
+                raise exc.FieldDoesNotExist(
+                    f"{meta.object_name} has no field named {name!r}.{did_you_mean(name, choices)}"
+                )
+    else:
+        names = [f.name for f in meta.concrete_fields if f.attname in obj.__dict__]
+    alias = using or obj._state.db or "default"
+    queryset: QuerySet[Any] = QuerySet(model, using=alias)
+    pk_lookup = {f.name: obj.__dict__[f.attname] for f in meta.pk_fields}
+    fresh = await (queryset.only(*names) if names else queryset).get(**pk_lookup)
+    for name in names:
+        attname = meta.fields_map[name].attname
+        obj.__dict__[attname] = fresh.__dict__[attname]
+    obj._state.db = alias

@@ -1,0 +1,562 @@
+"""``QuerySet``: a lazy, immutable description of a query on one model.
+
+Chaining (``filter``, ``order_by``, ``values`` ...) returns a new QuerySet and
+does no I/O; awaiting runs the query::
+
+    adults = await User.objects.filter(age__gte=18).order_by("-created_at")
+    async for user in User.objects.filter(role="admin"):
+        ...
+
+Writes and other single-round-trip operations (``update``, ``delete``,
+``bulk_create`` ...) live in :mod:`reinhardt_db.models._write` and are mixed
+in here; this module holds the read side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.backends import connections
+from reinhardt_db.models._registration import ensure_lookups_registered
+from reinhardt_db.models._write import WriteMixin
+from reinhardt_db.models.aggregates import Aggregate
+from reinhardt_db.models.expressions import Expression
+from reinhardt_db.models.sql import compiler
+from reinhardt_db.models.sql.compiler import (
+    MODE_DICTS,
+    MODE_FLAT,
+    MODE_MODELS,
+    MODE_NAMED,
+    MODE_TUPLES,
+)
+from reinhardt_db.models.sql.query import Query
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends import Database
+
+__all__ = ["MAX_GET_RESULTS", "QuerySet"]
+
+M = TypeVar("M")
+MAX_GET_RESULTS = 21
+
+ensure_lookups_registered()
+
+
+async def _ready(value: Any) -> Any:
+    return value
+
+
+class QuerySet(WriteMixin, Generic[M]):
+    """A lazy query on ``model``; every method returns a new QuerySet or runs the query."""
+
+    _is_queryset = True
+
+    def __init__(
+        self,
+        model: Any = None,
+        query: Query | None = None,
+        using: str | None = None,
+        hints: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = model
+        self.query = query if query is not None else Query(model)
+        self._db = using
+        self._hints = hints or {}
+        self._result_cache: list[M] | None = None
+        self._mode = MODE_MODELS
+
+    def __repr__(self) -> str:
+        if self._result_cache is not None:
+            return f"<QuerySet {self._result_cache[:20]!r}>"
+        name = self.model.__name__ if self.model is not None else "?"
+        return f"<QuerySet of {name} (not evaluated)>"
+
+    # -- cloning ---------------------------------------------------------------------------
+    def _chain(self) -> Self:
+        clone = self.__class__.__new__(self.__class__)
+        state = self.__dict__.copy()
+        state["query"] = self.query.clone()
+        state["_result_cache"] = None
+        clone.__dict__ = state
+        return clone
+
+    @property
+    def db(self) -> str:
+        """The database alias this QuerySet runs on."""
+        return self._db or "default"
+
+    def _database(self) -> Database:
+        return connections[self.db]
+
+    # -- evaluation ------------------------------------------------------------------------
+    def __await__(self) -> Generator[Any, None, list[M]]:
+        return self._fetch_all().__await__()
+
+    async def _fetch_all(self) -> list[M]:
+        if self._result_cache is None:
+            self._result_cache = await self._execute()
+        return self._result_cache
+
+    async def _execute(self) -> list[Any]:
+        query = self.query
+        if query.empty:
+            return []
+        db = connections[self._db or "default"]
+        if query.select_for_update is not None:
+            self._check_in_transaction(db)
+        entry = compiler.compile_select(query, db, self._mode)
+        rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+        return entry.reader(rows, db.alias)
+
+    def _check_in_transaction(self, db: Database) -> None:
+        bound = db.bound_connection()
+        if bound is None or not bound.in_transaction:
+            raise exc.TransactionManagementError(
+                "select_for_update() must run inside a transaction: "
+                "wrap it in 'async with transaction.atomic():'"
+            )
+
+    def __aiter__(self) -> AsyncIterator[M]:
+        return self._aiter()
+
+    async def _aiter(self) -> AsyncIterator[M]:
+        for item in await self._fetch_all():
+            yield item
+
+    def __bool__(self) -> bool:
+        if self._result_cache is None:
+            raise TypeError(
+                "a QuerySet has no truth value before it is evaluated; "
+                "use 'await qs.exists()' or evaluate it with 'await qs'"
+            )
+        return bool(self._result_cache)
+
+    def __len__(self) -> int:
+        if self._result_cache is None:
+            raise TypeError("use 'await qs.count()', or 'len(await qs)' to evaluate it")
+        return len(self._result_cache)
+
+    def __getitem__(self, key: int | slice) -> Any:
+        """``qs[10:20]`` -> QuerySet with LIMIT/OFFSET; ``await qs[3]`` -> one object."""
+        if isinstance(key, slice):
+            if key.step not in (None, 1):
+                raise ValueError("QuerySet slices do not support a step.")
+            if (key.start is not None and key.start < 0) or (key.stop is not None and key.stop < 0):
+                raise ValueError("Negative indexing is not supported.")
+            clone = self._chain()
+            clone.query.set_limits(key.start, key.stop)
+            return clone
+        if isinstance(key, bool) or not isinstance(key, int):
+            raise TypeError(
+                f"QuerySet indices must be integers or slices, not {type(key).__name__}."
+            )
+        if key < 0:
+            raise ValueError("Negative indexing is not supported.")
+        if self._result_cache is not None:
+            return _ready(self._result_cache[key])
+        clone = self._chain()
+        clone.query.set_limits(key, key + 1)
+        return clone._single(key)
+
+    async def _single(self, index: int) -> M:
+        rows = await self._execute()
+        if not rows:
+            raise IndexError(f"QuerySet index {index} out of range")
+        return rows[0]
+
+    def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
+        """Stream the rows in chunks (a server-side cursor on PostgreSQL and MySQL).
+
+        Nothing is cached, so memory stays flat however many rows there are.
+        """
+        if chunk_size <= 0:
+            raise ValueError("chunk_size must be a positive integer")
+        return self._stream(chunk_size)
+
+    async def _stream(self, chunk_size: int) -> AsyncIterator[M]:
+        query = self.query
+        if query.empty:
+            return
+        db = self._database()
+        entry = compiler.compile_select(query, db, self._mode)
+        reader, alias = entry.reader, db.alias
+        stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
+        try:
+            async for chunk in stream:
+                for item in reader(chunk, alias):
+                    yield item
+        finally:
+            await stream.aclose()  # type: ignore[attr-defined]
+
+    # -- chaining --------------------------------------------------------------------------
+    def all(self) -> Self:
+        """Return a fresh copy (its rows are fetched again when awaited)."""
+        return self._chain()
+
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
+        """Keep the rows matching every lookup (and ``Q``/class-level conditions)."""
+        return self._filter_or_exclude(False, args, kwargs)
+
+    def exclude(self, *args: Any, **kwargs: Any) -> Self:
+        """Drop the rows matching all the given lookups (NULLs are not matches)."""
+        return self._filter_or_exclude(True, args, kwargs)
+
+    def _filter_or_exclude(self, negated: bool, args: tuple[Any, ...], kwargs: Any) -> Self:
+        if args or kwargs:
+            self.query.check_filterable("filter")
+        clone = self._chain()
+        if args or kwargs:
+            clone.query.add_filter(args, kwargs, negated)
+        return clone
+
+    def none(self) -> Self:
+        """Return a QuerySet that matches nothing and never queries."""
+        clone = self._chain()
+        clone.query.empty = True
+        return clone
+
+    def order_by(self, *fields: Any) -> Self:
+        """Order by fields (``"-name"`` descending, ``"?"`` random) or expressions."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot reorder a query once a slice has been taken.")
+        clone = self._chain()
+        if fields:
+            clone.query.set_ordering(fields)
+        else:
+            clone.query.clear_ordering()
+        return clone
+
+    def reverse(self) -> Self:
+        """Reverse the ordering (the model's default ordering included)."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot reverse a query once a slice has been taken.")
+        clone = self._chain()
+        clone.query.standard_ordering = not clone.query.standard_ordering
+        return clone
+
+    def distinct(self, *fields: str) -> Self:
+        """Drop duplicate rows (``DISTINCT ON (fields)`` on PostgreSQL)."""
+        clone = self._chain()
+        resolver = clone.query.resolver()
+        for name in fields:
+            resolver.resolve_ref(name)
+        clone.query.distinct = True
+        clone.query.distinct_fields = tuple(fields)
+        return clone
+
+    def annotate(self, *args: Any, **kwargs: Any) -> Self:
+        """Add computed values to each row (per group after ``values(...)``)."""
+        clone = self._chain()
+        for name, expression in _named_expressions(args, kwargs).items():
+            clone.query.add_annotation(name, expression)
+        return clone
+
+    def alias(self, **kwargs: Any) -> Self:
+        """Define expressions to filter or order by without selecting them."""
+        clone = self._chain()
+        for name, expression in kwargs.items():
+            clone.query.add_annotation(name, expression, select=False)
+        return clone
+
+    def values(self, *fields: str, **expressions: Any) -> QuerySet[dict[str, Any]]:
+        """Return dicts instead of instances: ``{"id": 1, "name": "ann"}`` per row."""
+        clone = self._values(fields, expressions)
+        clone._mode = MODE_DICTS
+        return clone  # type: ignore[return-value]
+
+    def values_list(
+        self, *fields: str, flat: bool = False, named: bool = False
+    ) -> QuerySet[Any]:
+        """Return tuples (``flat=True``: single values; ``named=True``: named tuples)."""
+        if flat and named:
+            raise TypeError("'flat' and 'named' can't be used together.")
+        if flat and len(fields) != 1:
+            raise TypeError("'flat' is valid only with exactly one field.")
+        clone = self._values(fields, {})
+        clone._mode = MODE_FLAT if flat else MODE_NAMED if named else MODE_TUPLES
+        return clone
+
+    def _values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
+        clone = self._chain()
+        query = clone.query
+        for name, expression in expressions.items():
+            query.add_annotation(name, expression)
+        resolver = query.resolver()
+        names: list[str] = []
+        for name in (*fields, *expressions):
+            if not isinstance(name, str):
+                raise TypeError(f"values() takes field names, got {name!r}")
+            if name not in query.annotations:
+                try:
+                    resolver.resolve_ref(name)
+                except exc.FieldError:
+                    raise resolver.field_names_error(name, "values() field") from None
+            if name not in names:
+                names.append(name)
+        if not names:
+            names = [f.attname for f in self.model._meta.concrete_fields]
+            names += [n for n in query.annotation_mask if n not in names]
+        query.values_fields = tuple(names)
+        query.annotation_mask = tuple(n for n in query.annotation_mask if n in names)
+        return clone
+
+    def only(self, *fields: str) -> Self:
+        """Load only these fields (and the primary key); others stay deferred."""
+        if not fields:
+            raise TypeError("only() needs at least one field name")
+        clone = self._chain()
+        names = clone._check_loadable(fields)
+        current, defer = clone.query.deferred
+        clone.query.deferred = (names - current if defer else names, False)
+        return clone
+
+    def defer(self, *fields: str | None) -> Self:
+        """Do not load these fields; ``defer(None)`` loads every field again."""
+        clone = self._chain()
+        if fields == (None,):
+            clone.query.deferred = (frozenset(), True)
+            return clone
+        names = clone._check_loadable(fields)  # type: ignore[arg-type]
+        current, defer = clone.query.deferred
+        clone.query.deferred = (current | names, True) if defer else (current - names, False)
+        return clone
+
+    def _check_loadable(self, fields: Iterable[str]) -> frozenset[str]:
+        resolver = self.query.resolver()
+        names = set()
+        for name in fields:
+            field = resolver.get_field(name)
+            names.add(field.name)
+        return frozenset(names)
+
+    def using(self, alias: str) -> Self:
+        """Run on the database ``alias``."""
+        clone = self._chain()
+        clone._db = alias
+        return clone
+
+    def select_for_update(
+        self, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
+    ) -> Self:
+        """Lock the selected rows until the transaction ends (``FOR UPDATE``)."""
+        if nowait and skip_locked:
+            raise ValueError("The nowait option cannot be used with skip_locked.")
+        clone = self._chain()
+        clone.query.select_for_update = (nowait, skip_locked, bool(of))
+        return clone
+
+    # -- single objects ----------------------------------------------------------------------
+    async def get(self, *args: Any, **kwargs: Any) -> M:
+        """Return the one object matching the lookups.
+
+        Raise ``Model.DoesNotExist`` if none does, ``Model.MultipleObjectsReturned``
+        if several do.
+        """
+        clone = self._filter_or_exclude(False, args, kwargs)
+        query = clone.query
+        if not query.is_sliced:
+            query.order_by = ()
+            query.default_ordering = False
+            query.high_mark = MAX_GET_RESULTS
+        rows = await clone._execute()
+        if len(rows) == 1:
+            return rows[0]
+        model = self.model
+        if not rows:
+            raise model.DoesNotExist(f"{model.__name__} matching query does not exist.")
+        count = len(rows)
+        shown = f"more than {MAX_GET_RESULTS - 1}" if count >= MAX_GET_RESULTS else str(count)
+        raise model.MultipleObjectsReturned(
+            f"get() returned more than one {model.__name__} -- it returned {shown}!"
+        )
+
+    async def first(self) -> M | None:
+        """Return the first object (by primary key when unordered), or None."""
+        clone = self._chain()
+        if not clone.query.is_ordered():
+            clone.query.set_ordering(("pk",))
+        clone.query.set_limits(high=1)
+        rows = await clone._execute()
+        return rows[0] if rows else None
+
+    async def last(self) -> M | None:
+        """Return the last object (by primary key when unordered), or None."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot use last() once a slice has been taken; order the other way.")
+        clone = self._chain()
+        if clone.query.is_ordered():
+            clone.query.standard_ordering = not clone.query.standard_ordering
+        else:
+            clone.query.set_ordering(("-pk",))
+        clone.query.set_limits(high=1)
+        rows = await clone._execute()
+        return rows[0] if rows else None
+
+    async def earliest(self, *fields: str) -> M:
+        """Return the object with the smallest ``fields`` (default ``Meta.get_latest_by``)."""
+        return await self._earliest(fields, reverse=False)
+
+    async def latest(self, *fields: str) -> M:
+        """Return the object with the largest ``fields`` (default ``Meta.get_latest_by``)."""
+        return await self._earliest(fields, reverse=True)
+
+    async def _earliest(self, fields: tuple[str, ...], reverse: bool) -> M:
+        if not fields:
+            latest_by = self.model._meta.get_latest_by
+            if not latest_by:
+                raise ValueError(
+                    "earliest() and latest() need field names or Meta.get_latest_by on "
+                    f"{self.model.__name__}"
+                )
+            fields = (latest_by,) if isinstance(latest_by, str) else tuple(latest_by)
+        if self.query.is_sliced:
+            raise TypeError("Cannot change a query once a slice has been taken.")
+        ordering = [_flip(f) if reverse else f for f in fields]
+        clone = self._chain()
+        clone.query.set_ordering(tuple(ordering))
+        clone.query.set_limits(high=1)
+        rows = await clone._execute()
+        if not rows:
+            raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
+        return rows[0]
+
+    # -- counting and aggregates -------------------------------------------------------------
+    async def count(self) -> int:
+        """Return the number of rows (``len`` of the cache when already evaluated)."""
+        if self._result_cache is not None:
+            return len(self._result_cache)
+        query = self.query
+        if query.empty:
+            return 0
+        db = self._database()
+        entry = compiler.compile_count(query, db)
+        row = await db.fetch_row(entry.sql, entry.params(query.params()))
+        return int(row[0]) if row is not None else 0
+
+    async def exists(self) -> bool:
+        """Return whether the query has any row (``SELECT 1 ... LIMIT 1``)."""
+        if self._result_cache is not None:
+            return bool(self._result_cache)
+        query = self.query
+        if query.empty:
+            return False
+        db = self._database()
+        entry = compiler.compile_exists(query, db)
+        return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+
+    async def contains(self, obj: Any) -> bool:
+        """Return whether ``obj`` (a saved instance of this model) is in the result."""
+        if not isinstance(obj, self.model):
+            raise TypeError(f"'obj' must be a {self.model.__name__} instance, got {obj!r}")
+        if obj.pk is None:
+            raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
+        if self._result_cache is not None:
+            return obj in self._result_cache
+        return await self.filter(pk=obj.pk).exists()
+
+    async def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Return ``{name: value}`` for aggregates over the whole query."""
+        aggregates = _named_expressions(args, kwargs)
+        if not aggregates:
+            raise TypeError("aggregate() needs at least one aggregate, e.g. n=Count('id')")
+        for name, expression in aggregates.items():
+            if not isinstance(expression, Expression) or not expression.has_aggregate:
+                raise TypeError(f"{name}={expression!r} is not an aggregate expression")
+        if self.query.empty:
+            return {
+                name: (0 if type(e).__name__ == "Count" and getattr(e, "default", None) is None
+                       else getattr(e, "default", None))
+                for name, e in aggregates.items()
+            }
+        query = self.query.clone()
+        resolver = query.resolver()
+        shapes = []
+        for name, expression in aggregates.items():
+            expression.resolve(resolver)
+            shapes.append((name, expression.parameterize(query.values, resolver)))
+        db = self._database()
+        entry = compiler.compile_aggregate(query, db, tuple(shapes))
+        row = await db.fetch_row(entry.sql, entry.params(query.params()))
+        return entry.reader([row], db.alias)[0]
+
+    async def in_bulk(
+        self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
+    ) -> dict[Any, M]:
+        """Return ``{key: object}`` for the given keys (all rows when ``id_list`` is None)."""
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        meta = self.model._meta
+        field = meta.pk if field_name == "pk" else self.query.resolver().get_field(field_name)
+        if field_name != "pk" and not getattr(field, "unique", False):
+            raise ValueError(
+                f"in_bulk()'s field_name must be a unique field but {field_name!r} isn't."
+            )
+        key_name = "pk" if field_name == "pk" else field.attname
+        if id_list is None:
+            objs = await self._chain()._execute()
+        else:
+            ids = list(dict.fromkeys(id_list))
+            objs = []
+            batch = 2048
+            for start in range(0, len(ids), batch):
+                chunk = ids[start:start + batch]
+                objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
+        if self._mode != MODE_MODELS:
+            return {row[key_name] if isinstance(row, dict) else row: row for row in objs}
+        return {getattr(obj, key_name): obj for obj in objs}
+
+    async def explain(self, analyze: bool = False) -> str:
+        """Return the database's plan for this query as text."""
+        query = self.query
+        db = self._database()
+        entry = compiler.select_sql(query, db)
+        prefix = await _explain_prefix(db, analyze)
+        rows = await db.fetch_rows(prefix + entry.sql, entry.params(query.params()))
+        if db.vendor == "sqlite":
+            return "\n".join(str(row[-1]) for row in rows)
+        return "\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows)
+
+    # -- subqueries --------------------------------------------------------------------------
+    def _as_subquery_template(self, values: list[Any]) -> tuple[str, Query, int]:
+        if self._mode in (MODE_DICTS, MODE_TUPLES, MODE_NAMED) and len(
+            self.query.values_fields or ()
+        ) + len(self.query.annotation_mask) > 1:
+            raise TypeError(
+                "a QuerySet used as a value must select one column: "
+                "values_list('field', flat=True)"
+            )
+        base = len(values)
+        values.extend(self.query.params())
+        return ("SQ", self.query, base)
+
+
+def _flip(name: str) -> str:
+    return name[1:] if name.startswith("-") else f"-{name}"
+
+
+def _named_expressions(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    named: dict[str, Any] = {}
+    for arg in args:
+        if not isinstance(arg, Aggregate) or not isinstance(getattr(arg.source, "name", None), str):
+            raise TypeError(f"complex expressions need a name: use name=... for {arg!r}")
+        named[f"{arg.source.name}__{arg.function}"] = arg
+    for name, expression in kwargs.items():
+        if name in named:
+            raise ValueError(f"the name {name!r} is given twice")
+        named[name] = expression
+    return named
+
+
+async def _explain_prefix(db: Any, analyze: bool) -> str:
+    if db.vendor == "postgresql":
+        return "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
+    if db.vendor == "sqlite":
+        if analyze:
+            raise exc.NotSupportedError("SQLite has no EXPLAIN ANALYZE")
+        return "EXPLAIN QUERY PLAN "
+    if not analyze:
+        return "EXPLAIN "
+    version = await db.server_version()
+    return "ANALYZE " if "mariadb" in version.lower() else "EXPLAIN ANALYZE "

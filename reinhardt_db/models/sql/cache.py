@@ -1,0 +1,87 @@
+"""The compiled-statement cache.
+
+A query's key is its shape (``Query.key()`` plus what is being run: a SELECT of
+instances, a COUNT, an UPDATE of some fields ...) and the SQLAlchemy dialect of
+the database. On a hit nothing is built or compiled: the entry holds the SQL in
+the driver's own paramstyle, one getter per placeholder (which picks the value
+from the query's parameter list and adapts it for the backend) and the row
+reader. The cache is a bounded LRU shared by every database.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reinhardt_db.models.query_utils import on_lookups_changed
+
+__all__ = ["CompiledStatement", "StatementCache", "statement_cache"]
+
+Getter = Callable[[Sequence[Any]], Any]
+
+
+class CompiledStatement:
+    """SQL text, parameter getters and (for SELECTs) how to read the rows."""
+
+    __slots__ = ("getters", "reader", "sql")
+
+    def __init__(self, sql: str, getters: tuple[Getter, ...], reader: Any = None) -> None:
+        self.sql = sql
+        self.getters = getters
+        self.reader = reader
+
+    def params(self, values: Sequence[Any]) -> list[Any]:
+        """Return the driver's positional parameters for ``values``."""
+        return [getter(values) for getter in self.getters]
+
+    def __repr__(self) -> str:
+        return f"<CompiledStatement {self.sql!r}>"
+
+
+class StatementCache:
+    """A bounded LRU of compiled statements, counting hits and misses."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[Any, CompiledStatement] = OrderedDict()
+
+    def get(self, key: Any) -> CompiledStatement | None:
+        """Return the entry for ``key`` (and mark it recently used), or None."""
+        entry = self._entries.get(key)
+        if entry is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: Any, entry: CompiledStatement) -> None:
+        """Store ``entry``, evicting the least recently used one when full."""
+        self._entries[key] = entry
+        if len(self._entries) > self.maxsize:
+            self._entries.popitem(last=False)
+
+    def get_or_build(self, key: Any, build: Callable[[], CompiledStatement]) -> CompiledStatement:
+        """Return the cached entry for ``key``, building and storing it on a miss."""
+        entry = self.get(key)
+        if entry is None:
+            entry = build()
+            self.put(key, entry)
+        return entry
+
+    def clear(self) -> None:
+        """Drop every entry and reset the counters."""
+        self._entries.clear()
+        self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: The process-wide cache used by QuerySets and instance persistence.
+statement_cache = StatementCache()
+# A lookup registered under an old name must not keep serving old SQL.
+on_lookups_changed(statement_cache.clear)

@@ -1,0 +1,349 @@
+"""Name resolution and the compile context.
+
+:class:`Resolver` turns a lookup path (``"created_at__year__gte"``) or a
+reference (``"data__owner__name"``) into a :class:`PathInfo`: the field or
+annotation it starts at, the transforms applied, and the lookup class. Paths
+that start at a model field are cached per model, so resolving them again costs
+one dict lookup. Unknown names raise ``FieldError`` with a did-you-mean hint.
+
+:class:`CompileContext` is a resolver that also hands out bound parameters while
+a statement is built; after SQLAlchemy compiles the statement, :meth:`getters`
+turns the driver's positional order into the functions that fetch (and adapt)
+each parameter from a query's parameter list.
+"""
+
+from __future__ import annotations
+
+import difflib
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from reinhardt_db.exceptions import FieldDoesNotExist, FieldError
+from reinhardt_db.models.query_utils import on_lookups_changed
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+    from reinhardt_db.models.expressions import Expression
+
+__all__ = ["LOOKUP_SEP", "CompileContext", "PathInfo", "Resolver", "did_you_mean"]
+
+LOOKUP_SEP = "__"
+Getter = Callable[[Sequence[Any]], Any]
+
+
+def did_you_mean(name: str, choices: Sequence[str]) -> str:
+    """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PathInfo:
+    """What a lookup path or reference resolves to."""
+
+    field: Any
+    annotation: str | None
+    transforms: tuple[tuple[type[Any], tuple[Any, ...]], ...]
+    lookup: type[Any] | None
+    output_field: Any
+    nullable: bool
+
+
+_PATH_CACHE: dict[tuple[Any, str, bool], PathInfo] = {}
+_PATH_CACHE_MAX = 20_000
+on_lookups_changed(_PATH_CACHE.clear)
+
+
+def _class_lookups(obj: Any) -> dict[str, type]:
+    if obj is None:
+        from reinhardt_db.models.fields import Field
+
+        return Field.get_class_lookups()
+    klass: Any = obj if isinstance(obj, type) else type(obj)
+    found: dict[str, type] = klass.get_class_lookups()
+    return found
+
+
+def _is_json(field: Any) -> bool:
+    return field is not None and field.get_internal_type() == "JSONField"
+
+
+class Resolver:
+    """Resolve names against one model and the annotations of one query."""
+
+    def __init__(self, model: Any, annotations: Mapping[str, Expression] | None = None) -> None:
+        self.model = model
+        self.meta = model._meta
+        self.annotations: Mapping[str, Expression] = annotations or {}
+
+    # -- fields ------------------------------------------------------------------------
+    def get_field(self, name: str) -> Any:
+        """Return the model field called ``name`` (``pk`` and attnames too)."""
+        if name == "pk":
+            return self.meta.pk
+        try:
+            return self.meta.get_field(name)
+        except FieldDoesNotExist:
+            pass
+        choices = [f.name for f in self.meta.fields] + list(self.annotations) + ["pk"]
+        raise FieldError(
+            f"Cannot resolve keyword {name!r} into a field of {self.meta.object_name}."
+            f"{did_you_mean(name, choices)} Choices are: {', '.join(choices)}."
+        )
+
+    def field_names_error(self, name: str, what: str) -> FieldError:
+        """A ``FieldError`` for an unknown ``name`` used as ``what``, with a hint."""
+        choices = [f.name for f in self.meta.fields] + list(self.annotations) + ["pk"]
+        return FieldError(
+            f"Cannot resolve {what} {name!r} on {self.meta.object_name}."
+            f"{did_you_mean(name, choices)} Choices are: {', '.join(choices)}."
+        )
+
+    # -- paths ---------------------------------------------------------------------------
+    def resolve_lookup(self, path: str) -> PathInfo:
+        """Resolve a filter keyword (``"age__gte"``); the lookup defaults to ``exact``."""
+        return self._cached(path, True)
+
+    def resolve_ref(self, path: str) -> PathInfo:
+        """Resolve a reference (``F("age")``, ``order_by``, ``values``): no lookup."""
+        return self._cached(path, False)
+
+    def _cached(self, path: str, want_lookup: bool) -> PathInfo:
+        head = path.split(LOOKUP_SEP, 1)[0]
+        if head in self.annotations:
+            return self._resolve(path, want_lookup)
+        key = (self.model, path, want_lookup)
+        info = _PATH_CACHE.get(key)
+        if info is None:
+            info = self._resolve(path, want_lookup)
+            if len(_PATH_CACHE) >= _PATH_CACHE_MAX:
+                _PATH_CACHE.clear()
+            _PATH_CACHE[key] = info
+        return info
+
+    def _resolve(self, path: str, want_lookup: bool) -> PathInfo:
+        from reinhardt_db.models.json_lookups import KeyTransform
+
+        head, *rest = path.split(LOOKUP_SEP)
+        field: Any = None
+        annotation: str | None = None
+        if head in self.annotations:
+            annotation = head
+            output = self.annotations[head].output_field(self)
+            nullable = True
+        else:
+            field = self.get_field(head)
+            output = field
+            nullable = bool(field.null)
+        transforms: list[tuple[type, tuple[Any, ...]]] = []
+        lookup: type | None = None
+        for position, part in enumerate(rest):
+            last_cls = transforms[-1][0] if transforms else None
+            if want_lookup and position == len(rest) - 1:
+                lookup = self._find(output, last_cls, part, want_transform=False)
+                if lookup is not None:
+                    break
+            transform = self._find(output, last_cls, part, want_transform=True)
+            if transform is not None:
+                transforms.append((transform, ()))
+                output = transform.output_field or output
+                continue
+            if _is_json(output):
+                if last_cls is KeyTransform:
+                    keys = transforms.pop()[1][0]
+                    transforms.append((KeyTransform, ((*keys, part),)))
+                else:
+                    transforms.append((KeyTransform, ((part,),)))
+                nullable = True
+                continue
+            if (
+                position == 0
+                and field is not None
+                and getattr(field, "is_relation", False)
+                and part in ("pk", getattr(field, "target_field_name", "id"))
+            ):
+                continue  # author__pk / author__id: the foreign key column itself
+            raise self._unknown(path, part, output, last_cls, want_lookup)
+        if want_lookup and lookup is None:
+            last_cls = transforms[-1][0] if transforms else None
+            lookup = self._find(output, last_cls, "exact", want_transform=False)
+            if lookup is None:
+                raise FieldError(f"{path!r} does not support the 'exact' lookup")
+        return PathInfo(field, annotation, tuple(transforms), lookup, output, nullable)
+
+    @staticmethod
+    def _find(output: Any, transform_cls: type | None, name: str, want_transform: bool) -> Any:
+        sources = (output,) if transform_cls is None else (transform_cls, output)
+        for source in sources:
+            found = _class_lookups(source).get(name)
+            if found is not None and bool(getattr(found, "is_transform", False)) == want_transform:
+                return found
+        return None
+
+    def _unknown(
+        self, path: str, part: str, output: Any, transform_cls: type | None, want_lookup: bool
+    ) -> FieldError:
+        choices = set(_class_lookups(output))
+        if transform_cls is not None:
+            choices |= set(_class_lookups(transform_cls))
+        owner = self.meta.object_name
+        if getattr(output, "is_relation", False):
+            return FieldError(
+                f"{path!r}: filtering across the relation {output.name!r} of {owner} "
+                f"is not supported by this query layer yet; filter on "
+                f"{output.attname!r} with the related primary key instead."
+            )
+        kind = "lookup or transform" if want_lookup else "transform"
+        what = type(output).__name__ if output is not None else "expression"
+        return FieldError(
+            f"Unsupported {kind} {part!r} in {path!r} ({what} on {owner})."
+            f"{did_you_mean(part, sorted(choices))}"
+        )
+
+
+def _adapted(index: int, adapter: Callable[[Any], Any]) -> Getter:
+    def getter(values: Sequence[Any]) -> Any:
+        return adapter(values[index])
+
+    return getter
+
+
+def _constant(value: Any) -> Getter:
+    def getter(values: Sequence[Any]) -> Any:
+        return value
+
+    return getter
+
+
+class CompileContext(Resolver):
+    """A resolver that builds SQLAlchemy expressions and records their parameters.
+
+    ``bind(index, adapter)`` returns a bound parameter standing for the query's
+    parameter ``index``; when ``values`` is given (DDL, ``q_to_clause``) the bound
+    parameter carries the adapted value itself.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        vendor: str,
+        annotations: Mapping[str, Expression] | None = None,
+        values: Sequence[Any] | None = None,
+        table: Any = None,
+        parent: CompileContext | None = None,
+        offset: int = 0,
+    ) -> None:
+        super().__init__(model, annotations)
+        self.vendor = vendor
+        self.table = self.meta.table if table is None else table
+        self.offset = offset
+        if parent is None:
+            self.values = values
+            self._getters: dict[str, Getter] = {}
+        else:
+            # A subquery: its parameters follow at ``offset`` in the parent's list.
+            self.values = parent.values
+            self._getters = parent._getters
+        self._annotation_sa: dict[str, Any] = {}
+
+    def child(
+        self, model: Any, annotations: Mapping[str, Expression], offset: int, table: Any = None
+    ) -> CompileContext:
+        """Return a context for a subquery whose parameters start at ``offset``."""
+        return CompileContext(
+            model, self.vendor, annotations, table=table, parent=self, offset=self.offset + offset
+        )
+
+    # -- parameters ----------------------------------------------------------------------
+    def bind(
+        self, index: int, adapter: Callable[[Any], Any] | None = None, type_: Any = None
+    ) -> sa.BindParameter[Any]:
+        """Return a bound parameter for the query's parameter ``index``."""
+        index += self.offset
+        name = f"__p{len(self._getters)}"
+        if adapter is None:
+            self._getters[name] = operator.itemgetter(index)
+        else:
+            self._getters[name] = _adapted(index, adapter)
+        if self.values is not None:
+            value = self.values[index]
+            return sa.bindparam(name, adapter(value) if adapter else value, type_=type_)
+        return sa.bindparam(name, type_=type_)
+
+    def const(self, value: Any, type_: Any = None) -> sa.BindParameter[Any]:
+        """Return a bound parameter for a constant of the query's shape (a JSON key)."""
+        name = f"__p{len(self._getters)}"
+        self._getters[name] = _constant(value)
+        return sa.bindparam(name, value, type_=type_)
+
+    def getters(self, compiled: Any) -> tuple[Getter, ...]:
+        """Map the compiled statement's bind order to parameter getters.
+
+        Bound parameters SQLAlchemy made itself (``limit(1)``, literals of this
+        layer's own SQL) carry their value in the statement: they become constants.
+        """
+        found: list[Getter] = []
+        for name in compiled.positiontup or ():
+            getter = self._getters.get(name)
+            if getter is None:
+                bind = compiled.binds[name]
+                if bind.required:
+                    raise AssertionError(f"statement has a parameter {name!r} with no value")
+                getter = _constant(bind.effective_value)
+            found.append(getter)
+        return tuple(found)
+
+    def field_adapter(self, field: Any) -> Callable[[Any], Any] | None:
+        """Return ``value -> field.get_db_prep_value(value, vendor)`` (cached by the field)."""
+        return field.get_db_prep_func(self.vendor)
+
+    # -- references ------------------------------------------------------------------------
+    def column(self, field: Any) -> ColumnElement[Any]:
+        """Return the table column of ``field``."""
+        return self.table.c[field.column]
+
+    def annotation_sa(self, name: str) -> ColumnElement[Any]:
+        """Return the SQL expression of annotation ``name`` (built once per statement)."""
+        built = self._annotation_sa.get(name)
+        if built is None:
+            built = self.annotations[name].to_sa(self)
+            self._annotation_sa[name] = built
+        return built
+
+    def lhs(self, info: PathInfo) -> tuple[ColumnElement[Any], Any]:
+        """Build the left-hand side of ``info``: ``(expression, last transform or None)``."""
+        if info.annotation is not None:
+            expr = self.annotation_sa(info.annotation)
+            field = self.annotations[info.annotation].output_field(self)
+        else:
+            expr = self.column(info.field)
+            field = info.field
+        transform = None
+        for cls, args in info.transforms:
+            transform = cls(field, self, *args)
+            expr = transform.build(expr)
+            field = transform.output_field or field
+        return expr, transform
+
+    def ref(self, name: str) -> ColumnElement[Any]:
+        """Return the SQL expression for a reference such as ``F(name)``."""
+        return self.lhs(self.resolve_ref(name))[0]
+
+    # -- vendor bits -------------------------------------------------------------------------
+    def order_terms(
+        self, expr: Any, descending: bool, nulls_first: bool, nulls_last: bool
+    ) -> list[Any]:
+        """Return ORDER BY terms, emulating NULLS FIRST/LAST where the backend lacks it."""
+        term = expr.desc() if descending else expr.asc()
+        if not (nulls_first or nulls_last):
+            return [term]
+        if self.vendor == "mysql":
+            # MySQL has no NULLS FIRST/LAST: sort on "is null" first.
+            flag = expr.is_(None)
+            return [flag.asc() if nulls_last else flag.desc(), term]
+        return [term.nulls_first() if nulls_first else term.nulls_last()]

@@ -1,0 +1,263 @@
+"""``Query``: the state of a QuerySet, kept as a hashable shape plus parameters.
+
+Every QuerySet method that adds a condition, annotation or ordering resolves its
+names at once (``FieldError`` on the spot) and *parameterizes* it: constants go
+to :attr:`Query.values`, the rest becomes part of the shape. :meth:`Query.key`
+is the shape: two queries with equal keys compile to the same SQL and differ
+only in their parameters, which is what the compiled-statement cache relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from reinhardt_db.exceptions import FieldError
+from reinhardt_db.models.expressions import Expression, F, OrderBy
+from reinhardt_db.models.query_utils import Q
+from reinhardt_db.models.sql.context import LOOKUP_SEP, Resolver
+from reinhardt_db.models.sql.where import Node, parameterize_filter
+
+__all__ = ["Query"]
+
+_INITIAL: dict[str, Any] = {
+    "where": (),
+    "annotations": {},
+    "annotation_mask": (),
+    "order_by": (),
+    "default_ordering": True,
+    "standard_ordering": True,
+    "low_mark": 0,
+    "high_mark": None,
+    "distinct": False,
+    "distinct_fields": (),
+    "values_fields": None,
+    "group_by": False,
+    "deferred": (frozenset(), True),
+    "select_for_update": None,
+    "empty": False,
+}
+
+
+class Query:
+    """The shape and parameters of one query on ``model``; cloned, never shared mutably."""
+
+    model: Any
+    values: list[Any]
+    where: tuple[Node, ...]
+    annotations: dict[str, Expression]
+    annotation_mask: tuple[str, ...]
+    order_by: tuple[Any, ...]
+    default_ordering: bool
+    standard_ordering: bool
+    low_mark: int
+    high_mark: int | None
+    distinct: bool
+    distinct_fields: tuple[str, ...]
+    values_fields: tuple[str, ...] | None
+    group_by: bool
+    deferred: tuple[frozenset[str], bool]
+    select_for_update: tuple[Any, ...] | None
+    empty: bool
+
+    def __init__(self, model: Any) -> None:
+        # Every attribute is immutable except ``values`` (a fresh list per query):
+        # starting from a shared template costs one dict copy.
+        self.__dict__ = {**_INITIAL, "model": model, "values": []}
+
+    def clone(self) -> Query:
+        """Return a copy; the copy's parameter list is its own."""
+        new = Query.__new__(Query)
+        state = self.__dict__.copy()
+        state["values"] = list(self.values)
+        new.__dict__ = state
+        return new
+
+    # -- the cache key ---------------------------------------------------------------------
+    def key(self) -> tuple[Any, ...]:
+        """Return the hashable shape of this query (no parameter values in it)."""
+        return (
+            self.model,
+            len(self.values),
+            self.where,
+            tuple(self.annotations.items()) if self.annotations else (),
+            self.annotation_mask,
+            self.order_by,
+            self.default_ordering,
+            self.standard_ordering,
+            self.high_mark is not None,
+            self.low_mark > 0 or self.high_mark is not None,
+            self.distinct,
+            self.distinct_fields,
+            self.values_fields,
+            self.group_by,
+            self.deferred,
+            self.select_for_update,
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Query) and self.key() == other.key()
+
+    def params(self) -> list[Any]:
+        """Return the parameter list, with LIMIT and OFFSET appended when present.
+
+        A LIMIT always comes with an OFFSET (0 for ``qs[:20]``), so every page of
+        one query shares one compiled statement.
+        """
+        if self.high_mark is not None:
+            return [*self.values, self.high_mark - self.low_mark, self.low_mark]
+        if self.low_mark:
+            return [*self.values, self.low_mark]
+        return self.values
+
+    # -- building --------------------------------------------------------------------------
+    def resolver(self) -> Resolver:
+        """Return a resolver for this query's model and annotations."""
+        return Resolver(self.model, self.annotations)
+
+    def add_filter(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any], negated: bool = False
+    ) -> None:
+        """Add ``filter(*args, **kwargs)`` (``exclude`` when ``negated``) in place."""
+        pk = self.model._meta.pk
+        if not getattr(pk, "concrete", True) and any(
+            k == "pk" or k.startswith("pk__") for k in kwargs
+        ):
+            args, kwargs = _expand_composite_pk(pk, args, dict(kwargs))
+        node = parameterize_filter(args, kwargs, self.values, self.resolver(), negated)
+        if node[2] or negated:
+            self.where = (*self.where, node)
+
+    def add_annotation(self, name: str, expression: Any, select: bool = True) -> None:
+        """Add an annotation (selected unless ``select`` is False, as for ``alias()``)."""
+        if not isinstance(name, str) or not name.isidentifier() or LOOKUP_SEP in name:
+            raise ValueError(f"annotation names must be identifiers without '__', got {name!r}")
+        if name in self.annotations:
+            raise ValueError(f"the annotation {name!r} is already defined on this query")
+        meta = self.model._meta
+        if name == "pk" or any(name in (f.name, f.attname) for f in meta.fields):
+            raise ValueError(
+                f"The annotation {name!r} conflicts with a field on {meta.object_name}; "
+                "choose another name."
+            )
+        if isinstance(expression, str):
+            expression = F(expression)
+        if not isinstance(expression, Expression):
+            raise TypeError(
+                f"annotate() needs expressions (F, Value, Count ...), got {expression!r} "
+                f"for {name!r}; wrap constants in Value()"
+            )
+        expression.resolve(self.resolver())
+        shape = expression.parameterize(self.values, self.resolver())
+        self.annotations = {**self.annotations, name: shape}
+        if select:
+            self.annotation_mask = (*self.annotation_mask, name)
+        if shape.has_aggregate and self.values_fields is not None:
+            self.group_by = True
+
+    def set_ordering(self, items: tuple[Any, ...]) -> None:
+        """Replace the ordering with ``items`` (names, ``-names``, ``"?"``, expressions)."""
+        resolver = self.resolver()
+        shapes: list[Any] = []
+        for item in items:
+            if isinstance(item, str):
+                if item != "?":
+                    name = item[1:] if item.startswith("-") else item
+                    try:
+                        resolver.resolve_ref(name)
+                    except FieldError:
+                        raise resolver.field_names_error(name, "ordering") from None
+                shapes.append(item)
+            elif isinstance(item, Expression):
+                expr = item if isinstance(item, OrderBy) else OrderBy(item)
+                expr.resolve(resolver)
+                shapes.append(expr.parameterize(self.values, resolver))
+            else:
+                raise TypeError(f"order_by() takes field names or expressions, got {item!r}")
+        self.order_by = tuple(shapes)
+        self.default_ordering = False
+
+    def clear_ordering(self) -> None:
+        """Drop every ordering, the model's default included."""
+        self.order_by = ()
+        self.default_ordering = False
+
+    def set_limits(self, low: int | None = None, high: int | None = None) -> None:
+        """Narrow the slice, relative to the current one (Django's semantics)."""
+        if high is not None:
+            if self.high_mark is not None:
+                self.high_mark = min(self.high_mark, self.low_mark + high)
+            else:
+                self.high_mark = self.low_mark + high
+        if low is not None:
+            if self.high_mark is not None:
+                self.low_mark = min(self.high_mark, self.low_mark + low)
+            else:
+                self.low_mark = self.low_mark + low
+        if self.high_mark is not None and self.low_mark == self.high_mark:
+            self.empty = True
+
+    @property
+    def is_sliced(self) -> bool:
+        """True when LIMIT or OFFSET is set."""
+        return self.low_mark != 0 or self.high_mark is not None
+
+    @property
+    def has_aggregate_annotation(self) -> bool:
+        """True when an annotation contains an aggregate."""
+        return any(a.has_aggregate for a in self.annotations.values())
+
+    def is_ordered(self) -> bool:
+        """True when the query has an explicit or default ordering."""
+        if self.order_by:
+            return True
+        return bool(self.default_ordering and self.model._meta.ordering and not self.group_by)
+
+    def check_filterable(self, action: str) -> None:
+        """Refuse to add conditions after a slice was taken."""
+        if self.is_sliced:
+            raise TypeError(f"Cannot {action} a query once a slice has been taken.")
+
+
+def _expand_composite_pk(
+    pk: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Rewrite ``pk=(a, b)`` / ``pk__in=[(a, b), ...]`` onto the key's component fields."""
+    extra: list[Q] = []
+    names = [f.name for f in pk.fields]
+    for key in [k for k in kwargs if k == "pk" or k.startswith("pk__")]:
+        value = kwargs.pop(key)
+        lookup = key[4:] or "exact"
+        if lookup == "exact":
+            extra.append(Q(**dict(zip(names, _pk_tuple(pk, value), strict=True))))
+        elif lookup == "in":
+            alternatives = [Q(**dict(zip(names, _pk_tuple(pk, v), strict=True))) for v in value]
+            if not alternatives:
+                extra.append(Q((f"{names[0]}__in", [])))
+                continue
+            combined = alternatives[0]
+            for alternative in alternatives[1:]:
+                combined |= alternative
+            extra.append(combined)
+        elif lookup == "isnull":
+            extra.append(Q(**{f"{names[0]}__isnull": value}))
+        else:
+            raise FieldError(
+                f"the composite primary key of {pk.model.__name__} supports only the "
+                f"exact, in and isnull lookups, not {lookup!r}"
+            )
+    return (*args, *extra), kwargs
+
+
+def _pk_tuple(pk: Any, value: Any) -> tuple[Any, ...]:
+    if hasattr(type(value), "_meta"):
+        value = value.pk
+    if not isinstance(value, (tuple, list)) or len(value) != len(pk.fields):
+        raise ValueError(
+            f"the primary key of {pk.model.__name__} is composite "
+            f"({', '.join(f.name for f in pk.fields)}); pass a tuple of {len(pk.fields)} values"
+        )
+    return tuple(value)

@@ -1,0 +1,176 @@
+"""WHERE trees: from ``Q``/keyword lookups to shapes, and from shapes to SQL.
+
+A filter is stored as a *shape*: nested tuples ``(connector, negated, children)``
+whose leaves are ``(path, rhs_shape)``; constants live in the query's parameter
+list, so the shape is hashable and identical for every call with the same
+structure. :func:`compile_node` turns a shape into an SQLAlchemy condition.
+
+Negation keeps Django's two-valued semantics: under an odd number of NOTs a
+lookup on a nullable column also requires the column to be non-NULL, so
+``exclude(age=3)`` keeps rows whose age is NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from reinhardt_db.models.expressions import Expression
+from reinhardt_db.models.query_utils import Q
+from reinhardt_db.models.sql.context import CompileContext, Resolver
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql.elements import ColumnElement
+
+__all__ = [
+    "compile_node",
+    "iter_leaves",
+    "node_has_aggregate",
+    "parameterize_filter",
+    "parameterize_q",
+    "q_to_clause",
+]
+
+Node = tuple[Any, ...]
+_NULL_RHS = ("C", None)
+
+
+def _leaf(path: str, value: Any, values: list[Any], resolver: Resolver) -> Node:
+    if not isinstance(path, str):
+        raise TypeError(f"a lookup name must be a string, got {path!r}")
+    info = resolver.resolve_lookup(path)
+    assert info.lookup is not None
+    return (path, info.lookup.parameterize_rhs(value, values, resolver))
+
+
+def _add_child(children: list[Node], node: Node, connector: str) -> None:
+    """Inline a plain node into its parent when that does not change the meaning.
+
+    ``filter(User.age >= 18)`` then has the same shape as ``filter(age__gte=18)``.
+    """
+    if not node[1] and (node[0] == connector or len(node[2]) == 1):
+        children.extend(node[2])
+    else:
+        children.append(node)
+
+
+def parameterize_q(q: Q, values: list[Any], resolver: Resolver) -> Node:
+    """Return the shape of ``q``, appending its constants to ``values``."""
+    children: list[Node] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            _add_child(children, parameterize_q(child, values, resolver), q.connector)
+        elif isinstance(child, tuple) and len(child) == 2:
+            children.append(_leaf(child[0], child[1], values, resolver))
+        else:
+            raise TypeError(f"a Q object holds lookups or Q objects, got {child!r}")
+    return (q.connector, q.negated, tuple(children))
+
+
+def parameterize_filter(
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    values: list[Any],
+    resolver: Resolver,
+    negated: bool = False,
+) -> Node:
+    """Return the shape of ``filter(*args, **kwargs)`` (``exclude`` when ``negated``)."""
+    children: list[Node] = []
+    for arg in args:
+        if isinstance(arg, Q):
+            _add_child(children, parameterize_q(arg, values, resolver), Q.AND)
+        elif isinstance(arg, bool) or isinstance(arg, Expression):
+            raise TypeError(
+                f"filter() got {arg!r}: compare a class-level field to build a condition, "
+                "e.g. filter(User.age >= 18), or pass keyword lookups"
+            )
+        else:
+            raise TypeError(f"filter() takes Q objects and keyword lookups, got {arg!r}")
+    for path, value in kwargs.items():
+        children.append(_leaf(path, value, values, resolver))
+    return (Q.AND, negated, tuple(children))
+
+
+def iter_leaves(node: Node) -> Iterator[Node]:
+    """Yield every ``(path, rhs)`` leaf of a shape."""
+    if len(node) == 2:
+        yield node
+        return
+    for child in node[2]:
+        yield from iter_leaves(child)
+
+
+def node_has_aggregate(node: Node, annotations: Mapping[str, Expression]) -> bool:
+    """True when a leaf of ``node`` refers to an aggregate annotation (HAVING material)."""
+    for path, rhs in iter_leaves(node):
+        head = path.split("__", 1)[0]
+        if head in annotations and annotations[head].has_aggregate:
+            return True
+        if isinstance(rhs, Expression) and _refs_aggregate(rhs, annotations):
+            return True
+    return False
+
+
+def _refs_aggregate(expr: Expression, annotations: Mapping[str, Expression]) -> bool:
+    if expr.has_aggregate:
+        return True
+    name = getattr(expr, "name", None)
+    if isinstance(name, str):
+        head = name.split("__", 1)[0]
+        if head in annotations and annotations[head].has_aggregate:
+            return True
+    return any(_refs_aggregate(e, annotations) for e in expr.get_source_expressions())
+
+
+def compile_node(ctx: CompileContext, node: Node, negated: bool = False) -> ColumnElement[bool]:
+    """Build the SQLAlchemy condition for a shape."""
+    if len(node) == 2:
+        return _compile_leaf(ctx, node, negated)
+    connector, node_negated, children = node
+    inner = negated != node_negated
+    parts = [compile_node(ctx, child, inner) for child in children]
+    expr: ColumnElement[bool]
+    if not parts:
+        expr = sa.true()
+    elif len(parts) == 1:
+        expr = parts[0]
+    elif connector == Q.OR:
+        expr = sa.or_(*parts)
+    elif connector == Q.XOR:
+        # True when an odd number of the parts are true (Django's XOR).
+        one: Any = sa.literal_column("1")
+        zero: Any = sa.literal_column("0")
+        total = sum((sa.case((part, one), else_=zero) for part in parts[1:]),
+                    sa.case((parts[0], one), else_=zero))
+        expr = (total % sa.literal_column("2")) == one
+    else:
+        expr = sa.and_(*parts)
+    return sa.not_(expr) if node_negated else expr
+
+
+def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnElement[bool]:
+    path, rhs_shape = leaf
+    info = ctx.resolve_lookup(path)
+    lhs, transform = ctx.lhs(info)
+    lookup_cls = info.lookup
+    assert lookup_cls is not None
+    lookup = lookup_cls(info.output_field, ctx, transform)
+    rhs = lookup.compile_rhs(rhs_shape)
+    expr = lookup.build(lhs, rhs)
+    if negated and info.nullable and not lookup.handles_null and rhs_shape != _NULL_RHS:
+        expr = sa.and_(expr, lhs.is_not(None))
+    return expr
+
+
+def q_to_clause(model: Any, q: Q, vendor: str, table: Any = None) -> ColumnElement[bool]:
+    """Return ``q`` as an SQLAlchemy condition on ``model``'s table, values bound inline.
+
+    Used for ``CheckConstraint(condition=Q(...))``: the bound parameters carry
+    their (adapted) values, so DDL compilation renders them as literals.
+    """
+    values: list[Any] = []
+    node = parameterize_q(q, values, Resolver(model))
+    ctx = CompileContext(model, vendor, values=values, table=table)
+    return compile_node(ctx, node)
