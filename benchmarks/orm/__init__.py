@@ -1,0 +1,1 @@
+"""ORM benchmark (``python -m benchmarks orm [sqlite|postgresql|mysql ...]``)."""

@@ -1,0 +1,1 @@
+"""The demo's app: a journal of log entries."""
