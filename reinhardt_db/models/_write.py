@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from reinhardt_db import exceptions as exc
 from reinhardt_db.models.expressions import Expression, Param
 from reinhardt_db.models.lookups import pk_value
-from reinhardt_db.models.persistence import insert_plan
+from reinhardt_db.models.persistence import auto_now_fields, insert_plan, mark_saved
 from reinhardt_db.models.signals import post_delete, pre_delete
 from reinhardt_db.models.sql import compiler, dml
 from reinhardt_db.models.sql.context import did_you_mean
@@ -179,19 +179,24 @@ class WriteMixin:
             db, ignore_conflicts, update_conflicts, update_fields, unique_fields
         )
         meta = self.model._meta
+        stamped = auto_now_fields(meta)
         groups: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[Any]] = {}
         for obj in objs:
             if not isinstance(obj, self.model):
                 raise TypeError(f"bulk_create() takes {self.model.__name__} instances, got {obj!r}")
-            for field in meta.concrete_fields:
-                if field.auto_now or field.auto_now_add:
-                    field.pre_save(obj, True)
+            for field in stamped:
+                field.pre_save(obj, True)
             groups.setdefault(insert_plan(meta, obj), []).append(obj)
-        for (fields, filled), members in groups.items():
-            await self._insert_group(db, fields, filled, members, batch_size, conflict)
+        statements = sum(
+            _batch_count(len(members), _rows_per_insert(db, fields, batch_size))
+            for (fields, _), members in groups.items()
+        )
+        # Several statements are all-or-nothing, as one would be.
+        async with atomic_block(db) if statements > 1 else contextlib.nullcontext():
+            for (fields, filled), members in groups.items():
+                await self._insert_group(db, fields, filled, members, batch_size, conflict)
         for obj in objs:
-            obj._state.adding = False
-            obj._state.db = db.alias
+            mark_saved(obj, db.alias)
         return objs
 
     def _conflict_spec(
@@ -245,16 +250,12 @@ class WriteMixin:
         )
         returning = filled if (filled and can_return) else ()
         entry = dml.compile_insert(model, db, fields, returning, conflict)
-        width = max(len(fields), 1)
-        limit = max(db.features.max_query_params // width, 1)
-        size = min(batch_size or limit, limit) if fields else 1
-        attnames = [f.attname for f in fields]
+        size = _rows_per_insert(db, fields, batch_size)
         filled_names = [f.attname for f in filled]
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
-            rows = [[obj.__dict__[name] for name in attnames] for obj in batch]
             sql = entry.sql_for(len(batch), db.vendor)
-            params = entry.params_for(rows)
+            params = entry.params_for_objects(batch)
             if returning:
                 fetched = entry.reader(await db.fetch_rows(sql, params), db.alias)
                 for obj, values in zip(batch, fetched, strict=True):
@@ -290,23 +291,25 @@ class WriteMixin:
         db = self._database()
         per_object = 2 * len(chosen) + 1
         limit = max(min(db.features.max_query_params // per_object, 256), 1)
+        limit = 1 << (limit.bit_length() - 1)  # a power of two: padded batches fit too
         size = min(batch_size or limit, limit)
         attnames = [f.attname for f in chosen]
         pk_name = meta.pk.attname
         total = 0
-        for start in range(0, len(objs), size):
-            batch = objs[start:start + size]
-            # Pad to a power of two with the last object: the same rows change and
-            # batches of similar size share one compiled statement.
-            count = 1 << (len(batch) - 1).bit_length()
-            padded = batch + [batch[-1]] * (count - len(batch))
-            values: list[Any] = []
-            for obj in padded:
-                values.append(obj.__dict__[pk_name])
-                values.extend(obj.__dict__[name] for name in attnames)
-            entry = dml.compile_bulk_update(self.model, db, chosen, count)
-            result = await db.execute_native(entry.sql, entry.params(values))
-            total += result.rowcount
+        async with atomic_block(db) if len(objs) > size else contextlib.nullcontext():
+            for start in range(0, len(objs), size):
+                batch = objs[start:start + size]
+                # Pad to a power of two with the last object: the same rows change
+                # and batches of similar size share one compiled statement.
+                count = 1 << (len(batch) - 1).bit_length()
+                padded = batch + [batch[-1]] * (count - len(batch))
+                values: list[Any] = []
+                for obj in padded:
+                    values.append(obj.__dict__[pk_name])
+                    values.extend(obj.__dict__[name] for name in attnames)
+                entry = dml.compile_bulk_update(self.model, db, chosen, count)
+                result = await db.execute_native(entry.sql, entry.params(values))
+                total += result.rowcount
         return total
 
     # -- set-wide writes ---------------------------------------------------------------------
@@ -359,12 +362,16 @@ class WriteMixin:
         meta = model._meta
         db = self._database()
         if pre_delete.has_listeners(model) or post_delete.has_listeners(model):
-            count = await self._delete_with_signals(db)
+            async with atomic_block(db):
+                count = await self._delete_with_signals(db)
         else:
             entry = compiler.compile_delete(self.query, db)
             result = await db.execute_native(entry.sql, entry.params(self.query.params()))
             count = result.rowcount
         return count, ({meta.label: count} if count else {})
+
+    # Managers do not forward delete(): Model.objects.delete() would empty the table.
+    delete.queryset_only = True  # type: ignore[attr-defined]
 
     async def _delete_with_signals(self, db: Database) -> int:
         model = self.model
@@ -385,6 +392,18 @@ class WriteMixin:
         for obj in objs:
             await post_delete.send(model, instance=obj, using=db.alias)
         return count
+
+
+def _rows_per_insert(db: Database, fields: tuple[Any, ...], batch_size: int | None) -> int:
+    """Rows per INSERT: ``batch_size``, capped so the parameters fit the backend."""
+    if not fields:
+        return 1  # INSERT ... DEFAULT VALUES takes one row
+    limit = max(db.features.max_query_params // len(fields), 1)
+    return min(batch_size or limit, limit)
+
+
+def _batch_count(items: int, size: int) -> int:
+    return -(-items // size)
 
 
 async def _consecutive_ids(db: Database) -> bool:

@@ -82,9 +82,14 @@ class Aggregate(Expression):
         return sources
 
     def identity(self) -> tuple[Any, ...]:
-        source = self.source.identity() if isinstance(self.source, Expression) else self.source
-        default = self.default.identity() if isinstance(self.default, Expression) else None
-        return (self.function, source, self.distinct, self.filter_shape, default)
+        # Shapes are immutable and hashed at least twice per cache lookup: keep it.
+        cached: tuple[Any, ...] | None = self.__dict__.get("_identity")
+        if cached is None:
+            source = self.source.identity() if isinstance(self.source, Expression) else self.source
+            default = self.default.identity() if isinstance(self.default, Expression) else None
+            cached = (self.function, source, self.distinct, self.filter_shape, default)
+            self.__dict__["_identity"] = cached
+        return cached
 
     def resolve(self, resolver: Resolver) -> None:
         if isinstance(self.source, Expression):
@@ -97,6 +102,7 @@ class Aggregate(Expression):
 
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
+        new.__dict__.pop("_identity", None)
         if isinstance(self.source, Expression):
             new.source = self.source.parameterize(values, resolver)
         if self.filter is not None:
@@ -252,11 +258,27 @@ class Min(Aggregate):
 
     function = "min"
 
+    def source_sa(self, ctx: CompileContext) -> Any:
+        return _numeric_on_sqlite(self, super().source_sa(ctx), ctx)
+
 
 class Max(Aggregate):
     """The largest value."""
 
     function = "max"
+
+    def source_sa(self, ctx: CompileContext) -> Any:
+        return _numeric_on_sqlite(self, super().source_sa(ctx), ctx)
+
+
+def _numeric_on_sqlite(aggregate: Aggregate, source: Any, ctx: CompileContext) -> Any:
+    """SQLite keeps decimals as text: compare them as numbers for MIN/MAX."""
+    field = aggregate.output_field(ctx)
+    if ctx.vendor == "sqlite" and field is not None and field.python_type is decimal.Decimal:
+        from reinhardt_db.models.fields.sqltypes import SqliteNumericValue
+
+        return SqliteNumericValue(source)
+    return source
 
 
 class StdDev(Aggregate):

@@ -98,10 +98,8 @@ class KeyTransform(Transform):
             expr = expr.op("->", return_type=JSONB)(self._pg_key(key))
         return expr
 
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.JSON_EXTRACT(lhs, self.ctx.const(self.path()))
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+    def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        # MySQL/MariaDB and SQLite share json_extract(doc, '$."a"."b"').
         return sa.func.json_extract(lhs, self.ctx.const(self.path()))
 
     def select_expression(self, built: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -119,7 +117,7 @@ class KeyTransform(Transform):
             return expr.op("->>", return_type=sa.Text)(self._pg_key(self.keys[-1]))
         if self.vendor == "mysql":
             return sa.func.JSON_UNQUOTE(
-                sa.func.JSON_EXTRACT(self.base, self.ctx.const(self.path())), type_=sa.Text
+                sa.func.json_extract(self.base, self.ctx.const(self.path())), type_=sa.Text
             )
         return sa.func.json_extract(self.base, self.ctx.const(self.path()), type_=sa.Text)
 
@@ -254,9 +252,8 @@ class JSONExact(Exact):
         if rhs is None:
             return lhs.is_(None)
         if self.vendor == "sqlite":
-            return sa.func.json_extract(lhs, self.const("$")) == sa.func.json_extract(
-                rhs, self.const("$")
-            )
+            # Compare normalized documents (whitespace and escapes differ in the text).
+            return sa.func.json(lhs) == sa.func.json(rhs)
         return _json_equal(self, lhs, rhs)
 
 

@@ -87,6 +87,9 @@ class Lookup:
     #: Under a negation the ORM adds ``lhs IS NOT NULL`` so NOT keeps two-valued
     #: logic (Django's semantics); lookups that test for NULL themselves opt out.
     handles_null: ClassVar[bool] = False
+    #: The right-hand side is a list of values (``in``): a QuerySet value stays a
+    #: subquery instead of becoming a scalar one.
+    rhs_is_list: ClassVar[bool] = False
 
     def __init__(self, field: Any, ctx: CompileContext, transform: Any = None) -> None:
         self.field = field
@@ -142,7 +145,8 @@ class Lookup:
             if tag == "SQ":
                 from reinhardt_db.models.sql.compiler import compile_subquery
 
-                return compile_subquery(self.ctx, template[1], template[2])
+                subquery = compile_subquery(self.ctx, template[1], template[2])
+                return subquery if self.rhs_is_list else subquery.scalar_subquery()
         return template.to_sa(self.ctx)
 
     def build(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
@@ -274,6 +278,7 @@ class In(Lookup):
     """``field IN (...)``: a list, tuple or set, or a one-column QuerySet."""
 
     lookup_name = "in"
+    rhs_is_list = True
 
     @classmethod
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
@@ -301,7 +306,7 @@ class In(Lookup):
             return ("C", EMPTY)
         # Pad to a power of two by repeating the last value: the same rows match,
         # and lists of similar length share one compiled statement.
-        size = 1 << (len(items) - 1).bit_length()
+        size = 1 << (len(items) - 1).bit_length() if resolver.pad_lists else len(items)
         items.extend([items[-1]] * (size - len(items)))
         start = len(values)
         values.extend(items)

@@ -68,8 +68,11 @@ class BaseManager(Generic[M]):
     @classmethod
     def from_queryset(
         cls, queryset_class: type[QuerySet[Any]], class_name: str | None = None
-    ) -> type[BaseManager[Any]]:
-        """Return a manager class using ``queryset_class`` and exposing its methods."""
+    ) -> Any:
+        """Return a manager class using ``queryset_class`` and exposing its methods.
+
+        The class is built at runtime, so type checkers see it as ``Any``.
+        """
         attrs: dict[str, Any] = {"_queryset_class": queryset_class}
         for name, method in inspect.getmembers(queryset_class, inspect.isfunction):
             private = name.startswith("_") or getattr(method, "queryset_only", False)

@@ -14,12 +14,28 @@ from typing import Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
+from reinhardt_db.models.base import ModelState
 from reinhardt_db.models.fields.base import DATABASE_DEFAULT
 from reinhardt_db.models.signals import post_delete, post_save, pre_delete, pre_save
 from reinhardt_db.models.sql import dml
 from reinhardt_db.models.sql.context import did_you_mean
 
 __all__ = ["delete_instance", "refresh_instance", "save_instance"]
+
+
+def mark_saved(obj: Any, alias: str) -> None:
+    """Record that ``obj`` is stored in database ``alias``.
+
+    Instances loaded by one query share their ``ModelState``, so it is replaced,
+    never mutated.
+    """
+    state = obj.__dict__.get("_state")
+    if state is not None and state.adding:
+        # A new instance's state is its own (only loaded ones share): update it.
+        state.adding = False
+        state.db = alias
+    elif state is None or state.db != alias:
+        obj.__dict__["_state"] = ModelState(alias, False)
 
 
 def _update_field_set(meta: Any, update_fields: Iterable[str]) -> tuple[Any, ...]:
@@ -79,8 +95,7 @@ async def save_instance(
         raise ValueError("Cannot force an update in save() with no primary key.")
     if not updated:
         await _do_insert(obj, db)
-    state.adding = False
-    state.db = alias
+    mark_saved(obj, alias)
     if post_save.has_listeners(model):
         await post_save.send(
             model, instance=obj, created=not updated, raw=False, using=alias,
@@ -127,17 +142,49 @@ async def _do_update(obj: Any, db: Any, fields: tuple[Any, ...]) -> bool:
     return False
 
 
-def insert_plan(meta: Any, obj: Any) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-    """Return ``(fields written, fields the database fills)`` for inserting ``obj``."""
+_Plan = tuple[tuple[Any, ...], tuple[Any, ...]]
+_INSERT_PLANS: dict[tuple[Any, tuple[bool, ...]], _Plan] = {}
+_FILLABLE: dict[Any, tuple[Any, ...]] = {}
+_AUTO_NOW: dict[Any, tuple[Any, ...]] = {}
+
+
+def auto_now_fields(meta: Any) -> tuple[Any, ...]:
+    """The fields of ``meta`` stamped on insert (``auto_now``/``auto_now_add``)."""
+    fields = _AUTO_NOW.get(meta)
+    if fields is None:
+        fields = _AUTO_NOW[meta] = tuple(
+            f for f in meta.concrete_fields if f.auto_now or f.auto_now_add
+        )
+    return fields
+
+
+def insert_plan(meta: Any, obj: Any) -> _Plan:
+    """Return ``(fields written, fields the database fills)`` for inserting ``obj``.
+
+    Only auto keys left at None and fields holding ``DATABASE_DEFAULT`` are
+    filled by the database; the plan is cached per model and that pattern.
+    """
+    fillable = _FILLABLE.get(meta)
+    if fillable is None:
+        fillable = _FILLABLE[meta] = tuple(
+            f for f in meta.concrete_fields if f.is_auto or f.has_db_default()
+        )
     values = obj.__dict__
-    written, filled = [], []
-    for field in meta.concrete_fields:
-        value = values.get(field.attname, DATABASE_DEFAULT)
-        if value is DATABASE_DEFAULT or (value is None and field.is_auto):
-            filled.append(field)
-        else:
-            written.append(field)
-    return tuple(written), tuple(filled)
+    pattern = tuple([_filled(f, values) for f in fillable])
+    plan = _INSERT_PLANS.get((meta, pattern))
+    if plan is None:
+        filled = {f for f, fill in zip(fillable, pattern, strict=True) if fill}
+        plan = (
+            tuple(f for f in meta.concrete_fields if f not in filled),
+            tuple(f for f in meta.concrete_fields if f in filled),
+        )
+        _INSERT_PLANS[(meta, pattern)] = plan
+    return plan
+
+
+def _filled(field: Any, values: dict[str, Any]) -> bool:
+    value = values.get(field.attname, DATABASE_DEFAULT)
+    return value is DATABASE_DEFAULT or (value is None and field.is_auto)
 
 
 async def _do_insert(obj: Any, db: Any) -> None:
@@ -214,4 +261,4 @@ async def refresh_instance(
     for name in names:
         attname = meta.fields_map[name].attname
         obj.__dict__[attname] = fresh.__dict__[attname]
-    obj._state.db = alias
+    mark_saved(obj, alias)

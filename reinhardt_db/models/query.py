@@ -67,6 +67,13 @@ class QuerySet(WriteMixin, Generic[M]):
         self._result_cache: list[M] | None = None
         self._mode = MODE_MODELS
 
+    @classmethod
+    def as_manager(cls) -> Any:
+        """Return a Manager whose QuerySets are of this class (with its methods)."""
+        from reinhardt_db.models.manager import Manager
+
+        return Manager.from_queryset(cls)()
+
     def __repr__(self) -> str:
         if self._result_cache is not None:
             return f"<QuerySet {self._result_cache[:20]!r}>"
@@ -250,7 +257,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """Add computed values to each row (per group after ``values(...)``)."""
         clone = self._chain()
         for name, expression in _named_expressions(args, kwargs).items():
-            clone.query.add_annotation(name, expression)
+            clone.query.add_annotation(name, expression, default_alias=name not in kwargs)
         return clone
 
     def alias(self, **kwargs: Any) -> Self:
@@ -487,6 +494,8 @@ class QuerySet(WriteMixin, Generic[M]):
         """Return ``{key: object}`` for the given keys (all rows when ``id_list`` is None)."""
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
+        if self._mode != MODE_MODELS:
+            raise TypeError("in_bulk() cannot be used with values() or values_list().")
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else self.query.resolver().get_field(field_name)
         if field_name != "pk" and not getattr(field, "unique", False):
@@ -503,8 +512,6 @@ class QuerySet(WriteMixin, Generic[M]):
             for start in range(0, len(ids), batch):
                 chunk = ids[start:start + batch]
                 objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
-        if self._mode != MODE_MODELS:
-            return {row[key_name] if isinstance(row, dict) else row: row for row in objs}
         return {getattr(obj, key_name): obj for obj in objs}
 
     async def explain(self, analyze: bool = False) -> str:

@@ -46,6 +46,9 @@ class SoftDeleteQuerySet(QuerySet[M]):
         """Bring the matching deleted rows back; return how many."""
         return await self.filter(deleted_at__isnull=False).update(deleted_at=None)
 
+    hard_delete.queryset_only = True  # type: ignore[attr-defined]
+    restore.queryset_only = True  # type: ignore[attr-defined]
+
 
 class SoftDeleteManager(Manager[M]):
     """``objects`` of a SoftDeleteModel: sees only rows that are not deleted."""

@@ -56,6 +56,8 @@ async def test_aggregate_over_everything(sales: list[Sale]) -> None:
         "money": Decimal("23.90"), "reps": 5, "distinct_reps": 4,
     }
     assert type(result["total"]) is int and type(result["avg"]) is float
+    prices = await Sale.objects.aggregate(low=Min("price"), high=Max("price"), mean=Avg("price"))
+    assert prices == {"low": Decimal("0.05"), "high": Decimal("10.10"), "mean": Decimal("3.98")}
 
 
 async def test_aggregate_defaults_names_and_filters(sales: list[Sale]) -> None:
@@ -108,6 +110,12 @@ async def test_filter_and_order_on_aggregates_use_having(sales: list[Sale]) -> N
 async def test_annotate_instances_with_aggregates(sales: list[Sale]) -> None:
     rows = await Sale.objects.annotate(n=Count("id")).filter(region="south").order_by("amount")
     assert [(s.amount, s.__dict__["n"]) for s in rows] == [(5, 1), (15, 1)]
+    grouped = await Sale.objects.values("region").annotate(Count("id")).filter(
+        id__count__gte=2
+    ).order_by("-id__count")
+    assert grouped == [{"region": "north", "id__count": 3}, {"region": "south", "id__count": 2}]
+    with pytest.raises(ValueError, match="identifiers"):
+        Sale.objects.annotate(**{"my__name": Count("id")})
 
 
 async def test_values_then_annotate_with_expression_and_avg(sales: list[Sale]) -> None:

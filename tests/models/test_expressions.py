@@ -46,6 +46,8 @@ async def test_q_combinations(scores: list[Score]) -> None:
     assert await players(objects.filter(Q(points__gt=5), player__startswith="a")) == ["ann"]
     assert await players(objects.exclude(Q(points__lt=5) | Q(bonus=None))) == ["ann", "dee"]
     assert await players(objects.filter(Q())) == ["ann", "bob", "cid", "dee"]
+    assert await players(objects.exclude(Q())) == ["ann", "bob", "cid", "dee"]
+    assert await players(objects.filter(~Q() | Q(player="ann"))) == ["ann"]  # Q() drops out
     nested = (Q(player="ann") | (Q(points__gte=7) & ~Q(bonus__isnull=True))) & ~Q(player="dee")
     assert await players(objects.filter(nested)) == ["ann"]
 

@@ -251,3 +251,9 @@ async def test_custom_lookup_and_transform(items: list[Item]) -> None:
         models.IntegerField._unregister_lookup(Doubled)
     with pytest.raises(FieldError):
         Item.objects.filter(qty__ne=3)
+
+
+async def test_querysets_as_scalar_values(items: list[Item]) -> None:
+    biggest = Item.objects.order_by("-qty").filter(qty__isnull=False).values("qty")[:1]
+    assert await names(qty=biggest) == ["apple tart"]
+    assert await names(qty__lt=biggest) == ["Apple pie", "cherry"]

@@ -187,3 +187,16 @@ async def test_composite_primary_key(tables: None) -> None:
     assert await Line.objects.count() == 1
     with pytest.raises(ValueError, match="composite"):
         Line.objects.filter(pk=1)
+
+
+async def test_loaded_instances_share_a_state_that_saving_never_mutates(tables: None) -> None:
+    await Note.objects.bulk_create([Note(title="x"), Note(title="y")])
+    x, y = await Note.objects.order_by("title")
+    assert x._state is y._state and x._state.db == "default" and not x._state.adding
+    shared = x._state
+    x.views = 3
+    await x.save()
+    assert y._state is shared and shared.db == "default" and not shared.adding
+    new = Note(title="z")
+    await new.save()
+    assert new._state is not shared and not new._state.adding

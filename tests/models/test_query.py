@@ -285,8 +285,20 @@ async def test_order_by_reverse_and_meta_ordering(members: list[Member]) -> None
         Member.objects.order_by("-nmae")
 
 
-async def test_iterator_streams_in_chunks(members: list[Member]) -> None:
+async def test_iterator_streams_in_chunks(
+    members: list[Member], backend: Any, monkeypatch: Any
+) -> None:
+    chunks: list[int] = []
+    original = backend.stream_rows
+
+    async def counting(sql: str, params: Any = (), chunk_size: int = 2000) -> Any:
+        async for chunk in original(sql, params, chunk_size=chunk_size):
+            chunks.append(len(chunk))
+            yield chunk
+
+    monkeypatch.setattr(backend, "stream_rows", counting)
     seen = [m.name async for m in Member.objects.all().iterator(chunk_size=2)]
+    assert chunks == [2, 2, 1]
     assert seen == ["ann", "bob", "cid", "dee", "eve"]
     values = [v async for v in Member.objects.values_list("age", flat=True).iterator(chunk_size=3)]
     assert sorted(values, key=lambda v: (v is None, v)) == [25, 25, 30, 41, None]

@@ -251,3 +251,13 @@ async def test_delete_sends_signals_per_instance_when_connected(table: None) -> 
     assert result == (2, {"tests_query_write.Account": 2})
     assert sorted(seen) == [("post", "2@x"), ("post", "3@x"), ("pre", "2@x"), ("pre", "3@x")]
     assert await Account.objects.count() == 2
+
+
+async def test_bulk_create_in_several_statements_is_all_or_nothing(
+    table: None, caplog: Any
+) -> None:
+    await Account.objects.create(email="taken@x")
+    objs = [Account(email=f"{i}@x") for i in range(4)] + [Account(email="taken@x")]
+    with pytest.raises(IntegrityError):
+        await Account.objects.bulk_create(objs, batch_size=2)
+    assert await Account.objects.count() == 1

@@ -64,14 +64,6 @@ class StatementCache:
         if len(self._entries) > self.maxsize:
             self._entries.popitem(last=False)
 
-    def get_or_build(self, key: Any, build: Callable[[], CompiledStatement]) -> CompiledStatement:
-        """Return the cached entry for ``key``, building and storing it on a miss."""
-        entry = self.get(key)
-        if entry is None:
-            entry = build()
-            self.put(key, entry)
-        return entry
-
     def clear(self) -> None:
         """Drop every entry and reset the counters."""
         self._entries.clear()

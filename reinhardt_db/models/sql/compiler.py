@@ -196,7 +196,7 @@ def build_select(
     if query.high_mark is not None:
         stmt = stmt.limit(ctx.bind(position, None, sa.Integer()))
         position += 1
-    if query.low_mark or query.high_mark is not None:
+    if query.low_mark:
         stmt = stmt.offset(ctx.bind(position, None, sa.Integer()))
     if query.select_for_update is not None and ctx.vendor != "sqlite":
         nowait, skip_locked, of = query.select_for_update

@@ -30,7 +30,9 @@ if TYPE_CHECKING:
 
     from reinhardt_db.models.expressions import Expression
 
-__all__ = ["LOOKUP_SEP", "CompileContext", "PathInfo", "Resolver", "did_you_mean"]
+__all__ = [
+    "LOOKUP_SEP", "CompileContext", "PathInfo", "Resolver", "annotation_head", "did_you_mean",
+]
 
 LOOKUP_SEP = "__"
 Getter = Callable[[Sequence[Any]], Any]
@@ -69,12 +71,23 @@ def _class_lookups(obj: Any) -> dict[str, type]:
     return found
 
 
+def annotation_head(path: str, annotations: Mapping[str, Any]) -> str | None:
+    """Return the annotation ``path`` starts with (names may hold ``__``: ``id__count``)."""
+    for name in annotations:
+        if path == name or path.startswith(name + LOOKUP_SEP):
+            return name
+    return None
+
+
 def _is_json(field: Any) -> bool:
     return field is not None and field.get_internal_type() == "JSONField"
 
 
 class Resolver:
     """Resolve names against one model and the annotations of one query."""
+
+    #: Pad ``in`` lists to a power of two (shares compiled statements); off for DDL.
+    pad_lists = True
 
     def __init__(self, model: Any, annotations: Mapping[str, Expression] | None = None) -> None:
         self.model = model
@@ -114,8 +127,7 @@ class Resolver:
         return self._cached(path, False)
 
     def _cached(self, path: str, want_lookup: bool) -> PathInfo:
-        head = path.split(LOOKUP_SEP, 1)[0]
-        if head in self.annotations:
+        if self.annotations and annotation_head(path, self.annotations) is not None:
             return self._resolve(path, want_lookup)
         key = (self.model, path, want_lookup)
         info = _PATH_CACHE.get(key)
@@ -129,14 +141,15 @@ class Resolver:
     def _resolve(self, path: str, want_lookup: bool) -> PathInfo:
         from reinhardt_db.models.json_lookups import KeyTransform
 
-        head, *rest = path.split(LOOKUP_SEP)
         field: Any = None
-        annotation: str | None = None
-        if head in self.annotations:
-            annotation = head
-            output = self.annotations[head].output_field(self)
+        annotation = annotation_head(path, self.annotations) if self.annotations else None
+        if annotation is not None:
+            tail = path[len(annotation) + len(LOOKUP_SEP):]
+            rest = tail.split(LOOKUP_SEP) if tail else []
+            output = self.annotations[annotation].output_field(self)
             nullable = True
         else:
+            head, *rest = path.split(LOOKUP_SEP)
             field = self.get_field(head)
             output = field
             nullable = bool(field.null)
@@ -245,10 +258,12 @@ class CompileContext(Resolver):
         if parent is None:
             self.values = values
             self._getters: dict[str, Getter] = {}
+            self._plan: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
         else:
             # A subquery: its parameters follow at ``offset`` in the parent's list.
             self.values = parent.values
             self._getters = parent._getters
+            self._plan = parent._plan
         self._annotation_sa: dict[str, Any] = {}
 
     def child(
@@ -266,6 +281,7 @@ class CompileContext(Resolver):
         """Return a bound parameter for the query's parameter ``index``."""
         index += self.offset
         name = f"__p{len(self._getters)}"
+        self._plan[name] = (index, adapter)
         if adapter is None:
             self._getters[name] = operator.itemgetter(index)
         else:
@@ -297,6 +313,10 @@ class CompileContext(Resolver):
                 getter = _constant(bind.effective_value)
             found.append(getter)
         return tuple(found)
+
+    def bind_plan(self, compiled: Any) -> list[tuple[int, Callable[[Any], Any] | None]]:
+        """Return ``(parameter index, adapter)`` per placeholder, in the driver's order."""
+        return [self._plan[name] for name in compiled.positiontup or ()]
 
     def field_adapter(self, field: Any) -> Callable[[Any], Any] | None:
         """Return ``value -> field.get_db_prep_value(value, vendor)`` (cached by the field)."""

@@ -32,7 +32,6 @@ _INITIAL: dict[str, Any] = {
     "distinct": False,
     "distinct_fields": (),
     "values_fields": None,
-    "group_by": False,
     "deferred": (frozenset(), True),
     "select_for_update": None,
     "empty": False,
@@ -55,7 +54,6 @@ class Query:
     distinct: bool
     distinct_fields: tuple[str, ...]
     values_fields: tuple[str, ...] | None
-    group_by: bool
     deferred: tuple[frozenset[str], bool]
     select_for_update: tuple[Any, ...] | None
     empty: bool
@@ -86,11 +84,10 @@ class Query:
             self.default_ordering,
             self.standard_ordering,
             self.high_mark is not None,
-            self.low_mark > 0 or self.high_mark is not None,
+            self.low_mark > 0,
             self.distinct,
             self.distinct_fields,
             self.values_fields,
-            self.group_by,
             self.deferred,
             self.select_for_update,
         )
@@ -104,11 +101,15 @@ class Query:
     def params(self) -> list[Any]:
         """Return the parameter list, with LIMIT and OFFSET appended when present.
 
-        A LIMIT always comes with an OFFSET (0 for ``qs[:20]``), so every page of
-        one query shares one compiled statement.
+        OFFSET is only sent for a non-zero start: a bound OFFSET costs PostgreSQL
+        ~20 us of planning per query, too much for ``get()`` and ``qs[:20]``. So
+        ``qs[:20]`` and ``qs[20:40]`` are two statements; every later page shares
+        the second.
         """
         if self.high_mark is not None:
-            return [*self.values, self.high_mark - self.low_mark, self.low_mark]
+            if self.low_mark:
+                return [*self.values, self.high_mark - self.low_mark, self.low_mark]
+            return [*self.values, self.high_mark - self.low_mark]
         if self.low_mark:
             return [*self.values, self.low_mark]
         return self.values
@@ -128,12 +129,22 @@ class Query:
         ):
             args, kwargs = _expand_composite_pk(pk, args, dict(kwargs))
         node = parameterize_filter(args, kwargs, self.values, self.resolver(), negated)
-        if node[2] or negated:
+        if node[2]:  # an empty Q() is no condition, negated or not
             self.where = (*self.where, node)
 
-    def add_annotation(self, name: str, expression: Any, select: bool = True) -> None:
-        """Add an annotation (selected unless ``select`` is False, as for ``alias()``)."""
-        if not isinstance(name, str) or not name.isidentifier() or LOOKUP_SEP in name:
+    def add_annotation(
+        self, name: str, expression: Any, select: bool = True, default_alias: bool = False
+    ) -> None:
+        """Add an annotation (selected unless ``select`` is False, as for ``alias()``).
+
+        Names are identifiers without ``__``; only the default aliases of
+        positional aggregates (``annotate(Count("id"))`` -> ``id__count``) have one.
+        """
+        if (
+            not isinstance(name, str)
+            or not name.isidentifier()
+            or (LOOKUP_SEP in name and not default_alias)
+        ):
             raise ValueError(f"annotation names must be identifiers without '__', got {name!r}")
         if name in self.annotations:
             raise ValueError(f"the annotation {name!r} is already defined on this query")
@@ -155,8 +166,6 @@ class Query:
         self.annotations = {**self.annotations, name: shape}
         if select:
             self.annotation_mask = (*self.annotation_mask, name)
-        if shape.has_aggregate and self.values_fields is not None:
-            self.group_by = True
 
     def set_ordering(self, items: tuple[Any, ...]) -> None:
         """Replace the ordering with ``items`` (names, ``-names``, ``"?"``, expressions)."""
@@ -214,7 +223,11 @@ class Query:
         """True when the query has an explicit or default ordering."""
         if self.order_by:
             return True
-        return bool(self.default_ordering and self.model._meta.ordering and not self.group_by)
+        return bool(
+            self.default_ordering
+            and self.model._meta.ordering
+            and not self.has_aggregate_annotation  # GROUP BY ignores Meta.ordering
+        )
 
     def check_filterable(self, action: str) -> None:
         """Refuse to add conditions after a slice was taken."""

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.query_utils import Q
-from reinhardt_db.models.sql.context import CompileContext, Resolver
+from reinhardt_db.models.sql.context import CompileContext, Resolver, annotation_head
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
@@ -105,8 +105,8 @@ def iter_leaves(node: Node) -> Iterator[Node]:
 def node_has_aggregate(node: Node, annotations: Mapping[str, Expression]) -> bool:
     """True when a leaf of ``node`` refers to an aggregate annotation (HAVING material)."""
     for path, rhs in iter_leaves(node):
-        head = path.split("__", 1)[0]
-        if head in annotations and annotations[head].has_aggregate:
+        head = annotation_head(path, annotations)
+        if head is not None and annotations[head].has_aggregate:
             return True
         if isinstance(rhs, Expression) and _refs_aggregate(rhs, annotations):
             return True
@@ -118,8 +118,8 @@ def _refs_aggregate(expr: Expression, annotations: Mapping[str, Expression]) -> 
         return True
     name = getattr(expr, "name", None)
     if isinstance(name, str):
-        head = name.split("__", 1)[0]
-        if head in annotations and annotations[head].has_aggregate:
+        head = annotation_head(name, annotations)
+        if head is not None and annotations[head].has_aggregate:
             return True
     return any(_refs_aggregate(e, annotations) for e in expr.get_source_expressions())
 
@@ -131,10 +131,10 @@ def compile_node(ctx: CompileContext, node: Node, negated: bool = False) -> Colu
     connector, node_negated, children = node
     inner = negated != node_negated
     parts = [compile_node(ctx, child, inner) for child in children]
-    expr: ColumnElement[bool]
     if not parts:
-        expr = sa.true()
-    elif len(parts) == 1:
+        return sa.true()  # an empty Q() matches everything, even under ~
+    expr: ColumnElement[bool]
+    if len(parts) == 1:
         expr = parts[0]
     elif connector == Q.OR:
         expr = sa.or_(*parts)
@@ -171,6 +171,8 @@ def q_to_clause(model: Any, q: Q, vendor: str, table: Any = None) -> ColumnEleme
     their (adapted) values, so DDL compilation renders them as literals.
     """
     values: list[Any] = []
-    node = parameterize_q(q, values, Resolver(model))
+    resolver = Resolver(model)
+    resolver.pad_lists = False  # DDL is compiled once; keep the list as written
+    node = parameterize_q(q, values, resolver)
     ctx = CompileContext(model, vendor, values=values, table=table)
     return compile_node(ctx, node)
