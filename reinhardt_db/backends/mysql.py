@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import aiomysql
 import pymysql
+from pymysql.constants import CLIENT
 from sqlalchemy.dialects.mysql.aiomysql import dialect as aiomysql_dialect
 from sqlalchemy.engine.interfaces import Dialect
 
@@ -35,7 +36,7 @@ if not callable(getattr(aiomysql.connection, "escape_bytes_prefixed", None)):
     aiomysql.connection.escape_bytes_prefixed = _escape_bytes
 
 
-class _Cursor(aiomysql.Cursor):  # type: ignore[misc]
+class _Cursor(aiomysql.Cursor):
     """aiomysql's cursor without its extra ``SHOW WARNINGS`` round trip.
 
     Strict ``sql_mode`` turns every data warning that matters into an error;
@@ -47,7 +48,7 @@ class _Cursor(aiomysql.Cursor):  # type: ignore[misc]
         return None
 
 
-class _SSCursor(aiomysql.SSCursor):  # type: ignore[misc]
+class _SSCursor(aiomysql.SSCursor):
     """Unbuffered cursor, without the ``SHOW WARNINGS`` round trip."""
 
     async def _show_warnings(self, conn: Any) -> None:
@@ -139,6 +140,9 @@ class MySQLOps(BackendOps):
             "autocommit": True,
             "connect_timeout": self.settings.pool.connect_timeout,
             "init_command": f"SET time_zone = '+00:00', sql_mode = '{SQL_MODE}'",
+            # Report rows matched by an UPDATE, not rows changed, as the other
+            # backends do: save() and update() count on it.
+            "client_flag": CLIENT.FOUND_ROWS,
         }
         params.update(url.query)
         params.update(self.settings.options)

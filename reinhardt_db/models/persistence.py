@@ -133,13 +133,8 @@ async def _do_update(obj: Any, db: Any, fields: tuple[Any, ...]) -> bool:
         return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
     entry = dml.compile_update_pk(type(obj), db, fields)
     result = await db.execute_native(entry.sql, entry.params(values + pk_values))
-    if result.rowcount > 0:
-        return True
-    if db.vendor == "mysql":
-        # Without CLIENT_FOUND_ROWS MySQL counts changed rows, not matched ones.
-        entry = dml.compile_exists_pk(type(obj), db)
-        return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
-    return False
+    # Every backend reports matched rows (MySQL connects with CLIENT.FOUND_ROWS).
+    return result.rowcount > 0
 
 
 _Plan = tuple[tuple[Any, ...], tuple[Any, ...]]

@@ -282,3 +282,11 @@ def test_pool_property_outside_a_loop(backend_url: str) -> None:
             connections["default"].pool  # noqa: B018
     finally:
         reset_settings()
+
+
+async def test_update_rowcount_counts_matched_rows(backend: Database) -> None:
+    """An UPDATE that changes nothing still reports the rows it matched, on every backend."""
+    t = await _make_kv(backend)
+    await backend.execute(f"INSERT INTO {t} (id, k, v) VALUES (1, 'a', 5), (2, 'b', 5)")
+    assert await backend.execute(f"UPDATE {t} SET v = 5 WHERE v = 5") == 2
+    assert await backend.execute(f"UPDATE {t} SET v = 5 WHERE id = 99") == 0
