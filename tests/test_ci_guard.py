@@ -15,7 +15,8 @@ def _run_backend_test(ci: str) -> subprocess.CompletedProcess[str]:
         **os.environ,
         "CI": ci,
         "REINHARDT_TEST_POSTGRES_URL": "postgresql://postgres@127.0.0.1:1/test",
-        "REINHARDT_TEST_DB_SUFFIX": "ciguard",
+        # One name per test: under xdist both tests run at once.
+        "REINHARDT_TEST_DB_SUFFIX": f"ciguard{ci or 'local'}",
     }
     return subprocess.run(
         [

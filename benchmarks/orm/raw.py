@@ -159,7 +159,8 @@ class MySQLRaw(RawDriver):
 
         async def filter_small() -> None:
             for level, prefix in keys:
-                await ex(f"SELECT {cols} FROM journal WHERE level = %s AND text LIKE %s LIMIT %s",
+                # BINARY: startswith is case-sensitive, as the ORM sends it.
+                await ex(f"SELECT {cols} FROM journal WHERE level = %s AND (text LIKE BINARY %s) LIMIT %s",
                          (level, prefix + "%", 20))
 
         async def get_by_pk() -> None:
@@ -243,14 +244,17 @@ class SQLiteRaw(RawDriver):
 
         async def filter_small() -> None:
             for level, prefix in keys:
+                # GLOB: SQLite's LIKE ignores case; startswith must not (the ORM's SQL).
                 await c.execute_fetchall(
-                    f"SELECT {cols} FROM journal WHERE level = ? AND text LIKE ? LIMIT ?",
-                    (level, prefix + "%", 20),
+                    f"SELECT {cols} FROM journal WHERE level = ? AND (text GLOB ?) LIMIT ? OFFSET ?",
+                    (level, prefix + "*", 20, 0),
                 )
 
         async def get_by_pk() -> None:
             for pk in pks:
-                await c.execute_fetchall(f"SELECT {cols} FROM journal WHERE id = ? LIMIT 21", (pk,))
+                await c.execute_fetchall(
+                    f"SELECT {cols} FROM journal WHERE id = ? LIMIT ? OFFSET ?", (pk, 21, 0)
+                )
 
         async def values_all() -> None:
             cursor = await c.execute(f"SELECT {cols} FROM journal")

@@ -48,7 +48,8 @@ UID = uuid.UUID("12345678-1234-5678-1234-567812345678")
     [
         (models.DateTimeField(), MOMENT, {
             "postgresql": dt.datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC),
-            "mysql": dt.datetime(2024, 5, 17, 12, 30, 45, 123456),
+            # PyMySQL writes the wall-clock fields and ignores tzinfo: UTC lands as UTC.
+            "mysql": dt.datetime(2024, 5, 17, 12, 30, 45, 123456, tzinfo=UTC),
             "sqlite": "2024-05-17 12:30:45.123456",
         }),
         (models.DateTimeField(), dt.datetime(2024, 1, 1, tzinfo=UTC), {
@@ -121,8 +122,8 @@ def all_fields() -> list[models.Field[Any]]:
 
 NEEDS_CONVERTER = {
     "postgresql": {"JSONField"},
-    "mysql": {"BooleanField", "DateTimeField", "TimeField", "DurationField", "UUIDField",
-              "JSONField"},
+    # DateTimeField: the MySQL backend's decoders return aware UTC datetimes.
+    "mysql": {"BooleanField", "TimeField", "DurationField", "UUIDField", "JSONField"},
     "sqlite": {"BooleanField", "DecimalField", "DateField", "DateTimeField", "TimeField",
                "DurationField", "UUIDField", "JSONField"},
 }

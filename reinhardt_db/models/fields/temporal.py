@@ -181,19 +181,21 @@ class DateTimeField(DateField):
     def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
         """Return aware UTC (PostgreSQL), naive UTC (MySQL) or ISO text (SQLite)."""
         to_utc = self._to_utc
-        if vendor == "postgresql":
+        if vendor in ("postgresql", "mysql"):
+            # PyMySQL writes a datetime's wall-clock fields and ignores tzinfo,
+            # so the aware UTC value lands as UTC in a DATETIME column.
             return to_utc
-        if vendor == "mysql":
-            return lambda value: to_utc(value).replace(tzinfo=None)
-        return lambda value: to_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+        # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; slicing off "+00:00" is several
+        # times cheaper than datetime.replace(tzinfo=None).
+        return lambda value: to_utc(value).isoformat(" ", "microseconds")[:-6]
 
     def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return None for asyncpg (aware already); attach/parse UTC elsewhere."""
-        if vendor == "postgresql":
+        """Return None where the driver gives aware UTC already; parse ISO text on SQLite."""
+        if vendor in ("postgresql", "mysql"):
+            # asyncpg returns aware datetimes for timestamptz; the MySQL backend
+            # decodes DATETIME as aware UTC (reinhardt_db.backends.mysql).
             return None
-        if vendor == "mysql":
-            return _attach_utc
-        return _parse_datetime
+        return _parse_sqlite_datetime
 
 
 class TimeField(_AutoNowMixin, Field[dt.time]):
@@ -298,8 +300,16 @@ def _parse_datetime(value: Any) -> dt.datetime:
     return value.astimezone(UTC)
 
 
-def _attach_utc(value: Any) -> Any:
-    return value.replace(tzinfo=UTC) if isinstance(value, dt.datetime) else value
+_fromisoformat = dt.datetime.fromisoformat
+
+
+def _parse_sqlite_datetime(value: Any) -> dt.datetime:
+    # Stored as naive UTC text. Parsing it with the offset appended is about ten
+    # times cheaper than parsing, then datetime.replace(tzinfo=UTC).
+    try:
+        return _fromisoformat(value + "+00:00")
+    except (TypeError, ValueError):
+        return _parse_datetime(value)
 
 
 def _parse_time(value: Any) -> dt.time:

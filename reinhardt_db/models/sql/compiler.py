@@ -189,7 +189,9 @@ def build_select(
             raise NotSupportedError(
                 "distinct(*fields) (DISTINCT ON) is only available on PostgreSQL"
             )
-        stmt = stmt.distinct(*[ctx.ref(name) for name in query.distinct_fields])
+        from sqlalchemy.dialects.postgresql import distinct_on
+
+        stmt = stmt.ext(distinct_on(*[ctx.ref(name) for name in query.distinct_fields]))
     elif query.distinct:
         stmt = stmt.distinct()
     position = len(query.values)
