@@ -192,6 +192,10 @@ class MySQLRaw(RawDriver):
         }
 
 
+def _sqlite_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(" ", "microseconds")[:-6]
+
+
 class SQLiteRaw(RawDriver):
     vendor = "sqlite"
 
@@ -214,7 +218,8 @@ class SQLiteRaw(RawDriver):
         for start in range(0, len(data), 1000):
             batch = data[start:start + 1000]
             values = ", ".join(["(?, ?, ?)"] * len(batch))
-            params = [v for t, lv, tx in batch for v in (t.isoformat(), lv, tx)]
+            # The ORM's storage format for DateTimeField on SQLite: naive UTC text.
+            params = [v for t, lv, tx in batch for v in (_sqlite_text(t), lv, tx)]
             await self.conn.execute_fetchall(
                 f"INSERT INTO journal (timestamp, level, text) VALUES {values} RETURNING id", params
             )
@@ -227,7 +232,7 @@ class SQLiteRaw(RawDriver):
         keys, rng = _keys()
         ids = await self.ids()
         pks = [rng.choice(ids) for _ in range(LOOPS)]
-        now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC).isoformat()
+        now = _sqlite_text(dt.datetime(2026, 6, 1, tzinfo=dt.UTC))
         cols = "id, timestamp, level, text"
 
         async def insert_single() -> None:

@@ -13,6 +13,7 @@ mutated: code that changes it assigns a new one (``persistence.mark_saved``).
 
 from __future__ import annotations
 
+import gc
 import keyword
 from collections import namedtuple
 from collections.abc import Callable, Sequence
@@ -24,10 +25,35 @@ Reader = Callable[[Sequence[Any], str], list[Any]]
 Converter = Callable[[Any], Any] | None
 
 
-def _value_code(index: int, converter: Converter) -> str:
+def _value_code(index: int, converter: Converter, inline: bool = False) -> str:
     if converter is None:
         return f"v{index}"
+    template = getattr(converter, "inline", None) if inline else None
+    if template is not None:
+        return f"(None if v{index} is None else {template.format(v=f'v{index}', c=f'c{index}')})"
     return f"(None if v{index} is None else c{index}(v{index}))"
+
+
+def _has_inline(converters: Sequence[Converter]) -> bool:
+    return any(getattr(c, "inline", None) is not None for c in converters if c is not None)
+
+
+def _plain_attributes(model: Any, names: Sequence[str]) -> bool:
+    """True when ``obj.name = value`` stores straight into the instance, as a dict store would.
+
+    CPython 3.11 specializes such stores into the instance's inline values,
+    about a fifth cheaper than filling ``obj.__dict__``; a custom
+    ``__setattr__`` or a data descriptor on a name would change the meaning.
+    """
+    if model.__setattr__ is not object.__setattr__:
+        return False
+    for name in (*names, "_state"):
+        if not name.isidentifier() or keyword.iskeyword(name):
+            return False
+        attr = getattr(model, name, None) if name in dir(model) else None
+        if attr is not None and hasattr(type(attr), "__set__"):
+            return False
+    return True
 
 
 def _unpack(count: int) -> str:
@@ -49,9 +75,30 @@ def _check_names(names: Sequence[str]) -> None:
 def model_reader(model: Any, names: Sequence[str], converters: Sequence[Converter]) -> Reader:
     """Return a reader building ``model`` instances (attributes = ``names``)."""
     _check_names(names)
+    safe = _model_reader(model, names, converters, inline=False)
+    if not _has_inline(converters):
+        return safe
+
+    fast = _model_reader(model, names, converters, inline=True)
+
+    def read(rows: Sequence[Any], alias: str) -> list[Any]:
+        # Inline conversions cover the values the ORM writes; anything else
+        # (e.g. text a legacy writer left) goes through the full converters.
+        try:
+            return fast(rows, alias)
+        except (TypeError, ValueError):
+            return safe(rows, alias)
+
+    return read
+
+
+def _model_reader(
+    model: Any, names: Sequence[str], converters: Sequence[Converter], inline: bool
+) -> Reader:
     from reinhardt_db.models.base import ModelState
 
     namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "ModelState": ModelState}
+    attributes = _plain_attributes(model, names)
     lines = [
         "def read(rows, alias):",
         "    state = ModelState(alias, False)",
@@ -59,13 +106,20 @@ def model_reader(model: Any, names: Sequence[str], converters: Sequence[Converte
         "    append = out.append",
         f"    for {_unpack(len(names))} in rows:",
         "        obj = new(cls)",
-        "        d = obj.__dict__",
     ]
+    if not attributes:
+        lines.append("        d = obj.__dict__")
     for index, (name, converter) in enumerate(zip(names, converters, strict=True)):
         if converter is not None:
             namespace[f"c{index}"] = converter
-        lines.append(f"        d[{name!r}] = {_value_code(index, converter)}")
-    lines += ["        d['_state'] = state", "        append(obj)", "    return out"]
+            namespace.update(getattr(converter, "inline_globals", {}) if inline else {})
+        target = f"obj.{name}" if attributes else f"d[{name!r}]"
+        lines.append(f"        {target} = {_value_code(index, converter, inline)}")
+    lines += [
+        "        obj._state = state" if attributes else "        d['_state'] = state",
+        "        append(obj)",
+        "    return out",
+    ]
     return _compile("\n".join(lines) + "\n", "read", namespace)
 
 
@@ -120,18 +174,44 @@ def named_reader(names: Sequence[str], converters: Sequence[Converter]) -> Reade
     return lambda rows, alias: [make(t) for t in as_tuples(rows, alias)]
 
 
+#: Results with at least this many rows are built with the cyclic GC paused.
+GC_PAUSE_ROWS = 1000
+
+
+def without_gc(reader: Reader) -> Reader:
+    """Wrap ``reader`` so large batches are built with the cyclic GC paused.
+
+    Building thousands of objects triggers a generation-0 collection every 700
+    allocations, each walking objects that cannot form cycles (instances,
+    dicts, tuples of scalars): about 12% of reading 10,000 instances. The GC is
+    re-enabled afterwards only if it was enabled before, so an application
+    that disabled it keeps it disabled.
+    """
+
+    def read(rows: Sequence[Any], alias: str) -> list[Any]:
+        if len(rows) < GC_PAUSE_ROWS or not gc.isenabled():
+            return reader(rows, alias)
+        gc.disable()
+        try:
+            return reader(rows, alias)
+        finally:
+            gc.enable()
+
+    return read
+
+
 def make_reader(
     mode: str, model: Any, names: Sequence[str], converters: Sequence[Converter]
 ) -> Reader:
     """Return the reader for a SELECT in ``mode`` (see ``sql.compiler``)."""
     if mode == "models":
-        return model_reader(model, names, converters)
+        return without_gc(model_reader(model, names, converters))
     if mode == "dicts":
-        return dict_reader(names, converters)
+        return without_gc(dict_reader(names, converters))
     if mode == "tuples":
-        return tuple_reader(converters)
+        return without_gc(tuple_reader(converters))
     if mode == "flat":
         return flat_reader(converters[0])
     if mode == "named":
-        return named_reader(names, converters)
+        return without_gc(named_reader(names, converters))
     raise ValueError(f"unknown reader mode {mode!r}")

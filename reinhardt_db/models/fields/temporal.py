@@ -312,6 +312,11 @@ def _parse_sqlite_datetime(value: Any) -> dt.datetime:
         return _parse_datetime(value)
 
 
+# Row readers may inline the fast path (they fall back to the function on error).
+_parse_sqlite_datetime.inline = "_fromisoformat({v} + '+00:00')"  # type: ignore[attr-defined]
+_parse_sqlite_datetime.inline_globals = {"_fromisoformat": _fromisoformat}  # type: ignore[attr-defined]
+
+
 def _parse_time(value: Any) -> dt.time:
     return dt.time.fromisoformat(value) if isinstance(value, str) else value
 
