@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Iterator
 
 from reinhardt_db import exceptions as exc
+from reinhardt_db._hints import closest
 from reinhardt_db.backends.base import BackendOps
 from reinhardt_db.backends.database import Database
 
@@ -55,8 +55,8 @@ class ConnectionHandler:
             self._listening = True
         settings = get_settings()
         if alias not in settings.databases:
-            hint = difflib.get_close_matches(alias, list(settings.databases), n=1)
-            did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+            match = closest(alias, settings.databases)
+            did_you_mean = f"; did you mean {match!r}?" if match else ""
             raise exc.ImproperlyConfigured(
                 f"databases.{alias}: no database named {alias!r} is configured "
                 f"(configured: {', '.join(sorted(settings.databases))}){did_you_mean}"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from reinhardt_db._hints import closest
 from reinhardt_db.exceptions import ImproperlyConfigured
 
 __all__ = ["did_you_mean", "key_path", "settings_error"]
@@ -19,9 +19,8 @@ _SECRET_KEYS = frozenset({"url", "options", "password"})
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """Return ``" (did you mean 'x'?)"`` for the closest choice, or ``""``."""
-    by_lower = {choice.lower(): choice for choice in choices}
-    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean '{by_lower[close[0]]}'?)" if close else ""
+    match = closest(name, choices, ignore_case=True)
+    return f" (did you mean '{match}'?)" if match else ""
 
 
 def key_path(loc: Sequence[int | str], prefix: str = "") -> str:

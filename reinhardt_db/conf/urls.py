@@ -15,11 +15,11 @@ User, password, host and database name are percent-decoded; the query string
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
+from reinhardt_db._hints import closest
 from reinhardt_db.exceptions import ImproperlyConfigured
 
 __all__ = ["SCHEMES", "DatabaseURL", "Vendor", "parse_database_url"]
@@ -152,9 +152,9 @@ def split_database_url(url: str) -> DatabaseURL:
 
 def _unknown_scheme(scheme: str) -> str:
     message = f"unknown database URL scheme '{scheme}://'"
-    close = difflib.get_close_matches(scheme.lower(), list(SCHEMES), n=1)
-    if close:
-        message += f" (did you mean '{close[0]}://'?)"
+    match = closest(scheme, SCHEMES, ignore_case=True)
+    if match:
+        message += f" (did you mean '{match}://'?)"
     return f"{message}; write {_EXAMPLES}"
 
 

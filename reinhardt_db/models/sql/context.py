@@ -14,7 +14,6 @@ each parameter from a query's parameter list.
 
 from __future__ import annotations
 
-import difflib
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from reinhardt_db._hints import closest
 from reinhardt_db.exceptions import FieldDoesNotExist, FieldError
 from reinhardt_db.models.query_utils import on_lookups_changed
 
@@ -40,8 +40,8 @@ Getter = Callable[[Sequence[Any]], Any]
 
 def did_you_mean(name: str, choices: Sequence[str]) -> str:
     """Return ``" Did you mean 'x'?"`` for the closest choice, or an empty string."""
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean {close[0]!r}?" if close else ""
+    match = closest(name, choices)
+    return f" Did you mean {match!r}?" if match else ""
 
 
 @dataclass(frozen=True, slots=True)
