@@ -7,8 +7,17 @@ from collections.abc import AsyncIterator
 
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import configure, get_settings
+from reinhardt_db.models.schema import create_tables, drop_tables
 
-__all__ = ["close_all", "configure", "connections", "get_settings", "lifespan"]
+__all__ = [
+    "close_all",
+    "configure",
+    "connections",
+    "create_tables",
+    "drop_tables",
+    "get_settings",
+    "lifespan",
+]
 
 __version__ = "0.1.0"
 

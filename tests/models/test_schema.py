@@ -208,3 +208,11 @@ async def test_sqlite_decimal_text_compares_and_sorts_numerically(
     sql = str(select.compile(dialect=backend.dialect))
     rows = await backend.fetch_rows(sql, [field.get_db_prep_value(Decimal("9.3"), "sqlite")])
     assert [r[0] for r in rows] == ["1234567890.12", "10.50"]
+
+
+def test_create_and_drop_tables_are_package_level_names() -> None:
+    import reinhardt_db
+    from reinhardt_db.models import schema
+
+    assert reinhardt_db.create_tables is schema.create_tables
+    assert reinhardt_db.drop_tables is schema.drop_tables
