@@ -267,7 +267,7 @@ class DataContains(Lookup):
         return _json_adapter(self)
 
     def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("@>")(sa.cast(rhs, JSONB))
+        return lhs.op("@>", is_comparison=True)(sa.cast(rhs, JSONB))
 
     def as_mysql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return sa.func.JSON_CONTAINS(lhs, rhs) == sa.literal_column("1")
@@ -285,7 +285,7 @@ class ContainedBy(DataContains):
     lookup_name = "contained_by"
 
     def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("<@")(sa.cast(rhs, JSONB))
+        return lhs.op("<@", is_comparison=True)(sa.cast(rhs, JSONB))
 
     def as_mysql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return sa.func.JSON_CONTAINS(rhs, lhs) == sa.literal_column("1")
@@ -317,7 +317,7 @@ class HasKey(Lookup):
 
     def _one(self, lhs: Any, key: Any) -> ColumnElement[bool]:
         if self.vendor == "postgresql":
-            return lhs.op("?")(sa.cast(key, sa.Text))
+            return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
         base = self.transform.base if self.transform is not None else lhs
         if self.vendor == "mysql":
             found = sa.func.JSON_CONTAINS_PATH(base, self.const("one"), key)

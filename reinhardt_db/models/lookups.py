@@ -395,11 +395,11 @@ class PatternLookup(Lookup):
         lhs = _text(lhs, self.vendor)
         if self.vendor == "sqlite":
             if self.case_sensitive:
-                return lhs.op("GLOB")(pattern)
+                return lhs.op("GLOB", is_comparison=True)(pattern)
             return lhs.like(pattern, escape="\\")
         if self.vendor == "mysql":
             if self.case_sensitive:
-                return lhs.op("LIKE BINARY")(pattern)
+                return lhs.op("LIKE BINARY", is_comparison=True)(pattern)
             return sa.func.lower(lhs).like(sa.func.lower(pattern))
         if self.case_sensitive:
             return lhs.like(pattern)
@@ -477,10 +477,10 @@ class Regex(Lookup):
         return text
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("REGEXP")(rhs)
+        return lhs.op("REGEXP", is_comparison=True)(rhs)
 
     def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return _text(lhs, self.vendor).op(self.pg_operator)(rhs)
+        return _text(lhs, self.vendor).op(self.pg_operator, is_comparison=True)(rhs)
 
 
 class IRegex(Regex):
