@@ -25,8 +25,11 @@ lint: $(STAMP)
 test: lint
 	$(PY) -m pytest -n $(XDIST) -q -p no:cacheprovider
 
-bench: $(STAMP)
+$(VENV)/.bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.bench
 	$(PY) -m benchmarks
 
 clean:

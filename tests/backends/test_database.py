@@ -290,3 +290,21 @@ async def test_update_rowcount_counts_matched_rows(backend: Database) -> None:
     await backend.execute(f"INSERT INTO {t} (id, k, v) VALUES (1, 'a', 5), (2, 'b', 5)")
     assert await backend.execute(f"UPDATE {t} SET v = 5 WHERE v = 5") == 2
     assert await backend.execute(f"UPDATE {t} SET v = 5 WHERE id = 99") == 0
+
+
+async def test_sqlite_memory_database_lives_in_one_connection() -> None:
+    """sqlite://:memory: is one database only while one connection holds it."""
+    reinhardt_db.configure(
+        databases={"default": {"url": "sqlite://:memory:", "pool": {"max_size": 5}}}
+    )
+    try:
+        db = connections["default"]
+        await db.execute("CREATE TABLE m (x INTEGER)")
+        await asyncio.gather(*(db.execute("INSERT INTO m (x) VALUES (%s)", [i]) for i in range(20)))
+        assert await db.fetch_val("SELECT count(*) FROM m") == 20
+        stats = db.pool.stats()
+        assert stats.max_size == 1 and stats.size == 1
+        assert db.pool.options.idle_timeout is None and db.pool.options.max_lifetime is None
+    finally:
+        await reinhardt_db.close_all()
+        reset_settings()
