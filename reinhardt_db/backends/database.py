@@ -150,9 +150,10 @@ class Database:
             )
         return options
 
-    def _unavailable(self, error: PoolTimeout) -> Exception:
+    def _unavailable(self, error: PoolTimeout) -> exc.DatabaseUnavailable | None:
+        """The error for a timeout caused by connect failures; None when all were busy."""
         if error.__cause__ is None:
-            return error  # every connection is busy: a plain pool timeout
+            return None
         url = self.settings.parsed
         where = url.database if self.vendor == "sqlite" else f"{url.host}:{url.port}"
         return exc.DatabaseUnavailable(
@@ -186,7 +187,10 @@ class Database:
         try:
             conn = await pool.acquire()
         except PoolTimeout as error:
-            raise self._unavailable(error) from error
+            unavailable = self._unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
         try:
             if sql_logger.isEnabledFor(_DEBUG):
                 return await self._logged(op, conn.raw, sql, params)
@@ -285,7 +289,10 @@ class Database:
             try:
                 conn = await pool.acquire()
             except PoolTimeout as error:
-                raise self._unavailable(error) from error
+                unavailable = self._unavailable(error)
+                if unavailable is None:
+                    raise
+                raise unavailable from error
             raw = conn.raw
         stream = self.ops.stream(raw, sql, params, chunk_size)
         finished = False
@@ -379,7 +386,10 @@ class Database:
         try:
             conn = await pool.acquire()
         except PoolTimeout as error:
-            raise self._unavailable(error) from error
+            unavailable = self._unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
         bound = BoundConnection(pool, conn)
         token = _bound.set({**(bound_map or {}), self.alias: bound})
         try:

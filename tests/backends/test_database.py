@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
 import logging
 import uuid
@@ -305,6 +306,26 @@ async def test_sqlite_memory_database_lives_in_one_connection() -> None:
         stats = db.pool.stats()
         assert stats.max_size == 1 and stats.size == 1
         assert db.pool.options.idle_timeout is None and db.pool.options.max_lifetime is None
+    finally:
+        await reinhardt_db.close_all()
+        reset_settings()
+
+
+async def test_busy_pool_times_out_with_a_plain_pool_timeout(backend_url: str) -> None:
+    """Every connection busy (the database is fine): PoolTimeout, no connect error as cause."""
+    reinhardt_db.configure(
+        databases={"default": {"url": backend_url, "pool": {"max_size": 1, "acquire_timeout": 0.3}}}
+    )
+    try:
+        db = connections["default"]
+        async with db.connection():
+            # A fresh context: a task spawned with ours would share the bound connection.
+            other = asyncio.create_task(db.fetch_val("SELECT 1"), context=contextvars.Context())
+            with pytest.raises(exc.PoolTimeout) as info:
+                await other
+        assert not isinstance(info.value, exc.OperationalError)
+        assert info.value.__cause__ is None
+        assert await db.fetch_val("SELECT 1") == 1
     finally:
         await reinhardt_db.close_all()
         reset_settings()
