@@ -174,6 +174,24 @@ class Database:
             if pool_loop is loop:
                 await pool.close()
 
+    def _failed(
+        self, error: BaseException, raw: Any, discard: Callable[[], None]
+    ) -> exc.DatabaseError:
+        """Discard the connection if ``error`` finished it; return the error to raise."""
+        if self.ops.discard_after(raw, error):
+            discard()
+        return self.ops.map_error(error)
+
+    async def _acquire(self, pool: Pool[Any]) -> PoolConnection[Any]:
+        """Acquire from ``pool``; a database that cannot be reached is DatabaseUnavailable."""
+        try:
+            return await pool.acquire()
+        except PoolTimeout as error:
+            unavailable = self._unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
     # -- running statements -------------------------------------------------------------
     async def _run(
         self, op: Callable[[Any, str, Any], Awaitable[T]], sql: str, params: Any
@@ -196,9 +214,7 @@ class Database:
                 return await self._logged(op, conn.raw, sql, params)
             return await op(conn.raw, sql, params)
         except self._driver_errors as error:
-            if self.ops.discard_after(conn.raw, error):
-                conn.invalidate()
-            raise self.ops.map_error(error) from error
+            raise self._failed(error, conn.raw, conn.invalidate) from error
         except BaseException:
             # Cancelled or interrupted mid-statement: the protocol state is unknown.
             conn.invalidate()
@@ -223,9 +239,7 @@ class Database:
                 return await self._logged(op, bound.raw, sql, params)
             return await op(bound.raw, sql, params)
         except self._driver_errors as error:
-            if self.ops.discard_after(bound.raw, error):
-                bound.discard()
-            raise self.ops.map_error(error) from error
+            raise self._failed(error, bound.raw, bound.discard) from error
         except BaseException:
             bound.discard()
             raise
@@ -286,13 +300,7 @@ class Database:
             conn, raw = bound.conn, bound.raw
         else:
             pool = self.pool
-            try:
-                conn = await pool.acquire()
-            except PoolTimeout as error:
-                unavailable = self._unavailable(error)
-                if unavailable is None:
-                    raise
-                raise unavailable from error
+            conn = await self._acquire(pool)
             raw = conn.raw
         stream = self.ops.stream(raw, sql, params, chunk_size)
         finished = False
@@ -304,12 +312,8 @@ class Database:
                     finished = True
                     break
                 except self._driver_errors as error:
-                    if self.ops.discard_after(raw, error):
-                        if bound is not None:
-                            bound.discard()
-                        else:
-                            conn.invalidate()
-                    raise self.ops.map_error(error) from error
+                    discard = bound.discard if bound is not None else conn.invalidate
+                    raise self._failed(error, raw, discard) from error
                 yield chunk
         finally:
             if not finished:
@@ -358,7 +362,7 @@ class Database:
             try:
                 return await self.ops.server_version(bound.raw)
             except self._driver_errors as error:
-                raise self.ops.map_error(error) from error
+                raise self._failed(error, bound.raw, bound.discard) from error
 
     # -- task-bound connections and transactions ----------------------------------------
     def bound_connection(self) -> BoundConnection | None:
@@ -383,13 +387,7 @@ class Database:
                 existing.depth -= 1
             return
         pool = self.pool
-        try:
-            conn = await pool.acquire()
-        except PoolTimeout as error:
-            unavailable = self._unavailable(error)
-            if unavailable is None:
-                raise
-            raise unavailable from error
+        conn = await self._acquire(pool)
         bound = BoundConnection(pool, conn)
         token = _bound.set({**(bound_map or {}), self.alias: bound})
         try:
@@ -446,9 +444,7 @@ class Database:
         try:
             await step
         except self._driver_errors as error:
-            if self.ops.discard_after(bound.raw, error):
-                bound.discard()
-            raise self.ops.map_error(error) from error
+            raise self._failed(error, bound.raw, bound.discard) from error
         except BaseException:
             bound.discard()
             raise
