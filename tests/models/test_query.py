@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +16,8 @@ from reinhardt_db.exceptions import (
     TransactionManagementError,
 )
 from reinhardt_db.models import F, Q
+
+from .._sql import captured
 
 UTC = dt.UTC
 
@@ -40,16 +39,6 @@ class Plain(models.Model):
 
     class Meta:
         app_label = "tests_query"
-
-
-@contextlib.contextmanager
-def captured(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
-    """Collect the SQL statements run inside the block."""
-    statements: list[str] = []
-    with caplog.at_level(logging.DEBUG, logger="reinhardt_db.sql"):
-        start = len(caplog.records)
-        yield statements
-        statements.extend(r.sql for r in caplog.records[start:] if hasattr(r, "sql"))
 
 
 @pytest.fixture

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,6 +13,8 @@ from reinhardt_db.exceptions import IntegrityError, NotSupportedError
 from reinhardt_db.models import F, Q
 from reinhardt_db.models.signals import post_delete, pre_delete
 
+from .._sql import captured
+
 
 class Account(models.Model):
     email = models.CharField(max_length=80, unique=True)
@@ -24,15 +23,6 @@ class Account(models.Model):
 
     class Meta:
         app_label = "tests_query_write"
-
-
-@contextlib.contextmanager
-def captured(caplog: pytest.LogCaptureFixture) -> Iterator[list[str]]:
-    statements: list[str] = []
-    with caplog.at_level(logging.DEBUG, logger="reinhardt_db.sql"):
-        start = len(caplog.records)
-        yield statements
-        statements.extend(r.sql for r in caplog.records[start:] if hasattr(r, "sql"))
 
 
 @pytest.fixture
