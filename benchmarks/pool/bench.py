@@ -107,7 +107,7 @@ async def _bench(url: str) -> list[Row]:
     )
     try:
         db = connections["default"]
-        manager = db.ops.connection_manager()
+        manager = db.driver.connection_manager()
         pool: Pool[Any] = Pool(manager, PoolOptions(max_size=POOL_SIZE, min_size=POOL_SIZE))
         try:
             async def r_acq_rel() -> None:

@@ -1,19 +1,26 @@
 """Database backends: one :class:`Database` per configured alias, over our own pool."""
 
-from reinhardt_db.backends.base import BackendOps, ExecuteResult
+from reinhardt_db.backends.base import (
+    DatabaseFeatures,
+    DatabaseOperations,
+    Driver,
+    ExecuteResult,
+    SchemaEditor,
+)
 from reinhardt_db.backends.database import BoundConnection, Database, sql_logger
-from reinhardt_db.backends.features import DatabaseFeatures
 from reinhardt_db.backends.handler import ConnectionHandler, connections
 from reinhardt_db.backends.records import Record
 
 __all__ = [
-    "BackendOps",
     "BoundConnection",
     "ConnectionHandler",
     "Database",
     "DatabaseFeatures",
+    "DatabaseOperations",
+    "Driver",
     "ExecuteResult",
     "Record",
+    "SchemaEditor",
     "connections",
     "sql_logger",
 ]

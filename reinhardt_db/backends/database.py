@@ -18,12 +18,19 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.backends.base import BackendOps, ExecuteResult
-from reinhardt_db.backends.features import FEATURES, DatabaseFeatures
+from reinhardt_db.backends.base import (
+    DatabaseFeatures,
+    DatabaseOperations,
+    Driver,
+    ExecuteResult,
+    SchemaEditor,
+)
 from reinhardt_db.backends.records import Record, make_records
 from reinhardt_db.pool import Pool, PoolConnection, PoolTimeout
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from sqlalchemy.engine.interfaces import Dialect
 
     from reinhardt_db.conf import DatabaseSettings
@@ -92,14 +99,18 @@ class Database:
         rows[0]["name"]
     """
 
-    def __init__(self, alias: str, settings: DatabaseSettings, ops: BackendOps) -> None:
+    def __init__(self, alias: str, settings: DatabaseSettings, backend: ModuleType) -> None:
         self.alias = alias
         self.settings = settings
-        self.ops = ops
-        self.vendor: str = ops.vendor
-        self.features: DatabaseFeatures = FEATURES[ops.vendor]
-        self.dialect: Dialect = ops.dialect()
-        self._driver_errors = ops.driver_errors
+        #: Driver calls on raw connections (``backends/<vendor>/driver.py``).
+        self.driver: Driver = backend.driver_class(settings)
+        #: Vendor SQL for the layers above (``backends/<vendor>/operations.py``).
+        self.ops: DatabaseOperations = backend.operations_class()
+        self.features: DatabaseFeatures = backend.features
+        self._schema_editor_class: type[SchemaEditor] = backend.schema_editor_class
+        self.vendor: str = self.driver.vendor
+        self.dialect: Dialect = self.driver.dialect()
+        self._driver_errors = self.driver.driver_errors
         self._pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool[Any]] = (
             weakref.WeakKeyDictionary()
         )
@@ -131,7 +142,7 @@ class Database:
         pool = self._pools.get(loop)
         if pool is None or pool.closed:
             pool = Pool(
-                self.ops.connection_manager(),
+                self.driver.connection_manager(),
                 self._pool_options(),
                 name=self.alias,
             )
@@ -178,9 +189,9 @@ class Database:
         self, error: BaseException, raw: Any, discard: Callable[[], None]
     ) -> exc.DatabaseError:
         """Discard the connection if ``error`` finished it; return the error to raise."""
-        if self.ops.discard_after(raw, error):
+        if self.driver.discard_after(raw, error):
             discard()
-        return self.ops.map_error(error)
+        return self.driver.map_error(error)
 
     async def _acquire(self, pool: Pool[Any]) -> PoolConnection[Any]:
         """Acquire from ``pool``; a database that cannot be reached is DatabaseUnavailable."""
@@ -263,19 +274,19 @@ class Database:
     # -- ORM fast path (native paramstyle) ----------------------------------------------
     async def fetch_rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Run native-paramstyle SQL and return the driver's rows."""
-        return await self._run(self.ops.fetch_rows, sql, params)
+        return await self._run(self.driver.fetch_rows, sql, params)
 
     async def fetch_row(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
         """Run native-paramstyle SQL and return the first row, or None."""
-        return await self._run(self.ops.fetch_row, sql, params)
+        return await self._run(self.driver.fetch_row, sql, params)
 
     async def execute_native(self, sql: str, params: Sequence[Any] = ()) -> ExecuteResult:
         """Run a native-paramstyle statement; report rows touched and the new row id."""
-        return await self._run(self.ops.execute, sql, params)
+        return await self._run(self.driver.execute, sql, params)
 
     async def executemany_native(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
         """Run a native-paramstyle statement once per parameter set."""
-        return await self._run(self.ops.executemany, sql, seq_of_params)
+        return await self._run(self.driver.executemany, sql, seq_of_params)
 
     async def stream_rows(
         self, sql: str, params: Sequence[Any] = (), chunk_size: int = 2000
@@ -293,7 +304,7 @@ class Database:
         bound = self.bound_connection()
         pool: Pool[Any] | None = None
         if bound is not None:
-            if self.ops.stream_holds_connection:
+            if self.driver.stream_holds_connection:
                 if bound.busy:
                     raise _busy_error(self.alias)
                 bound.busy = True
@@ -302,7 +313,7 @@ class Database:
             pool = self.pool
             conn = await self._acquire(pool)
             raw = conn.raw
-        stream = self.ops.stream(raw, sql, params, chunk_size)
+        stream = self.driver.stream(raw, sql, params, chunk_size)
         finished = False
         try:
             while True:
@@ -323,7 +334,7 @@ class Database:
                     conn.invalidate()
                 with contextlib.suppress(BaseException):
                     await stream.aclose()  # type: ignore[attr-defined]
-            if bound is not None and self.ops.stream_holds_connection:
+            if bound is not None and self.driver.stream_holds_connection:
                 bound.busy = False
             if pool is not None:
                 await pool.release(conn)
@@ -331,18 +342,18 @@ class Database:
     # -- user-facing raw SQL ("%s" placeholders) ----------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | None = None) -> int:
         """Run a statement with ``%s`` placeholders; return the rows it touched."""
-        result = await self._run(self.ops.execute, self.ops.native_sql(sql), _params(params))
+        result = await self._run(self.driver.execute, self.driver.native_sql(sql), _params(params))
         return result.rowcount
 
     async def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
         """Run a statement with ``%s`` placeholders once per parameter set."""
-        native = self.ops.native_sql(sql)
-        return await self._run(self.ops.executemany, native, [tuple(p) for p in seq_of_params])
+        native = self.driver.native_sql(sql)
+        return await self._run(self.driver.executemany, native, [tuple(p) for p in seq_of_params])
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Record]:
         """Run a query with ``%s`` placeholders; return its rows as ``Record`` objects."""
         names, rows = await self._run(
-            self.ops.fetch_described, self.ops.native_sql(sql), _params(params)
+            self.driver.fetch_described, self.driver.native_sql(sql), _params(params)
         )
         return make_records(names, rows)
 
@@ -353,14 +364,14 @@ class Database:
 
     async def fetch_val(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query with ``%s`` placeholders; return the first column of the first row."""
-        row = await self._run(self.ops.fetch_row, self.ops.native_sql(sql), _params(params))
+        row = await self._run(self.driver.fetch_row, self.driver.native_sql(sql), _params(params))
         return None if row is None else row[0]
 
     async def server_version(self) -> str:
         """The server's version string (for SQLite, the library's)."""
         async with self.connection() as bound:
             try:
-                return await self.ops.server_version(bound.raw)
+                return await self.driver.server_version(bound.raw)
             except self._driver_errors as error:
                 raise self._failed(error, bound.raw, bound.discard) from error
 
@@ -415,21 +426,21 @@ class Database:
                     f"database {self.alias!r} already has a transaction open on this task; "
                     "nest with transaction.atomic() (savepoints) instead"
                 )
-            await self._tx_step(bound, self.ops.begin(bound.raw, isolation, read_only))
+            await self._tx_step(bound, self.driver.begin(bound.raw, isolation, read_only))
             bound.in_transaction = True
             try:
                 yield bound
             except BaseException:
                 bound.in_transaction = False
-                if not bound.invalid and not self.ops.is_broken(bound.raw):
+                if not bound.invalid and not self.driver.is_broken(bound.raw):
                     try:
-                        await self._tx_step(bound, self.ops.rollback(bound.raw))
+                        await self._tx_step(bound, self.driver.rollback(bound.raw))
                     except BaseException:
                         # The error that started the rollback is the one to report.
                         bound.discard()
                 raise
             bound.in_transaction = False
-            await self._tx_step(bound, self.ops.commit(bound.raw))
+            await self._tx_step(bound, self.driver.commit(bound.raw))
 
     async def _tx_step(self, bound: BoundConnection, step: Awaitable[None]) -> None:
         if bound.busy:

@@ -4,27 +4,26 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Iterator
+from types import ModuleType
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db._hints import closest
-from reinhardt_db.backends.base import BackendOps
 from reinhardt_db.backends.database import Database
 
-__all__ = ["BACKENDS", "ConnectionHandler", "connections"]
+__all__ = ["BACKENDS", "ConnectionHandler", "backend_module", "connections"]
 
-# Vendor -> "module:class". Imported on first use so that a SQLite-only
+# Vendor -> backend package. Imported on first use so that a SQLite-only
 # project never imports asyncpg or aiomysql.
 BACKENDS: dict[str, str] = {
-    "sqlite": "reinhardt_db.backends.sqlite:SQLiteOps",
-    "postgresql": "reinhardt_db.backends.postgresql:PostgreSQLOps",
-    "mysql": "reinhardt_db.backends.mysql:MySQLOps",
+    "sqlite": "reinhardt_db.backends.sqlite",
+    "postgresql": "reinhardt_db.backends.postgresql",
+    "mysql": "reinhardt_db.backends.mysql",
 }
 
 
-def _ops_class(vendor: str) -> type[BackendOps]:
-    module_name, _, class_name = BACKENDS[vendor].partition(":")
-    cls: type[BackendOps] = getattr(importlib.import_module(module_name), class_name)
-    return cls
+def backend_module(vendor: str) -> ModuleType:
+    """The backend package of ``vendor`` (its driver, operations, features, schema editor)."""
+    return importlib.import_module(BACKENDS[vendor])
 
 
 class ConnectionHandler:
@@ -62,8 +61,7 @@ class ConnectionHandler:
                 f"(configured: {', '.join(sorted(settings.databases))}){did_you_mean}"
             )
         db_settings = settings.databases[alias]
-        ops = _ops_class(db_settings.parsed.vendor)(db_settings)
-        db = Database(alias, db_settings, ops)
+        db = Database(alias, db_settings, backend_module(db_settings.parsed.vendor))
         self._databases[alias] = db
         return db
 

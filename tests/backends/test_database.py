@@ -204,7 +204,7 @@ async def test_stream_rows_in_chunks(backend: Database) -> None:
     t = _table()
     await backend.execute(f"CREATE TABLE {t} (id INTEGER PRIMARY KEY)")
     await backend.executemany(f"INSERT INTO {t} (id) VALUES (%s)", [(i,) for i in range(1, 1001)])
-    sql = backend.ops.native_sql(f"SELECT id FROM {t} WHERE id > %s ORDER BY id")
+    sql = backend.driver.native_sql(f"SELECT id FROM {t} WHERE id > %s ORDER BY id")
     chunks = [chunk async for chunk in backend.stream_rows(sql, [0], chunk_size=300)]
     assert [len(c) for c in chunks] == [300, 300, 300, 100]
     assert [r[0] for c in chunks for r in c] == list(range(1, 1001))

@@ -193,7 +193,7 @@ class DateTimeField(DateField):
         """Return None where the driver gives aware UTC already; parse ISO text on SQLite."""
         if vendor in ("postgresql", "mysql"):
             # asyncpg returns aware datetimes for timestamptz; the MySQL backend
-            # decodes DATETIME as aware UTC (reinhardt_db.backends.mysql).
+            # decodes DATETIME as aware UTC (reinhardt_db.backends.mysql.driver).
             return None
         return _parse_sqlite_datetime
 

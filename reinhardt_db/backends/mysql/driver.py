@@ -15,10 +15,10 @@ from sqlalchemy.dialects.mysql.aiomysql import dialect as aiomysql_dialect
 from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.backends.base import BackendOps, ExecuteResult, check_isolation
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
 from reinhardt_db.pool import ConnectionManager
 
-__all__ = ["MySQLConnectionManager", "MySQLOps"]
+__all__ = ["MySQLConnectionManager", "MySQLDriver"]
 
 # Strict mode: a value that does not fit is an error, never silently truncated.
 SQL_MODE = (
@@ -118,19 +118,19 @@ _FATAL_ERRNOS = frozenset({2006, 2013, 2055, 1927, 1053, 1077, 1152, 1184})
 class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
     """Opens aiomysql connections: autocommit, utf8mb4, UTC session, strict sql_mode."""
 
-    def __init__(self, params: dict[str, Any], ops: MySQLOps) -> None:
+    def __init__(self, params: dict[str, Any], driver: MySQLDriver) -> None:
         self.params = params
-        self.ops = ops
+        self.driver = driver
 
     async def connect(self) -> aiomysql.Connection:
         try:
             conn: aiomysql.Connection = await aiomysql.connect(**self.params)
         except (pymysql.err.Error, OSError, asyncio.IncompleteReadError) as error:
-            raise self.ops.map_error(error) from error
+            raise self.driver.map_error(error) from error
         return conn
 
     async def is_valid(self, conn: aiomysql.Connection) -> bool:
-        return not self.ops.is_broken(conn)
+        return not self.driver.is_broken(conn)
 
     async def reset(self, conn: aiomysql.Connection) -> None:
         if conn.get_transaction_status():
@@ -140,7 +140,7 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
         conn.close()
 
 
-class MySQLOps(BackendOps):
+class MySQLDriver(Driver):
     """Driver calls for aiomysql."""
 
     vendor: ClassVar[str] = "mysql"

@@ -1,8 +1,9 @@
-"""What every backend provides: driver calls on a raw connection, and error mapping.
+"""The driver half of a backend: calls on a raw connection, and error mapping.
 
-A backend module (``sqlite``, ``postgresql``, ``mysql``) subclasses
-:class:`BackendOps` and provides a :class:`~reinhardt_db.pool.ConnectionManager`.
-Everything vendor-specific lives there; :class:`~reinhardt_db.backends.database.Database`
+Each vendor package (``sqlite``, ``postgresql``, ``mysql``) subclasses
+:class:`Driver` and provides a :class:`~reinhardt_db.pool.ConnectionManager`.
+Vendor SQL lives beside it in ``operations.py``, capabilities in ``features.py``
+and DDL in ``schema.py``; :class:`~reinhardt_db.backends.database.Database`
 holds the logic common to all of them (pools per loop, task-bound connections,
 logging, error wrapping).
 """
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from reinhardt_db.conf import DatabaseSettings
     from reinhardt_db.pool import ConnectionManager
 
-__all__ = ["ISOLATION_LEVELS", "BackendOps", "ExecuteResult", "check_isolation"]
+__all__ = ["ISOLATION_LEVELS", "Driver", "ExecuteResult", "check_isolation"]
 
 ISOLATION_LEVELS = ("read uncommitted", "read committed", "repeatable read", "serializable")
 
@@ -43,7 +44,7 @@ class ExecuteResult:
     lastrowid: int | None = None
 
 
-class BackendOps(ABC):
+class Driver(ABC):
     """Driver calls for one vendor. Methods take the driver's raw connection."""
 
     vendor: ClassVar[str]

@@ -14,10 +14,10 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_dollar
-from reinhardt_db.backends.base import BackendOps, ExecuteResult
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult
 from reinhardt_db.pool import ConnectionManager
 
-__all__ = ["PostgreSQLConnectionManager", "PostgreSQLOps"]
+__all__ = ["PostgreSQLConnectionManager", "PostgreSQLDriver"]
 
 # SQLSTATE class (first two characters) -> our error class.
 _SQLSTATE_CLASSES: dict[str, type[exc.DatabaseError]] = {
@@ -47,15 +47,15 @@ def _rowcount(status: str) -> int:
 class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
     """Opens asyncpg connections with the session time zone set to UTC."""
 
-    def __init__(self, params: dict[str, Any], ops: PostgreSQLOps) -> None:
+    def __init__(self, params: dict[str, Any], driver: PostgreSQLDriver) -> None:
         self.params = params
-        self.ops = ops
+        self.driver = driver
 
     async def connect(self) -> asyncpg.Connection:
         try:
             conn: asyncpg.Connection = await asyncpg.connect(**self.params)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise self.ops.map_error(error) from error
+            raise self.driver.map_error(error) from error
         return conn
 
     async def is_valid(self, conn: asyncpg.Connection) -> bool:
@@ -71,7 +71,7 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
         await conn.close(timeout=5)
 
 
-class PostgreSQLOps(BackendOps):
+class PostgreSQLDriver(Driver):
     """Driver calls for asyncpg."""
 
     vendor: ClassVar[str] = "postgresql"

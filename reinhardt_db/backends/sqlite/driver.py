@@ -21,10 +21,10 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_qmark
-from reinhardt_db.backends.base import BackendOps, ExecuteResult, check_isolation
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
 from reinhardt_db.pool import ConnectionManager
 
-__all__ = ["SQLiteConnectionManager", "SQLiteOps"]
+__all__ = ["SQLiteConnectionManager", "SQLiteDriver"]
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -130,7 +130,7 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
         await conn.close()
 
 
-class SQLiteOps(BackendOps):
+class SQLiteDriver(Driver):
     """Driver calls for aiosqlite."""
 
     vendor: ClassVar[str] = "sqlite"

@@ -1,0 +1,26 @@
+"""What each backend can and cannot do, for the layers above to ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DatabaseFeatures"]
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseFeatures:
+    """Capabilities of one vendor; the query and migration layers branch on these."""
+
+    vendor: str
+    max_query_params: int
+    can_return_rows_from_bulk_insert: bool
+    supports_server_side_cursors: bool
+    supports_select_for_update: bool
+    supports_ignore_conflicts: bool
+    supports_update_conflicts: bool
+    supports_update_conflicts_with_target: bool
+    supports_transactional_ddl: bool
+    has_native_uuid: bool
+    has_native_json: bool
+    has_native_datetime_tz: bool
+    supports_two_phase_commit: bool
