@@ -15,3 +15,6 @@ class DatabaseOperations:
     """Vendor SQL for one backend; subclasses override what their vendor does differently."""
 
     vendor: ClassVar[str]
+    #: Longest identifier (table, column, index, constraint name) the server keeps
+    #: whole; None when there is no limit worth checking.
+    max_name_length: ClassVar[int | None] = None

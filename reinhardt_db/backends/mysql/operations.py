@@ -13,3 +13,4 @@ class MySQLOperations(DatabaseOperations):
     """Vendor SQL for MySQL."""
 
     vendor: ClassVar[str] = "mysql"
+    max_name_length: ClassVar[int | None] = 64

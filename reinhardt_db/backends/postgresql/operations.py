@@ -13,3 +13,4 @@ class PostgreSQLOperations(DatabaseOperations):
     """Vendor SQL for PostgreSQL."""
 
     vendor: ClassVar[str] = "postgresql"
+    max_name_length: ClassVar[int | None] = 63
