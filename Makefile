@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 XDIST ?= 2
+# e.g. make bench BENCH_ARGS="orm --only bulk_insert --backend postgresql"
+BENCH_ARGS ?=
 
 .PHONY: demo test lint bench venv clean
 
@@ -30,7 +32,7 @@ $(VENV)/.bench: $(STAMP)
 	touch $@
 
 bench: $(VENV)/.bench
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-import statistics
 import time
 import warnings
 from collections.abc import Awaitable, Callable
@@ -19,20 +18,56 @@ warnings.filterwarnings("ignore", message=".*database doesn't exist", category=W
 
 POSTGRES_URL = os.environ.get("REINHARDT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("REINHARDT_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
-BENCH_DB = "bench_reinhardt"
+# One database per run (and per process: memory.py runs in its own), so that
+# runs from several worktrees at once never drop each other's tables.
+BENCH_DB = "bench_reinhardt_" + (os.environ.get("REINHARDT_BENCH_DB_SUFFIX") or str(os.getpid()))
 
 
-async def best_of(fn: Callable[[], Awaitable[object]], rounds: int = 5, warmup: int = 1) -> float:
-    """Seconds of the fastest of ``rounds`` runs (after ``warmup`` unmeasured ones)."""
-    for _ in range(warmup):
-        await fn()
+async def best_of(
+    fn: Callable[[], Awaitable[object]],
+    rounds: int = 5,
+    warmup: int = 1,
+    setup: Callable[[], Awaitable[object]] | None = None,
+) -> float:
+    """Seconds of the fastest of ``rounds`` runs (after ``warmup`` unmeasured ones).
+
+    ``setup``, when given, is awaited before every run, warm-up included, and is
+    not timed (e.g. emptying the table a bulk insert fills).
+    """
     times = []
-    for _ in range(rounds):
+    for i in range(warmup + rounds):
+        if setup is not None:
+            await setup()
         gc.collect()
         start = time.perf_counter()
         await fn()
-        times.append(time.perf_counter() - start)
+        elapsed = time.perf_counter() - start
+        if i >= warmup:
+            times.append(elapsed)
     return min(times)
+
+
+VENDORS = ("sqlite", "postgresql", "mysql")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run, parsed from the command line (see ``benchmarks/README.md``).
+
+    ``only`` is ``None`` for every workload; a size left ``None`` is the suite's
+    default (or its smoke size with ``smoke``).
+    """
+
+    backends: tuple[str, ...] = VENDORS
+    only: frozenset[str] | None = None
+    smoke: bool = False
+    rows: int | None = None
+    loops: int | None = None
+    rounds: int | None = None
+
+    def wants(self, workload: str) -> bool:
+        """Say whether ``workload`` was chosen."""
+        return self.only is None or workload in self.only
 
 
 @dataclass
@@ -43,26 +78,33 @@ class Row:
     ops: int
 
 
-def print_table(title: str, rows: list[Row], baseline: str) -> None:
-    """Print per-workload timings with each contender's ratio to ``baseline``."""
+def print_table(title: str, rows: list[Row], baseline: str | list[str]) -> None:
+    """Print per-workload timings with each contender's ratio to every baseline.
+
+    ``baseline`` names one contender or several; each gets a ratio column, and a
+    workload without that contender shows ``-`` there.
+    """
+    baselines = [baseline] if isinstance(baseline, str) else baseline
     print(f"\n## {title}\n")
-    print(f"| workload | contender | total ms | µs/op | ratio to {baseline} |")
-    print("|---|---|---:|---:|---:|")
-    by_workload: dict[str, list[Row]] = {}
-    for row in rows:
-        by_workload.setdefault(row.workload, []).append(row)
-    for workload, group in by_workload.items():
-        base = next((r.seconds for r in group if r.contender == baseline), None)
+    ratio_heads = "".join(f" ratio to {b} |" for b in baselines)
+    print(f"| workload | contender | total ms | µs/op |{ratio_heads}")
+    print("|---|---|---:|---:|" + "---:|" * len(baselines))
+    for workload, group in group_by_workload(rows).items():
+        bases = [next((r.seconds for r in group if r.contender == b), None) for b in baselines]
         for r in group:
-            ratio = f"{r.seconds / base:.2f}x" if base else "-"
+            ratios = "".join(f" {r.seconds / base:.2f}x |" if base else " - |" for base in bases)
             print(
                 f"| {workload} | {r.contender} | {r.seconds * 1000:.1f} | "
-                f"{r.seconds / r.ops * 1e6:.1f} | {ratio} |"
+                f"{r.seconds / r.ops * 1e6:.1f} |{ratios}"
             )
 
 
-def median(values: list[float]) -> float:
-    return statistics.median(values)
+def group_by_workload(rows: list[Row]) -> dict[str, list[Row]]:
+    """Rows grouped by workload, in the order workloads first appear."""
+    by_workload: dict[str, list[Row]] = {}
+    for row in rows:
+        by_workload.setdefault(row.workload, []).append(row)
+    return by_workload
 
 
 async def create_pg_database() -> str:

@@ -1,5 +1,9 @@
 """Memory of ``iterator(chunk_size=2000)`` over 1,000,000 rows on PostgreSQL.
 
+``python -m benchmarks.orm.memory [--rows N]`` (``make bench`` runs it with the
+ORM suite when PostgreSQL is among the backends; ``--only iterator_memory``
+runs it alone).
+
 Peak RSS is read from the kernel (``ru_maxrss``) before and after iterating;
 the growth must stay under 50 MB because rows stream through a server-side
 cursor instead of being loaded at once. A plain ``await qs`` of the same rows
@@ -26,8 +30,8 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def iterator_memory() -> None:
-    """Fill 1,000,000 journal rows server-side, then stream them through the ORM."""
+async def iterator_memory(rows: int = ROWS) -> None:
+    """Fill ``rows`` journal rows server-side, then stream them through the ORM."""
     from .bench import Journal
 
     url = await create_pg_database()
@@ -38,7 +42,7 @@ async def iterator_memory() -> None:
         await db.execute(
             "INSERT INTO journal (timestamp, level, text) "
             "SELECT now(), g % 5, md5(g::text) FROM generate_series(1, %s) AS g",
-            [ROWS],
+            [rows],
         )
         # Warm up the code paths so that imports and caches are not counted.
         async for _obj in Journal.objects.all()[:5000].iterator(chunk_size=2000):
@@ -70,6 +74,9 @@ async def iterator_memory() -> None:
 
 
 if __name__ == "__main__":
+    import argparse
     import asyncio
 
-    asyncio.run(iterator_memory())
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.orm.memory")
+    parser.add_argument("--rows", type=int, default=ROWS, help=f"rows to stream (default {ROWS:,})")
+    asyncio.run(iterator_memory(parser.parse_args().rows))

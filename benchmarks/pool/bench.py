@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -26,41 +27,67 @@ from reinhardt_db.backends import connections
 from reinhardt_db.conf import reset_settings
 from reinhardt_db.pool import Pool, PoolOptions
 
-from .._util import Row, best_of, create_pg_database, drop_pg_database, print_table, run
+from .._util import (
+    Options,
+    Row,
+    best_of,
+    create_pg_database,
+    drop_pg_database,
+    print_table,
+    run,
+)
 
 POOL_SIZE = 10
-SEQUENTIAL = 5000
-TASKS, PER_TASK = 100, 20
+WORKLOADS = ("acquire_release", "tasks_select1")
+
+
+@dataclass(frozen=True)
+class PoolSizes:
+    """How big one run is: sequential round trips, concurrent tasks and each one's queries."""
+
+    sequential: int = 5000
+    tasks: int = 100
+    per_task: int = 20
+    rounds: int = 5
+
+    @classmethod
+    def from_options(cls, options: Options) -> PoolSizes:
+        """Defaults, or smoke sizes with ``--smoke``; ``--rounds`` wins over both."""
+        base = cls(sequential=100, tasks=10, per_task=5, rounds=1) if options.smoke else cls()
+        return cls(base.sequential, base.tasks, base.per_task, options.rounds or base.rounds)
 
 
 async def _noop_reset(conn: Any) -> None:
     return None
 
 
-def _tasks(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
-    async def worker() -> None:
-        for _ in range(PER_TASK):
-            await one()
-
-    async def run_all() -> None:
-        await asyncio.gather(*(worker() for _ in range(TASKS)))
-
-    return run_all
-
-
-def _sequential(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
-    async def run_all() -> None:
-        for _ in range(SEQUENTIAL):
-            await one()
-
-    return run_all
-
-
-async def _bench(url: str) -> list[Row]:
+async def _bench(url: str, sizes: PoolSizes, options: Options) -> list[Row]:
     rows: list[Row] = []
 
-    def record(workload: str, contender: str, seconds: float) -> None:
-        ops = SEQUENTIAL if workload == "acquire_release" else TASKS * PER_TASK
+    def _tasks(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+        async def worker() -> None:
+            for _ in range(sizes.per_task):
+                await one()
+
+        async def run_all() -> None:
+            await asyncio.gather(*(worker() for _ in range(sizes.tasks)))
+
+        return run_all
+
+    def _sequential(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
+        async def run_all() -> None:
+            for _ in range(sizes.sequential):
+                await one()
+
+        return run_all
+
+    async def record(
+        workload: str, contender: str, fn: Callable[[], Awaitable[None]]
+    ) -> None:
+        if not options.wants(workload):
+            return
+        seconds = await best_of(fn, rounds=sizes.rounds)
+        ops = sizes.sequential if workload == "acquire_release" else sizes.tasks * sizes.per_task
         rows.append(Row(workload, contender, seconds, ops))
 
     # asyncpg's own pool, default and with reset disabled.
@@ -75,8 +102,8 @@ async def _bench(url: str) -> list[Row]:
                 async with p.acquire() as c:
                     await c.fetchval("SELECT 1")
 
-            record("acquire_release", label, await best_of(_sequential(acq_rel)))
-            record("tasks_select1", label, await best_of(_tasks(select1)))
+            await record("acquire_release", label, _sequential(acq_rel))
+            await record("tasks_select1", label, _tasks(select1))
         finally:
             await apool.close()
 
@@ -96,8 +123,8 @@ async def _bench(url: str) -> list[Row]:
                 await c.exec_driver_sql("SELECT 1")
 
         await asyncio.gather(*(sa_acq_rel() for _ in range(POOL_SIZE)))
-        record("acquire_release", "SQLAlchemy AsyncEngine", await best_of(_sequential(sa_acq_rel)))
-        record("tasks_select1", "SQLAlchemy AsyncEngine", await best_of(_tasks(sa_select1)))
+        await record("acquire_release", "SQLAlchemy AsyncEngine", _sequential(sa_acq_rel))
+        await record("tasks_select1", "SQLAlchemy AsyncEngine", _tasks(sa_select1))
     finally:
         await engine.dispose()
 
@@ -122,8 +149,8 @@ async def _bench(url: str) -> list[Row]:
                     await pool.release(c)
 
             await asyncio.gather(*(r_select1() for _ in range(POOL_SIZE)))
-            record("acquire_release", "reinhardt Pool", await best_of(_sequential(r_acq_rel)))
-            record("tasks_select1", "reinhardt Pool", await best_of(_tasks(r_select1)))
+            await record("acquire_release", "reinhardt Pool", _sequential(r_acq_rel))
+            await record("tasks_select1", "reinhardt Pool", _tasks(r_select1))
         finally:
             await pool.close()
 
@@ -131,24 +158,28 @@ async def _bench(url: str) -> list[Row]:
             await db.fetch_rows("SELECT 1")
 
         await asyncio.gather(*(d_select1() for _ in range(POOL_SIZE)))
-        record("tasks_select1", "reinhardt Database.fetch_rows", await best_of(_tasks(d_select1)))
+        await record("tasks_select1", "reinhardt Database.fetch_rows", _tasks(d_select1))
     finally:
         await reinhardt_db.close_all()
         reset_settings()
     return rows
 
 
-def main() -> None:
+def main(options: Options | None = None) -> None:
     """Run the pool benchmark on PostgreSQL and print the table."""
+    options = options or Options()
+    sizes = PoolSizes.from_options(options)
 
     async def go() -> None:
         url = await create_pg_database()
         try:
-            rows = await _bench(url)
+            rows = await _bench(url, sizes, options)
         finally:
             await drop_pg_database()
         print_table(
-            "Pool on PostgreSQL (pool of 10; best of 5)", rows, baseline="asyncpg pool"
+            f"Pool on PostgreSQL (pool of {POOL_SIZE}; best of {sizes.rounds})",
+            rows,
+            baseline="asyncpg pool",
         )
 
     run(go())
