@@ -16,6 +16,7 @@ write a bulk load by hand.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
@@ -37,18 +38,38 @@ COLS = "id, timestamp, level, text"
 INSERT_BATCH = 1000
 
 
-class RawDriver:
+class RawDriver(abc.ABC):
     """One held connection and the benchmark's SQL in the driver's own paramstyle."""
 
     vendor: str
 
-    async def close(self) -> None: ...
-    async def truncate(self) -> None: ...
-    async def bulk_insert(self, data: Data) -> None: ...
-    async def bulk_insert_executemany(self, data: Data) -> None: ...
-    async def ids(self) -> list[int]: ...
-    async def count(self, where: str = "1 = 1") -> int: ...
-    def workloads(self, data: Data, plan: Plan) -> Workloads: ...
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Close the connection."""
+
+    @abc.abstractmethod
+    async def truncate(self) -> None:
+        """Empty the table and restart its ids at 1."""
+
+    @abc.abstractmethod
+    async def bulk_insert(self, data: Data) -> None:
+        """Insert ``data`` as multi-row INSERTs in one transaction, reading ids back if possible."""
+
+    @abc.abstractmethod
+    async def bulk_insert_executemany(self, data: Data) -> None:
+        """Insert ``data`` with the driver's ``executemany`` in one transaction."""
+
+    @abc.abstractmethod
+    async def ids(self) -> list[int]:
+        """Every primary key in the table, in order."""
+
+    @abc.abstractmethod
+    async def count(self, where: str = "1 = 1") -> int:
+        """Rows of the table matching the SQL condition ``where``."""
+
+    @abc.abstractmethod
+    def workloads(self, data: Data, plan: Plan) -> Workloads:
+        """The main raw contender of every workload."""
 
     def baselines(self, data: Data, plan: Plan) -> dict[str, Workloads]:
         """Every raw contender: the main one for each workload, executemany for bulk_insert."""
@@ -112,8 +133,8 @@ class PostgresRaw(RawDriver):
         async def bulk_insert() -> None:
             await self.bulk_insert(data)
 
-        async def fetch_all() -> None:
-            await c.fetch(f"SELECT {COLS} FROM journal")
+        async def fetch_all() -> Any:
+            return await c.fetch(f"SELECT {COLS} FROM journal")
 
         async def filter_small() -> None:
             for level, prefix in plan.keys:
@@ -217,8 +238,8 @@ class MySQLRaw(RawDriver):
         async def bulk_insert() -> None:
             await self.bulk_insert(data)
 
-        async def fetch_all() -> None:
-            await ex(f"SELECT {COLS} FROM journal")
+        async def fetch_all() -> Any:
+            return await ex(f"SELECT {COLS} FROM journal")
 
         async def filter_small() -> None:
             for level, prefix in plan.keys:
@@ -329,8 +350,8 @@ class SQLiteRaw(RawDriver):
         async def bulk_insert() -> None:
             await self.bulk_insert(data)
 
-        async def fetch_all() -> None:
-            await c.execute_fetchall(f"SELECT {COLS} FROM journal")
+        async def fetch_all() -> Any:
+            return await c.execute_fetchall(f"SELECT {COLS} FROM journal")
 
         async def filter_small() -> None:
             for level, prefix in plan.keys:

@@ -1,0 +1,119 @@
+"""Every benchmark workload still runs (tiny sizes, SQLite only; no timing is asserted)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import parse
+from benchmarks._util import Options
+from benchmarks.orm.bench import ORM, _check_work, bench_backend
+from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
+from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = Sizes(rows=40, loops=8, rounds=1)
+
+
+async def test_every_orm_workload_runs_against_every_baseline(tmp_path: Path) -> None:
+    rows, notes = await bench_backend("sqlite", f"sqlite:///{tmp_path}/bench.sqlite3", TINY)
+
+    contenders = {(r.workload, r.contender) for r in rows}
+    expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {("bulk_insert", EXECUTEMANY)}
+    assert contenders == expected
+    assert all(r.seconds > 0 and r.ops == TINY.ops(r.workload) for r in rows)
+    assert notes == []  # bulk_create filled every primary key
+
+
+async def test_a_subset_runs_only_the_chosen_workloads(tmp_path: Path) -> None:
+    rows, _ = await bench_backend(
+        "sqlite", f"sqlite:///{tmp_path}/bench.sqlite3", TINY, ["update_single"]
+    )
+
+    assert {(r.workload, r.contender) for r in rows} == {
+        ("update_single", RAW), ("update_single", ORM)
+    }
+
+
+def test_update_single_changes_loops_distinct_rows() -> None:
+    plan = make_plan(list(range(1, 101)), loops=100)
+
+    assert sorted(plan.update_pks) == list(range(1, 101))
+
+
+class _MiscountingDriver(RawDriver):
+    vendor = "sqlite"
+
+    async def close(self) -> None: ...
+    async def truncate(self) -> None: ...
+    async def bulk_insert(self, data: Data) -> None: ...
+    async def bulk_insert_executemany(self, data: Data) -> None: ...
+
+    async def ids(self) -> list[int]:
+        return []
+
+    async def count(self, where: str = "1 = 1") -> int:
+        return 7  # as if 7 of the rows had been updated
+
+    def workloads(self, data: Data, plan: Plan) -> Workloads:
+        return {}
+
+
+async def test_a_contender_doing_less_work_stops_the_benchmark() -> None:
+    with pytest.raises(RuntimeError, match=r"update_single by reinhardt_db on sqlite: 7 rows .* expected 8"):
+        await _check_work(_MiscountingDriver(), "update_single", ORM, TINY, runs=2)
+
+
+def test_command_line_chooses_suite_workloads_and_backend() -> None:
+    suites, options = parse(["orm", "--only", "bulk_insert,get_by_pk", "--backend", "postgresql"])
+
+    assert suites == ["orm"]
+    assert options == Options(backends=("postgresql",), only=frozenset({"bulk_insert", "get_by_pk"}))
+
+
+def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() -> None:
+    assert parse(["--only", "get_by_pk", "sqlite"])[0] == ["orm"]
+    assert parse(["--only", "tasks_select1"])[0] == ["pool"]
+    assert parse(["--backend", "sqlite"])[0] == ["orm"]  # the pool suite needs PostgreSQL
+    assert parse([])[0] == ["orm", "pool"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["orm", "--only", "bulk_insret"], "unknown workload(s) bulk_insret; choose from"),
+        (["orm", "--backend", "oracle"], "unknown backend(s) oracle; choose from"),
+        (["orms"], "unknown suite or backend 'orms'"),
+        (["orm", "--rows", "10", "--loops", "20"], "loops (20) cannot exceed rows (10)"),
+        (["orm", "--rows", "0"], "must be a positive integer"),
+        (["pool", "--only", "get_by_pk"], "--only names no workload of the pool suite"),
+    ],
+)
+def test_command_line_errors_say_what_was_wrong(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(argv)
+
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_command_line_smoke_run_prints_the_table(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "orm", "--only", "bulk_insert,get_by_pk",
+         "--backend", "sqlite", "--smoke"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "| bulk_insert | raw executemany |" in result.stdout
+    assert "ratio to raw executemany" in result.stdout
+    assert "| get_by_pk | reinhardt_db |" in result.stdout
+    assert "fetch_all" not in result.stdout
+    assert list(tmp_path.iterdir()) == []  # the SQLite file is removed afterwards
