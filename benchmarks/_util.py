@@ -23,28 +23,49 @@ MYSQL_URL = os.environ.get("REINHARDT_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:
 BENCH_DB = "bench_reinhardt_" + (os.environ.get("REINHARDT_BENCH_DB_SUFFIX") or str(os.getpid()))
 
 
-async def best_of(
-    fn: Callable[[], Awaitable[object]],
-    rounds: int = 5,
-    warmup: int = 1,
-    setup: Callable[[], Awaitable[object]] | None = None,
-) -> float:
-    """Seconds of the fastest of ``rounds`` runs (after ``warmup`` unmeasured ones).
-
-    ``setup``, when given, is awaited before every run, warm-up included, and is
-    not timed (e.g. emptying the table a bulk insert fills).
-    """
+async def best_of(fn: Callable[[], Awaitable[object]], rounds: int = 5, warmup: int = 1) -> float:
+    """Seconds of the fastest of ``rounds`` runs (after ``warmup`` unmeasured ones)."""
+    for _ in range(warmup):
+        await fn()
     times = []
-    for i in range(warmup + rounds):
-        if setup is not None:
-            await setup()
+    for _ in range(rounds):
         gc.collect()
         start = time.perf_counter()
         await fn()
-        elapsed = time.perf_counter() - start
-        if i >= warmup:
-            times.append(elapsed)
+        times.append(time.perf_counter() - start)
     return min(times)
+
+
+async def best_of_interleaved(
+    contenders: dict[str, Callable[[], Awaitable[object]]],
+    rounds: int = 5,
+    warmup: int = 1,
+    setup: Callable[[], Awaitable[object]] | None = None,
+    verify: Callable[[str], Awaitable[object]] | None = None,
+) -> dict[str, float]:
+    """Seconds of each contender's fastest run, the contenders taking turns.
+
+    Round after round every contender runs once, starting with a different one
+    each round, so that load from elsewhere on the machine lands on all of them
+    alike instead of on whichever ran during a busy spell. ``setup`` is awaited
+    before every run and ``verify(contender)`` after it; neither is timed.
+    """
+    names = list(contenders)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(warmup + rounds):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            if setup is not None:
+                await setup()
+            gc.collect()
+            start = time.perf_counter()
+            await contenders[name]()
+            elapsed = time.perf_counter() - start
+            if verify is not None:
+                await verify(name)
+            if i >= warmup:
+                times[name].append(elapsed)
+    return {name: min(times[name]) for name in names}
 
 
 VENDORS = ("sqlite", "postgresql", "mysql")

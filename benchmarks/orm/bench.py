@@ -3,13 +3,14 @@
 Table ``journal`` (ROWS rows, 10,000 by default): id, timestamp, level smallint
 (indexed), text varchar(255) (indexed). The workloads are listed in
 ``plan.WORKLOADS`` (LOOPS is 1,000 by default). On each backend, in the same run,
-every workload starts from the same ROWS rows, and both sides get the same
-inputs (``plan.Plan``); after each contender the table is checked for the work
-it should have done (rows inserted, distinct rows updated).
+every write run starts from the same ROWS rows, and both sides get the same
+inputs (``plan.Plan``); after each run the table is checked for the work it
+should have done (rows inserted, distinct rows updated).
 
 The ORM goes through our pool (a pooled connection per statement outside a
 transaction); the raw driver uses one connection it holds throughout. Timings
-are the best of ROUNDS runs after one warm-up; a ratio is ORM time / raw time.
+are the best of ROUNDS runs after one warm-up round, the contenders taking
+turns run by run; a ratio is ORM time / raw time.
 ``bulk_insert`` has a second baseline, the driver's ``executemany`` (raw.py).
 
 Run ``python -m benchmarks orm --help`` for choosing backends, workloads and sizes.
@@ -36,7 +37,7 @@ from .._util import (
     BENCH_DB,
     Options,
     Row,
-    best_of,
+    best_of_interleaved,
     create_mysql_database,
     create_pg_database,
     drop_mysql_database,
@@ -147,13 +148,24 @@ async def _reset_table(raw: RawDriver, data: Data) -> None:
     await raw.bulk_insert(data)
 
 
-async def _check_work(
-    raw: RawDriver, workload: str, contender: str, sizes: Sizes, runs: int
-) -> None:
-    """Raise if a contender did not do the workload's work (rows inserted or updated)."""
+def _setup(raw: RawDriver, workload: str, data: Data) -> Callable[[], Awaitable[None]] | None:
+    """What to do, untimed, before each run: writes start from the same ROWS rows."""
+    if workload == "bulk_insert":
+        return raw.truncate
+    if workload in ("insert_single", "update_single"):
+
+        async def reset() -> None:
+            await _reset_table(raw, data)
+
+        return reset
+    return None
+
+
+async def _check_work(raw: RawDriver, workload: str, contender: str, sizes: Sizes) -> None:
+    """Raise if one run of a contender did not do the workload's work (rows inserted, updated)."""
     expected: dict[str, tuple[str, int]] = {
         "bulk_insert": ("1 = 1", sizes.rows),
-        "insert_single": ("1 = 1", sizes.rows + sizes.loops * runs),
+        "insert_single": ("1 = 1", sizes.rows + sizes.loops),
         "update_single": ("text LIKE 'updated %'", sizes.loops),
     }
     if workload not in expected:
@@ -186,15 +198,17 @@ async def bench_backend(
             created: list[Journal] = []
             contenders = {**raw.baselines(data, plan), ORM: _orm_workloads(data, plan, created)}
             for name in chosen:
-                for contender, fns in contenders.items():
-                    if name not in fns:
-                        continue
-                    # Writes grow the table; every contender starts from the same rows.
-                    await _reset_table(raw, data)
-                    setup = raw.truncate if name == "bulk_insert" else None
-                    seconds = await best_of(fns[name], rounds=sizes.rounds, warmup=1, setup=setup)
-                    await _check_work(raw, name, contender, sizes, runs=1 + sizes.rounds)
-                    rows.append(Row(name, contender, seconds, sizes.ops(name)))
+                await _reset_table(raw, data)
+                fns = {c: work[name] for c, work in contenders.items() if name in work}
+
+                async def verify(contender: str, name: str = name) -> None:
+                    await _check_work(raw, name, contender, sizes)
+
+                seconds = await best_of_interleaved(
+                    fns, rounds=sizes.rounds, warmup=1, setup=_setup(raw, name, data),
+                    verify=verify,
+                )
+                rows += [Row(name, c, seconds[c], sizes.ops(name)) for c in fns]
                 if name == "bulk_insert" and any(o.pk is None for o in created):
                     notes.append(f"bulk_insert: {ORM} left primary keys unset on {vendor}")
         finally:
