@@ -18,6 +18,7 @@ warnings.filterwarnings("ignore", message=".*database doesn't exist", category=W
 
 POSTGRES_URL = os.environ.get("REINHARDT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("REINHARDT_BENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
+VENDORS = ("sqlite", "postgresql", "mysql")
 # One database per run (and per process: memory.py runs in its own), so that
 # runs from several worktrees at once never drop each other's tables.
 BENCH_DB = "bench_reinhardt_" + (os.environ.get("REINHARDT_BENCH_DB_SUFFIX") or str(os.getpid()))
@@ -66,9 +67,6 @@ async def best_of_interleaved(
             if i >= warmup:
                 times[name].append(elapsed)
     return {name: min(times[name]) for name in names}
-
-
-VENDORS = ("sqlite", "postgresql", "mysql")
 
 
 @dataclass(frozen=True)
