@@ -11,7 +11,7 @@ import pytest
 from reinhardt_db.pool import PoolTimeout, _core
 
 from .conftest import MakePool
-from .fakes import FakeConn, FakeManager
+from .fakes import FakeConn, FakeManager, until
 
 
 class AuthFailed(Exception):
@@ -154,8 +154,7 @@ async def test_back_off_warns_once_then_logs_at_debug_until_a_connect_succeeds(
     pool = make_pool()
     with caplog.at_level(logging.DEBUG, logger="reinhardt_db.pool"):
         task = asyncio.ensure_future(pool.acquire(timeout=5))
-        while manager.connect_attempts < 5:
-            await asyncio.sleep(0.005)
+        await until(lambda: manager.connect_attempts >= 5)
         manager.connect_error = None
         conn = await task
         conn.invalidate()  # closed: the next acquire has to connect
