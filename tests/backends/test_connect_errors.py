@@ -260,3 +260,11 @@ async def test_sqlite_busy_at_connect_is_transient(
         await manager.connect()
     assert info.value.__cause__ is busy
     assert manager.is_permanent(info.value) is False
+
+
+async def test_a_connect_timeout_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    manager, mapped = await _connect_failing_with(
+        monkeypatch, asyncpg, TimeoutError(), "postgresql://app@db.example.com:5432/app"
+    )
+    assert str(mapped) == "cannot reach PostgreSQL at db.example.com:5432 as user 'app': TimeoutError()"
+    assert manager.is_permanent(mapped) is False

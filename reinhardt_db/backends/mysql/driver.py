@@ -168,7 +168,7 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
             hint = "the host name does not resolve; check the host in the database settings"
         elif hint is None and isinstance(error.__cause__, OSError):
             # "Can't connect to MySQL server on ..." says nothing of why.
-            hint = str(error.__cause__)
+            hint = str(error.__cause__) or repr(error.__cause__)
         return exc.OperationalError(f"{message} ({where})" + (f"; {hint}" if hint else ""))
 
     async def is_valid(self, conn: aiomysql.Connection) -> bool:

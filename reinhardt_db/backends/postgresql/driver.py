@@ -92,7 +92,8 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
                 f"cannot reach {where}: the host name does not resolve ({error}); "
                 f"check the host in the database settings"
             )
-        return exc.OperationalError(f"cannot reach {where}: {error}")
+        # A timeout has no message of its own.
+        return exc.OperationalError(f"cannot reach {where}: {str(error) or repr(error)}")
 
     async def is_valid(self, conn: asyncpg.Connection) -> bool:
         # The protocol notices a server-side close (terminate, restart) on its
