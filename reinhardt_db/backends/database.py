@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reinhardt_db import exceptions as exc
+from reinhardt_db.backends._params import check_params
 from reinhardt_db.backends.base import (
     DatabaseFeatures,
     DatabaseOperations,
@@ -342,18 +343,21 @@ class Database:
     # -- user-facing raw SQL ("%s" placeholders) ----------------------------------------
     async def execute(self, sql: str, params: Sequence[Any] | None = None) -> int:
         """Run a statement with ``%s`` placeholders; return the rows it touched."""
-        result = await self._run(self.driver.execute, self.driver.native_sql(sql), _params(params))
+        result = await self._run(
+            self.driver.execute, self.driver.native_sql(sql), _params(sql, params)
+        )
         return result.rowcount
 
     async def executemany(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
         """Run a statement with ``%s`` placeholders once per parameter set."""
         native = self.driver.native_sql(sql)
-        return await self._run(self.driver.executemany, native, [tuple(p) for p in seq_of_params])
+        seq = [_params(sql, p) for p in seq_of_params]
+        return await self._run(self.driver.executemany, native, seq)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] | None = None) -> list[Record]:
         """Run a query with ``%s`` placeholders; return its rows as ``Record`` objects."""
         names, rows = await self._run(
-            self.driver.fetch_described, self.driver.native_sql(sql), _params(params)
+            self.driver.fetch_described, self.driver.native_sql(sql), _params(sql, params)
         )
         return make_records(names, rows)
 
@@ -364,7 +368,9 @@ class Database:
 
     async def fetch_val(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query with ``%s`` placeholders; return the first column of the first row."""
-        row = await self._run(self.driver.fetch_row, self.driver.native_sql(sql), _params(params))
+        row = await self._run(
+            self.driver.fetch_row, self.driver.native_sql(sql), _params(sql, params)
+        )
         return None if row is None else row[0]
 
     async def server_version(self) -> str:
@@ -463,12 +469,15 @@ class Database:
             bound.busy = False
 
 
-def _params(params: Sequence[Any] | None) -> tuple[Any, ...]:
+def _params(sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
     if params is None:
-        return ()
-    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
+        values: tuple[Any, ...] = ()
+    elif isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
         raise TypeError(
             f"params must be a list or tuple of values for the %s placeholders, "
             f"got {type(params).__name__}"
         )
-    return tuple(params)
+    else:
+        values = tuple(params)
+    check_params(sql, values)
+    return values

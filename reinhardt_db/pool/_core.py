@@ -1,7 +1,8 @@
 """The pool's machinery: its state, the supply of connections, and events.
 
 :class:`PoolCore` opens connections for queued callers and ``min_size`` (backing
-off while connects fail), closes the ones the pool no longer lends, expires idle
+off while connects fail; failing the queued callers at once when the manager
+calls a connect error permanent), closes the ones the pool no longer lends, expires idle
 ones, hands free ones to the first waiter, and tells listeners. ``Pool`` adds the
 lending side on top: acquire, release and the public API.
 
@@ -57,6 +58,14 @@ _monotonic = time.monotonic
 _NO_CONN: Any = object()
 
 
+class _PermanentConnectError(Exception):
+    """Carry a connect error the manager called permanent from a connect task to its callback."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(error)
+        self.error = error
+
+
 class PoolCore(Generic[C]):
     """Keep a pool's state and its supply of connections (the base of :class:`Pool`)."""
 
@@ -90,6 +99,7 @@ class PoolCore(Generic[C]):
         "_timeouts",
         "_total_wait",
         "_waiters",
+        "_warned",
     )
 
     def __init__(
@@ -139,6 +149,7 @@ class PoolCore(Generic[C]):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listeners: list[Listener] = []
         self._failures = 0
+        self._warned = False  # a failed connect was logged at WARNING; the next at DEBUG
         self._last_connect_error: Exception | None = None
         self._acquires = 0
         self._timeouts = 0
@@ -221,11 +232,38 @@ class PoolCore(Generic[C]):
             if isinstance(exc, Exception):
                 if isinstance(exc, TimeoutError) and cm.expired():
                     exc = TimeoutError(f"connect() did not finish within {limit:g}s")
+                # Only the manager's own connect errors can be permanent: an
+                # after_connect hook that fails is retried as it always was.
+                if conn is _NO_CONN and self._is_permanent(exc):
+                    self._log_connect_failure("connect", exc, "not retrying: it is permanent")
+                    raise _PermanentConnectError(exc) from None
                 what = "connect" if conn is _NO_CONN else "after_connect hook"
-                logger.warning("pool %s: %s failed (%r); retrying with back-off",
-                               self._name, what, exc)
+                self._log_connect_failure(what, exc, "retrying with back-off")
             raise exc
         return conn
+
+    def _is_permanent(self, error: Exception) -> bool:
+        try:
+            return bool(self._manager.is_permanent(error))
+        except Exception:
+            logger.exception("pool %s: is_permanent() failed; treating the error as transient",
+                             self._name)
+            return False
+
+    def _log_connect_failure(self, what: str, error: Exception, outcome: str) -> None:
+        """Log a failed connect: at WARNING the first time, then at DEBUG until one succeeds.
+
+        While the database is down every retry fails; a warning each time would
+        bury the logs, so one warning says it and the rest only show in debug.
+        """
+        if self._warned:
+            logger.debug("pool %s: %s failed again (%r); %s", self._name, what, error, outcome)
+            return
+        self._warned = True
+        logger.warning(
+            "pool %s: %s failed (%r); %s (further failures are logged at DEBUG "
+            "until a connect succeeds)", self._name, what, error, outcome,
+        )
 
     def _connect_done(self, task: asyncio.Task[C]) -> None:
         probe = self._connect_tasks.pop(task)
@@ -234,17 +272,26 @@ class PoolCore(Generic[C]):
         if task.cancelled() or error is not None:
             self._size -= 1
             if isinstance(error, Exception):
+                permanent = isinstance(error, _PermanentConnectError)
+                if isinstance(error, _PermanentConnectError):
+                    error = error.error
                 self._connect_errors += 1
                 # Only a failed probe lengthens the back-off: the connects of one
-                # burst failing together count as one failure.
+                # burst failing together count as one failure. A permanent error
+                # counts too, so that refilling min_size backs off as well.
                 self._failures = self._failures + 1 if probe else max(self._failures, 1)
                 self._last_connect_error = error
+                if permanent:
+                    # Any connect would fail the same way: tell every caller now.
+                    failed = error
+                    self._waiters.fail_all(lambda: failed)
             self._size_dropped()
             return
         now = _monotonic()
         holder = ConnectionHolder(task.result(), now)
         self._created += 1
         self._failures = 0
+        self._warned = False
         self._last_connect_error = None
         if self._retry_handle is not None:
             self._retry_handle.cancel()

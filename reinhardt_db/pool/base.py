@@ -14,7 +14,10 @@ class ConnectionManager(ABC, Generic[C]):
     """Open, probe, reset and close connections of one driver for a :class:`Pool`.
 
     Each backend brings one; the pool never talks to the driver any other way.
-    The pool bounds every call with ``PoolOptions.connect_timeout``::
+    The pool bounds every call with ``PoolOptions.connect_timeout``. A connect
+    error is retried with back-off until ``acquire_timeout``, unless
+    :meth:`is_permanent` says retrying cannot help: then every caller waiting
+    for a connection gets that error at once::
 
         class PostgresManager(ConnectionManager[asyncpg.Connection]):
             async def connect(self) -> asyncpg.Connection:
@@ -29,6 +32,9 @@ class ConnectionManager(ABC, Generic[C]):
 
             async def close(self, conn: asyncpg.Connection) -> None:
                 await conn.close()
+
+            def is_permanent(self, error: Exception) -> bool:
+                return isinstance(error, asyncpg.InvalidCatalogNameError)
     """
 
     __slots__ = ()
@@ -48,3 +54,14 @@ class ConnectionManager(ABC, Generic[C]):
     @abstractmethod
     async def close(self, conn: C) -> None:
         """Close ``conn``; the pool never uses it again."""
+
+    def is_permanent(self, error: Exception) -> bool:
+        """Return True when ``error``, raised by :meth:`connect`, cannot go away by retrying.
+
+        Wrong credentials, an unknown database, a host name that does not resolve:
+        the pool raises such an error from ``acquire()`` at once instead of
+        retrying until ``acquire_timeout``. The default says no to everything, so
+        every connect error is retried (a refused or reset connection, a timeout,
+        a server starting up). Keep it cheap and free of I/O.
+        """
+        return False

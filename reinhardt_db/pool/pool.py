@@ -92,7 +92,9 @@ class Pool(PoolCore[C]):
 
         Wait at most ``timeout`` seconds (default ``acquire_timeout``), connecting
         included; raise ``PoolTimeout`` then, ``PoolExhausted`` at once when
-        ``max_waiting`` callers are queued, ``PoolClosed`` on a closed pool.
+        ``max_waiting`` callers are queued, ``PoolClosed`` on a closed pool, and
+        the connect error itself at once when the manager's ``is_permanent``
+        says retrying cannot help (wrong password, unknown database).
         """
         if timeout is not None:
             timeout = check_timeout("timeout", timeout)

@@ -52,6 +52,8 @@ class FakeManager(ConnectionManager[FakeConn]):
         self.close_error: BaseException | None = None
         self.yield_points = 0  # extra sleep(0)s in every call, to widen race windows
         self.on_connect: Callable[[], None] | None = None
+        self.permanent: Callable[[Exception], bool] | None = None  # is_permanent's answer
+        self.is_permanent_calls: list[Exception] = []
 
     async def _pause(self, hang: bool, delay: float = 0.0) -> None:
         for _ in range(self.yield_points):
@@ -93,6 +95,12 @@ class FakeManager(ConnectionManager[FakeConn]):
         self.closed.append(conn)
         if self.close_error is not None:
             raise self.close_error
+
+    def is_permanent(self, error: Exception) -> bool:
+        self.is_permanent_calls.append(error)
+        if self.permanent is None:
+            return super().is_permanent(error)
+        return self.permanent(error)
 
     @property
     def open_count(self) -> int:

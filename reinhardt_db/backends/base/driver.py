@@ -10,8 +10,9 @@ logging, error wrapping).
 
 from __future__ import annotations
 
+import socket
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,9 +24,41 @@ if TYPE_CHECKING:
     from reinhardt_db.conf import DatabaseSettings
     from reinhardt_db.pool import ConnectionManager
 
-__all__ = ["ISOLATION_LEVELS", "Driver", "ExecuteResult", "check_isolation"]
+__all__ = [
+    "ISOLATION_LEVELS",
+    "Driver",
+    "ExecuteResult",
+    "causes",
+    "check_isolation",
+    "unresolvable_host",
+]
 
 ISOLATION_LEVELS = ("read uncommitted", "read committed", "repeatable read", "serializable")
+
+# getaddrinfo's answers that a retry will not change: the name does not exist,
+# or has no address. EAI_AGAIN (the resolver could not answer now) is transient.
+_NO_SUCH_HOST = frozenset(
+    code
+    for code in (getattr(socket, "EAI_NONAME", None), getattr(socket, "EAI_NODATA", None))
+    if code is not None
+)
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """Yield ``error`` and the errors it was raised from (``__cause__``), a few deep."""
+    seen: BaseException | None = error
+    for _ in range(4):
+        if seen is None:
+            return
+        yield seen
+        seen = seen.__cause__
+
+
+def unresolvable_host(error: BaseException) -> bool:
+    """True when ``error`` (or what it was raised from) says the host name does not resolve."""
+    return any(
+        isinstance(e, socket.gaierror) and e.errno in _NO_SUCH_HOST for e in causes(error)
+    )
 
 
 def check_isolation(isolation: str | None) -> None:
@@ -140,6 +173,16 @@ class Driver(ABC):
         before closing the socket, so the driver may not know yet.
         """
         return isinstance(error, OSError)
+
+    def is_permanent_connect_error(self, error: BaseException) -> bool:
+        """True when a connect failed for a reason no retry can fix.
+
+        ``error`` is what the connection manager's ``connect()`` raised (its
+        ``__cause__`` is the driver's error). The base knows one such reason:
+        a host name that does not resolve. Vendors add wrong credentials and
+        unknown databases or roles.
+        """
+        return unresolvable_host(error)
 
     def discard_after(self, raw: Any, error: BaseException) -> bool:
         """True when a connection that raised ``error`` must not be reused."""

@@ -15,7 +15,14 @@ from sqlalchemy.dialects.mysql.aiomysql import dialect as aiomysql_dialect
 from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
+from reinhardt_db.backends._params import placeholder_count
+from reinhardt_db.backends.base.driver import (
+    Driver,
+    ExecuteResult,
+    causes,
+    check_isolation,
+    unresolvable_host,
+)
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["MySQLConnectionManager", "MySQLDriver"]
@@ -115,6 +122,25 @@ _ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
 _FATAL_ERRNOS = frozenset({2006, 2013, 2055, 1927, 1053, 1077, 1152, 1184})
 
 
+# Connect errors no retry can fix, by error number, with how to fix each.
+# Others (1040 too many connections, 2003 refused or timed out, 2013 lost) are
+# retried with back-off.
+_ACCESS_HINT = "check the user name and password in the database settings"
+_PERMANENT_CONNECT_ERRORS: dict[int, str] = {
+    1044: "grant the user access to the database",
+    1045: _ACCESS_HINT,
+    1698: _ACCESS_HINT,  # MariaDB: access denied without a password
+    1049: "create the database, or fix its name in the database settings",
+    1129: "the server blocked this host after many failed connects; run FLUSH HOSTS",
+    1130: "allow this host for the user on the server",
+    1251: "the server wants an authentication method the client does not have",
+    1862: "the user's password has expired; set a new one",
+    2059: "the server wants an authentication plugin the client does not have",
+    3118: "the account is locked; unlock it on the server",
+    4151: "the account is locked; unlock it on the server",
+}
+
+
 class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
     """Opens aiomysql connections: autocommit, utf8mb4, UTC session, strict sql_mode."""
 
@@ -126,8 +152,24 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
         try:
             conn: aiomysql.Connection = await aiomysql.connect(**self.params)
         except (pymysql.err.Error, OSError, asyncio.IncompleteReadError) as error:
-            raise self.driver.map_error(error) from error
+            raise self._connect_error(error) from error
         return conn
+
+    def is_permanent(self, error: Exception) -> bool:
+        return self.driver.is_permanent_connect_error(error)
+
+    def _connect_error(self, error: BaseException) -> exc.OperationalError:
+        """The error a failed connect raises: the server's message, where, and the fix."""
+        where = f"MySQL at {self.params.get('host')}:{self.params.get('port')}"
+        message = str(self.driver.map_error(error))
+        code = _errno(error)
+        hint = _PERMANENT_CONNECT_ERRORS.get(code) if code is not None else None
+        if unresolvable_host(error):
+            hint = "the host name does not resolve; check the host in the database settings"
+        elif hint is None and isinstance(error.__cause__, OSError):
+            # "Can't connect to MySQL server on ..." says nothing of why.
+            hint = str(error.__cause__) or repr(error.__cause__)
+        return exc.OperationalError(f"{message} ({where})" + (f"; {hint}" if hint else ""))
 
     async def is_valid(self, conn: aiomysql.Connection) -> bool:
         return not self.driver.is_broken(conn)
@@ -177,7 +219,9 @@ class MySQLDriver(Driver):
 
     def native_sql(self, sql: str) -> str:
         # PyMySQL interpolates %s itself (and turns %% into %) because we always
-        # pass a tuple of parameters, even an empty one.
+        # pass a tuple of parameters, even an empty one. Any other % would make
+        # that interpolation raise a bare TypeError or ValueError: refuse it here.
+        placeholder_count(sql)
         return sql
 
     async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
@@ -242,6 +286,13 @@ class MySQLDriver(Driver):
         reader = raw._reader
         return reader is None or bool(getattr(reader, "_eof", False))
 
+    def is_permanent_connect_error(self, error: BaseException) -> bool:
+        for e in causes(error):
+            code = _errno(e)
+            if code is not None and code in _PERMANENT_CONNECT_ERRORS:
+                return True
+        return super().is_permanent_connect_error(error)
+
     def is_fatal(self, error: BaseException) -> bool:
         if isinstance(error, pymysql.err.Error):
             code = error.args[0] if error.args and isinstance(error.args[0], int) else None
@@ -270,3 +321,10 @@ class MySQLDriver(Driver):
         if isinstance(error, (OSError, asyncio.IncompleteReadError)):
             return exc.OperationalError(f"MySQL connection lost: {error!r}")
         return exc.DatabaseError(str(error))
+
+
+def _errno(error: BaseException) -> int | None:
+    """The MySQL error number of a PyMySQL error, or None."""
+    if isinstance(error, pymysql.err.Error) and error.args and isinstance(error.args[0], int):
+        return error.args[0]
+    return None

@@ -14,7 +14,7 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_dollar
-from reinhardt_db.backends.base.driver import Driver, ExecuteResult
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult, causes, unresolvable_host
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["PostgreSQLConnectionManager", "PostgreSQLDriver"]
@@ -38,6 +38,19 @@ _SQLSTATE_CLASSES: dict[str, type[exc.DatabaseError]] = {
 }
 
 
+# Connect errors no retry can fix, by SQLSTATE, with how to fix each. Others
+# (57P03 the database system is starting up, 53300 too many connections, 08xxx)
+# are retried with back-off.
+_PERMANENT_CONNECT_ERRORS: dict[str, str] = {
+    "28P01": "check the user name and password in the database settings",
+    "28000": "check the user name in the database settings (and pg_hba.conf on the server)",
+    "3D000": "create the database, or fix its name in the database settings",
+    "42501": "grant the user CONNECT on the database",
+    "42704": "fix the server_settings in the database options",
+    "22023": "fix the server_settings in the database options",
+}
+
+
 def _rowcount(status: str) -> int:
     # asyncpg returns the command tag: "UPDATE 3", "INSERT 0 1", "DELETE 0", "BEGIN".
     tail = status.rpartition(" ")[2]
@@ -55,8 +68,32 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
         try:
             conn: asyncpg.Connection = await asyncpg.connect(**self.params)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
-            raise self.driver.map_error(error) from error
+            raise self._connect_error(error) from error
         return conn
+
+    def is_permanent(self, error: Exception) -> bool:
+        return self.driver.is_permanent_connect_error(error)
+
+    def _connect_error(self, error: BaseException) -> exc.OperationalError:
+        """The error a failed connect raises: the server's message, where, and the fix."""
+        where = f"PostgreSQL at {self.params.get('host')}:{self.params.get('port')}"
+        user = self.params.get("user")
+        if user is not None:
+            where += f" as user {user!r}"
+        if isinstance(error, asyncpg.PostgresError):
+            sqlstate = getattr(error, "sqlstate", None) or ""
+            hint = _PERMANENT_CONNECT_ERRORS.get(sqlstate)
+            message = f"{error} ({where})" + (f"; {hint}" if hint else "")
+            mapped = exc.OperationalError(message)
+            mapped.sqlstate = sqlstate  # type: ignore[attr-defined]
+            return mapped
+        if unresolvable_host(error):
+            return exc.OperationalError(
+                f"cannot reach {where}: the host name does not resolve ({error}); "
+                f"check the host in the database settings"
+            )
+        # A timeout has no message of its own.
+        return exc.OperationalError(f"cannot reach {where}: {str(error) or repr(error)}")
 
     async def is_valid(self, conn: asyncpg.Connection) -> bool:
         # The protocol notices a server-side close (terminate, restart) on its
@@ -162,6 +199,14 @@ class PostgreSQLDriver(Driver):
 
     def is_broken(self, raw: Any) -> bool:
         return bool(raw.is_closed())
+
+    def is_permanent_connect_error(self, error: BaseException) -> bool:
+        for e in causes(error):
+            if isinstance(e, asyncpg.PostgresError):
+                return (getattr(e, "sqlstate", None) or "") in _PERMANENT_CONNECT_ERRORS
+            if isinstance(e, asyncpg.exceptions.ClientConfigurationError):
+                return True  # e.g. an SSL option the client cannot use
+        return super().is_permanent_connect_error(error)
 
     def is_fatal(self, error: BaseException) -> bool:
         if isinstance(error, asyncpg.PostgresError):

@@ -3,16 +3,18 @@
 Each connection runs on its own thread (aiosqlite). Every operation here is
 one function shipped to that thread in a single hop (aiosqlite's
 ``Connection._execute``), instead of the two or three hops its public cursor
-API costs; on small queries the hops dominate.
+API costs; on small queries the hops dominate. ``_aiosqlite.py`` lists every
+private attribute of aiosqlite used here (pinned and tested), and explains why
+worker threads are daemons closed by an exit hook.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, ClassVar
 
 import aiosqlite
@@ -22,6 +24,7 @@ from sqlalchemy.engine.interfaces import Dialect
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_qmark
 from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
+from reinhardt_db.backends.sqlite._aiosqlite import close_at_exit, daemonize
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["SQLiteConnectionManager", "SQLiteDriver"]
@@ -83,6 +86,28 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
     return 1 if _compiled(pattern).search(str(value)) else 0
 
 
+# Primary result codes (the low byte of sqlite_errorcode) that no retry can
+# fix: SQLITE_PERM, READONLY, CORRUPT, CANTOPEN, AUTH, NOTADB. BUSY and LOCKED
+# (another connection holds a lock) and I/O errors stay transient.
+_PERMANENT_OPEN_ERRORS = frozenset({3, 8, 11, 14, 23, 26})
+
+
+def _check_directory(path: str) -> None:
+    """Refuse a database path whose directory is missing (SQLite makes the file, not the directory).
+
+    Creating the directories instead would turn a typo in the path into a new,
+    empty database.
+    """
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(directory):
+        return
+    problem = "is not a directory" if os.path.exists(directory) else "does not exist"
+    raise exc.OperationalError(
+        f"cannot open SQLite database {path!r}: the directory {directory!r} {problem}; "
+        f"create the directory first, or fix the path in the database URL"
+    )
+
+
 def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
@@ -101,16 +126,31 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
 
     async def connect(self) -> aiosqlite.Connection:
         on_disk = self.path != ":memory:" and not self.path.startswith("file::memory:")
-        if on_disk:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if on_disk and not self.path.startswith("file:"):
+            _check_directory(self.path)
         # isolation_level=None: autocommit; transactions are explicit BEGINs.
-        conn = await aiosqlite.connect(self.path, isolation_level=None, **self.options)
+        conn = daemonize(aiosqlite.connect(self.path, isolation_level=None, **self.options))
         try:
+            await conn
             await conn._execute(_setup, conn._conn, on_disk)
-        except BaseException:
+        except BaseException as error:
             await conn.close()
+            if isinstance(error, sqlite3.Error):
+                raise exc.OperationalError(
+                    f"cannot open SQLite database {self.path!r}: {error}"
+                ) from error
             raise
+        close_at_exit(conn)
         return conn
+
+    def is_permanent(self, error: Exception) -> bool:
+        if not isinstance(error, exc.OperationalError):
+            return False
+        cause = error.__cause__
+        if cause is None:
+            return True  # our own check of the path (_check_directory)
+        code = getattr(cause, "sqlite_errorcode", None)
+        return isinstance(code, int) and code & 0xFF in _PERMANENT_OPEN_ERRORS
 
     async def is_valid(self, conn: aiosqlite.Connection) -> bool:
         return conn._running and conn._connection is not None
