@@ -6,7 +6,8 @@ JSON, so ``1`` and ``"1"`` differ); text lookups (``icontains``, ``startswith``
 ``contains`` / ``contained_by`` test JSON containment on PostgreSQL and MySQL
 (SQLite has no containment operator: ``NotSupportedError``).
 
-Key names are always bound parameters, never spliced into SQL.
+Key names are always bound parameters, never spliced into SQL. The SQL of
+each lookup comes from the backend (``ops.json_key``, ``ops.json_equal`` ...).
 """
 
 from __future__ import annotations

@@ -68,9 +68,10 @@ def json_path(keys: Iterable[str]) -> str:
 
 def _values_group(sql: str) -> tuple[int, int]:
     """The span of the first parenthesized group after `` VALUES ``."""
-    start = sql.index(" VALUES (") + len(" VALUES ")
+    marker = sql.find(" VALUES (")
+    start = marker + len(" VALUES ")
     depth = 0
-    for end in range(start, len(sql)):
+    for end in range(start if marker >= 0 else len(sql), len(sql)):
         char = sql[end]
         if char == "(":
             depth += 1
@@ -78,7 +79,7 @@ def _values_group(sql: str) -> tuple[int, int]:
             depth -= 1
             if depth == 0:
                 return start, end + 1
-    raise ValueError(f"no complete VALUES group in {sql!r}")
+    raise ValueError(f"no complete VALUES group to repeat in {sql!r}")
 
 
 class DatabaseOperations:
