@@ -15,6 +15,7 @@ The scan reads the source with ``ast`` and reports ``file:line`` for each of:
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import reinhardt_db.models
@@ -59,7 +60,7 @@ def vendor_branches(source: str) -> list[tuple[int, str]]:
             found.append((node.lineno, "table indexed by vendor"))
         elif isinstance(node, ast.JoinedStr):
             parts = node.values
-            for part, following in zip(parts, parts[1:], strict=False):
+            for part, following in itertools.pairwise(parts):
                 if (
                     isinstance(part, ast.Constant)
                     and str(part.value).endswith("as_")
