@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import weakref
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["WriteMixin"]
 
 _savepoint_ids = itertools.count(1)
-# Database -> whether one multi-row INSERT gets consecutive AUTO_INCREMENT ids.
-_mysql_consecutive_ids: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 @contextlib.asynccontextmanager
@@ -40,14 +37,15 @@ async def atomic_block(db: Database) -> AsyncIterator[None]:
             yield
         return
     name = f"reinhardt_sp_{next(_savepoint_ids)}"
-    await db.execute_native(f"SAVEPOINT {name}")
+    ops = db.ops
+    await db.execute_native(ops.savepoint_create_sql(name))
     try:
         yield
     except BaseException:
-        await db.execute_native(f"ROLLBACK TO SAVEPOINT {name}")
-        await db.execute_native(f"RELEASE SAVEPOINT {name}")
+        await db.execute_native(ops.savepoint_rollback_sql(name))
+        await db.execute_native(ops.savepoint_commit_sql(name))
         raise
-    await db.execute_native(f"RELEASE SAVEPOINT {name}")
+    await db.execute_native(ops.savepoint_commit_sql(name))
 
 
 class WriteMixin:
@@ -254,7 +252,7 @@ class WriteMixin:
         filled_names = [f.attname for f in filled]
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
-            sql = entry.sql_for(len(batch), db.vendor)
+            sql = entry.sql_for(len(batch), db.ops)
             params = entry.params_for_objects(batch)
             if returning:
                 fetched = entry.reader(await db.fetch_rows(sql, params), db.alias)
@@ -264,9 +262,11 @@ class WriteMixin:
             result = await db.execute_native(sql, params)
             auto = [f for f in filled if f.is_auto]
             if auto and conflict is None and result.lastrowid is not None:
-                if len(batch) == 1 or await _consecutive_ids(db):
-                    for offset, obj in enumerate(batch):
-                        obj.__dict__[auto[0].attname] = result.lastrowid + offset
+                ids = await db.ops.bulk_insert_ids(result.lastrowid, len(batch), db.fetch_row)
+                if ids is not None:
+                    attname = auto[0].attname
+                    for obj, pk in zip(batch, ids, strict=True):
+                        obj.__dict__[attname] = pk
 
     async def bulk_update(
         self, objs: Iterable[Any], fields: Iterable[str], batch_size: int | None = None
@@ -404,13 +404,3 @@ def _rows_per_insert(db: Database, fields: tuple[Any, ...], batch_size: int | No
 
 def _batch_count(items: int, size: int) -> int:
     return -(-items // size)
-
-
-async def _consecutive_ids(db: Database) -> bool:
-    """True when one multi-row INSERT on this MySQL server gets consecutive ids."""
-    known = _mysql_consecutive_ids.get(db)
-    if known is None:
-        row = await db.fetch_row("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")
-        known = row is not None and int(row[0]) in (0, 1) and int(row[1]) == 1
-        _mysql_consecutive_ids[db] = known
-    return known

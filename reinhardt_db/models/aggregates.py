@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 
+from reinhardt_db.backends.base.types import NumericValue
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models.expressions import Expression, F, Value
 from reinhardt_db.models.query_utils import Q
@@ -45,8 +46,9 @@ class Aggregate(Expression):
     contains_aggregate = True
     function: ClassVar[str] = ""
     allow_distinct: ClassVar[bool] = False
-    #: MySQL computes AVG/STDDEV of integers as DECIMAL with 4 places; feed it doubles.
-    float_on_mysql: ClassVar[bool] = False
+    #: A floating-point aggregate: its argument goes through ``ops.float_aggregate_source``
+    #: (MySQL computes AVG/STDDEV of integers as DECIMAL with 4 places).
+    float_result: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -124,10 +126,10 @@ class Aggregate(Expression):
             from reinhardt_db.models.sql.where import compile_node
 
             source = sa.case((compile_node(ctx, self.filter_shape), source), else_=sa.null())
-        if self.float_on_mysql and ctx.vendor == "mysql" and self.source != "*":
+        if self.float_result and self.source != "*":
             field = self.source.output_field(ctx)
             if field is None or field.python_type is not decimal.Decimal:
-                source = source * sa.literal_column("1E0")
+                source = ctx.ops.float_aggregate_source(source)
         if self.distinct:
             source = sa.distinct(source)
         return source
@@ -154,7 +156,7 @@ class Aggregate(Expression):
         places = getattr(field, "decimal_places", None)
         if field.python_type is decimal.Decimal and places is not None:
             return _decimal(places)
-        return field.get_db_converter(ctx.vendor)
+        return ctx.field_converter(field)
 
 
 def _decimal(places: int) -> Callable[[Any], decimal.Decimal]:
@@ -236,7 +238,7 @@ class Avg(Aggregate):
 
     function = "avg"
     allow_distinct = True
-    float_on_mysql = True
+    float_result = True
 
     def converter(self, ctx: CompileContext) -> Callable[[Any], Any] | None:
         field = self.output_field(ctx)
@@ -259,7 +261,7 @@ class Min(Aggregate):
     function = "min"
 
     def source_sa(self, ctx: CompileContext) -> Any:
-        return _numeric_on_sqlite(self, super().source_sa(ctx), ctx)
+        return _numeric(self, super().source_sa(ctx), ctx)
 
 
 class Max(Aggregate):
@@ -268,16 +270,14 @@ class Max(Aggregate):
     function = "max"
 
     def source_sa(self, ctx: CompileContext) -> Any:
-        return _numeric_on_sqlite(self, super().source_sa(ctx), ctx)
+        return _numeric(self, super().source_sa(ctx), ctx)
 
 
-def _numeric_on_sqlite(aggregate: Aggregate, source: Any, ctx: CompileContext) -> Any:
-    """SQLite keeps decimals as text: compare them as numbers for MIN/MAX."""
+def _numeric(aggregate: Aggregate, source: Any, ctx: CompileContext) -> Any:
+    """Decimals compare as numbers for MIN/MAX (SQLite stores them as text)."""
     field = aggregate.output_field(ctx)
-    if ctx.vendor == "sqlite" and field is not None and field.python_type is decimal.Decimal:
-        from reinhardt_db.models.fields.sqltypes import SqliteNumericValue
-
-        return SqliteNumericValue(source)
+    if field is not None and field.python_type is decimal.Decimal:
+        return NumericValue(source)
     return source
 
 
@@ -285,7 +285,7 @@ class StdDev(Aggregate):
     """The standard deviation (population; ``sample=True`` for the sample one)."""
 
     function = "stddev"
-    float_on_mysql = True
+    float_result = True
     names: ClassVar[tuple[str, str]] = ("stddev_pop", "stddev_samp")
 
     def __init__(self, expression: Any, *, sample: bool = False, filter: Q | None = None,
@@ -297,8 +297,10 @@ class StdDev(Aggregate):
         return (*super().identity(), self.sample)
 
     def sql_function(self, ctx: CompileContext) -> Callable[..., Any]:
-        if ctx.vendor == "sqlite":
-            raise NotSupportedError(f"{type(self).__name__} is not available on SQLite")
+        if not ctx.features.supports_statistical_aggregates:
+            raise NotSupportedError(
+                f"{type(self).__name__} is not available on {ctx.ops.display_name}"
+            )
         return getattr(sa.func, self.names[1] if self.sample else self.names[0])
 
     def converter(self, ctx: CompileContext) -> Callable[[Any], Any] | None:

@@ -4,16 +4,14 @@ Each extracts one part of a date or date-time as an integer (``date`` gives a
 date). Date-times are stored in UTC on every backend and the sessions run in
 UTC, so the parts are UTC parts. Weeks and ISO years follow ISO 8601; ``week_day``
 counts 1 = Sunday ... 7 = Saturday (Django's convention), ``iso_week_day``
-1 = Monday ... 7 = Sunday.
+1 = Monday ... 7 = Sunday. The SQL of each part comes from the backend
+(``ops.extract``, ``ops.cast_date``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import sqlalchemy as sa
-
-from reinhardt_db.models.expressions import sql_divide
 from reinhardt_db.models.lookups import Transform
 
 if TYPE_CHECKING:
@@ -52,151 +50,80 @@ class LazyField:
         return self.value
 
 
-def _lit(text: str, type_: Any = sa.Integer) -> ColumnElement[Any]:
-    """A constant of this module's own SQL (never user input)."""
-    return sa.literal_column(text, type_)
-
-
-def _strftime(fmt: str, lhs: Any) -> ColumnElement[Any]:
-    return sa.cast(sa.func.strftime(_lit(f"'{fmt}'", sa.String), lhs), sa.Integer)
-
-
-def _iso_thursday(lhs: Any) -> ColumnElement[Any]:
-    # The Thursday of a date's ISO week decides its ISO year and week number.
-    return sa.func.date(lhs, _lit("'-3 days'", sa.String), _lit("'weekday 4'", sa.String))
-
-
 class Extract(Transform):
-    """Extract one integer part of a date/date-time.
-
-    ``pg`` names the PostgreSQL ``EXTRACT`` field, ``sqlite`` the ``strftime``
-    format; subclasses override ``as_<vendor>`` where a backend needs more.
-    """
+    """Extract one integer part (``part``) of a date/date-time: ``ops.extract`` builds it."""
 
     output_field: ClassVar[Any] = LazyField("IntegerField")
-    pg: ClassVar[str] = ""
-    mysql: ClassVar[str] = ""
-    sqlite: ClassVar[str] = ""
+    part: ClassVar[str] = ""
 
-    def as_postgresql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.cast(sa.extract(self.pg, lhs), sa.Integer)
-
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.cast(sa.extract(self.mysql or self.pg, lhs), sa.Integer)
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return _strftime(self.sqlite, lhs)
+    def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        return self.ops.extract(self.part, lhs)
 
 
 class ExtractYear(Extract):
     """The year."""
 
-    lookup_name = "year"
-    pg, sqlite = "year", "%Y"
+    lookup_name = part = "year"
 
 
 class ExtractMonth(Extract):
     """The month, 1-12."""
 
-    lookup_name = "month"
-    pg, sqlite = "month", "%m"
+    lookup_name = part = "month"
 
 
 class ExtractDay(Extract):
     """The day of the month, 1-31."""
 
-    lookup_name = "day"
-    pg, sqlite = "day", "%d"
+    lookup_name = part = "day"
 
 
 class ExtractHour(Extract):
     """The hour, 0-23 (UTC)."""
 
-    lookup_name = "hour"
-    pg, sqlite = "hour", "%H"
+    lookup_name = part = "hour"
 
 
 class ExtractMinute(Extract):
     """The minute, 0-59."""
 
-    lookup_name = "minute"
-    pg, sqlite = "minute", "%M"
+    lookup_name = part = "minute"
 
 
 class ExtractSecond(Extract):
     """The whole second, 0-59."""
 
-    lookup_name = "second"
-    pg, sqlite = "second", "%S"
-
-    def as_postgresql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.cast(sa.func.floor(sa.extract("second", lhs)), sa.Integer)
+    lookup_name = part = "second"
 
 
 class ExtractQuarter(Extract):
     """The quarter, 1-4."""
 
-    lookup_name = "quarter"
-    pg = "quarter"
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sql_divide(_strftime("%m", lhs) + _lit("2"), _lit("3"))
+    lookup_name = part = "quarter"
 
 
 class ExtractWeek(Extract):
     """The ISO 8601 week number, 1-53."""
 
-    lookup_name = "week"
-    pg = "week"
-
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.week(lhs, _lit("3"))
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        day_of_year = _strftime("%j", _iso_thursday(lhs))
-        return sql_divide(day_of_year - _lit("1"), _lit("7")) + _lit("1")
+    lookup_name = part = "week"
 
 
 class ExtractIsoYear(Extract):
     """The ISO 8601 week-numbering year."""
 
-    lookup_name = "iso_year"
-    pg = "isoyear"
-
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.yearweek(lhs, _lit("3")).op("DIV")(_lit("100"))
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return _strftime("%Y", _iso_thursday(lhs))
+    lookup_name = part = "iso_year"
 
 
 class ExtractWeekDay(Extract):
     """The day of the week, 1 = Sunday ... 7 = Saturday."""
 
-    lookup_name = "week_day"
-    pg = "dow"
-
-    def as_postgresql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return super().as_postgresql(lhs) + _lit("1")
-
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.dayofweek(lhs)
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return _strftime("%w", lhs) + _lit("1")
+    lookup_name = part = "week_day"
 
 
 class ExtractIsoWeekDay(Extract):
     """The ISO day of the week, 1 = Monday ... 7 = Sunday."""
 
-    lookup_name = "iso_week_day"
-    pg = "isodow"
-
-    def as_mysql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.weekday(lhs) + _lit("1")
-
-    def as_sqlite(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return (_strftime("%w", lhs) + _lit("6")) % _lit("7") + _lit("1")
+    lookup_name = part = "iso_week_day"
 
 
 class TruncDate(Transform):
@@ -205,11 +132,8 @@ class TruncDate(Transform):
     lookup_name = "date"
     output_field: ClassVar[Any] = LazyField("DateField")
 
-    def as_postgresql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.cast(lhs, sa.Date)
-
     def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.func.date(lhs)
+        return self.ops.cast_date(lhs)
 
 
 DATE_TRANSFORMS: tuple[type[Transform], ...] = (

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql import operators as sa_operators
 
+from reinhardt_db.backends.base.operations import divide
 from reinhardt_db.models.query_utils import Q
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ class Expression:
     def converter(self, ctx: CompileContext) -> Callable[[Any], Any] | None:
         """Return the function turning the driver's value into Python's (None: as is)."""
         field = self.output_field(ctx)
-        return None if field is None else field.get_db_converter(ctx.vendor)
+        return None if field is None else ctx.field_converter(field)
 
     # -- operators -------------------------------------------------------------------------
     def _combine(self, other: Any, connector: str, reversed_: bool = False) -> CombinedExpression:
@@ -242,7 +242,7 @@ class Param(Expression):
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
         field = self._output_field
         if field is not None:
-            return ctx.bind(self.index, ctx.field_adapter(field), field.sa_type(ctx.vendor))
+            return ctx.bind(self.index, ctx.field_adapter(field), field.sa_type(ctx.ops))
         sql_type = _SQL_TYPES.get(self.python_type) if self.python_type is not None else None
         return ctx.bind(self.index, None, sql_type() if sql_type is not None else None)
 
@@ -250,29 +250,11 @@ class Param(Expression):
         return self._output_field
 
 
-_DIV_PRECEDENCE = sa_operators._PRECEDENCE[sa_operators.truediv]
-
-
-def sql_divide(lhs: Any, rhs: Any, vendor: str | None = None) -> Any:
-    """``lhs / rhs``, integer division when both sides are integers (as in Django).
-
-    SQLAlchemy 2 turns ``/`` between integers into a float division; a custom
-    operator keeps the database's meaning and still parenthesizes its operands.
-    MySQL's ``/`` is always a decimal division, so integers use ``DIV`` there.
-    """
-    operator = "/"
-    if vendor == "mysql" and all(
-        isinstance(getattr(side, "type", None), sa.Integer) for side in (lhs, rhs)
-    ):
-        operator = "DIV"
-    return lhs.op(operator, precedence=_DIV_PRECEDENCE, return_type=getattr(lhs, "type", None))(rhs)
-
-
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "+": lambda a, b: a + b,
     "-": lambda a, b: a - b,
     "*": lambda a, b: a * b,
-    "/": sql_divide,
+    "/": divide,  # generic form; to_sa asks the backend (ops.divide)
     "%": lambda a, b: a % b,
     "^": lambda a, b: sa.func.power(a, b),
 }
@@ -305,7 +287,7 @@ class CombinedExpression(Expression):
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
         lhs, rhs = self.lhs.to_sa(ctx), self.rhs.to_sa(ctx)
         if self.connector == "/":
-            return sql_divide(lhs, rhs, ctx.vendor)
+            return ctx.ops.divide(lhs, rhs)
         return _OPERATORS[self.connector](lhs, rhs)
 
 

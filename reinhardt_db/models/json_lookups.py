@@ -6,19 +6,17 @@ JSON, so ``1`` and ``"1"`` differ); text lookups (``icontains``, ``startswith``
 ``contains`` / ``contained_by`` test JSON containment on PostgreSQL and MySQL
 (SQLite has no containment operator: ``NotSupportedError``).
 
-Key names are always bound parameters, never spliced into SQL.
+Key names are always bound parameters, never spliced into SQL. The SQL of
+each lookup comes from the backend (``ops.json_key``, ``ops.json_equal`` ...).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 
-from reinhardt_db.exceptions import NotSupportedError
+from reinhardt_db.backends.base.operations import json_path
 from reinhardt_db.models.lookups import (
     EndsWith,
     Exact,
@@ -57,18 +55,6 @@ __all__ = [
 ]
 
 
-def json_path(keys: Iterable[str]) -> str:
-    """Return the MySQL/SQLite JSON path for ``keys`` (digits index arrays)."""
-    parts = ["$"]
-    for key in keys:
-        parts.append(f"[{key}]" if key.isdigit() else "." + json.dumps(key))
-    return "".join(parts)
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value)
-
-
 class KeyTransform(Transform):
     """The value at a key path of a JSON column (``data__owner__name``)."""
 
@@ -83,69 +69,24 @@ class KeyTransform(Transform):
         self.base = lhs
         return super().build(lhs)
 
-    def path(self, extra: Iterable[str] = ()) -> str:
-        """The MySQL/SQLite path of this key, followed by ``extra`` keys."""
-        return json_path((*self.keys, *extra))
-
-    def _pg_key(self, key: str) -> Any:
-        if key.isdigit():
-            return self.ctx.const(int(key), sa.Integer)
-        return self.ctx.const(key, sa.Text)
-
-    def as_postgresql(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        expr = lhs
-        for key in self.keys:
-            expr = expr.op("->", return_type=JSONB)(self._pg_key(key))
-        return expr
-
     def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        # MySQL/MariaDB and SQLite share json_extract(doc, '$."a"."b"').
-        return sa.func.json_extract(lhs, self.ctx.const(self.path()))
+        return self.ops.json_key(lhs, self.keys, self.ctx.const)
 
     def select_expression(self, built: ColumnElement[Any]) -> ColumnElement[Any]:
-        """The key's value as JSON text (SQLite's json_extract unwraps scalars)."""
-        if self.vendor == "sqlite":
-            return self.base.op("->")(self.ctx.const(self.path()))
-        return built
+        """The key's value as JSON text (what ``values()`` reads)."""
+        return self.ops.json_key_value(
+            self.base, self.keys, built, self.ctx.const
+        )
 
     def text(self) -> ColumnElement[Any]:
         """The key's value as text (strings unquoted)."""
-        if self.vendor == "postgresql":
-            expr = self.base
-            for key in self.keys[:-1]:
-                expr = expr.op("->", return_type=JSONB)(self._pg_key(key))
-            return expr.op("->>", return_type=sa.Text)(self._pg_key(self.keys[-1]))
-        if self.vendor == "mysql":
-            return sa.func.JSON_UNQUOTE(
-                sa.func.json_extract(self.base, self.ctx.const(self.path())), type_=sa.Text
-            )
-        return sa.func.json_extract(self.base, self.ctx.const(self.path()), type_=sa.Text)
-
-    def sqlite_type(self, extra: Iterable[str] = ()) -> ColumnElement[Any]:
-        """SQLite ``json_type`` at this path: NULL when the key is missing."""
-        return sa.func.json_type(self.base, self.ctx.const(self.path(extra)))
+        return self.ops.json_key_text(self.base, self.keys, self.ctx.const)
 
 
 def _json_adapter(lookup: Lookup) -> Any:
     """The JSON column's own adapter (Python value -> JSON text the driver sends)."""
     field = lookup.transform.field if lookup.transform is not None else lookup.field
     return lookup.ctx.field_adapter(field)
-
-
-def _json_equal(lookup: Lookup, lhs: Any, rhs: Any) -> ColumnElement[bool]:
-    """``lhs`` (a JSON value) equals ``rhs`` (JSON text).
-
-    MariaDB compares JSON strings by collation, so equality there is mutual
-    ``JSON_CONTAINS`` (exact for scalars; arrays compare as sets).
-    """
-    if lookup.vendor == "postgresql":
-        return lhs == sa.cast(rhs, JSONB)
-    if lookup.vendor == "mysql":
-        one: Any = sa.literal_column("1")
-        return sa.and_(
-            sa.func.JSON_CONTAINS(lhs, rhs) == one, sa.func.JSON_CONTAINS(rhs, lhs) == one
-        )
-    return lhs == sa.func.json_extract(rhs, lookup.const("$"))
 
 
 # -- lookups on a key path -------------------------------------------------------------------
@@ -160,19 +101,22 @@ class KeyTransformExact(Exact):
         return _json_adapter(self)
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        const = self.ctx.const
         if rhs is None:
-            if self.vendor == "sqlite":
-                # json_extract gives SQL NULL for a JSON null: ask json_type instead.
-                return self.transform.sqlite_type() == self.const("null")
-            rhs = self.const("null")
-        return _json_equal(self, lhs, rhs)
+            transform = self.transform
+            return self.ops.json_key_is_json_null(
+                transform.base, transform.keys, lhs, const
+            )
+        return self.ops.json_equal(lhs, rhs, const)
 
 
 class KeyTransformIsNull(IsNull):
     """``data__key__isnull=True``: the key is missing."""
 
-    def as_sqlite(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return super().as_expression(self.transform.sqlite_type(), rhs)
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        transform = self.transform
+        present = self.ops.json_key_or_null(transform.base, transform.keys, lhs, self.ctx.const)
+        return super().as_expression(present, rhs)
 
 
 class KeyTransformIn(In):
@@ -185,7 +129,8 @@ class KeyTransformIn(In):
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         if isinstance(rhs, list):
-            return sa.or_(*[_json_equal(self, lhs, item) for item in rhs])
+            const = self.ctx.const
+            return sa.or_(*[self.ops.json_equal(lhs, item, const) for item in rhs])
         return super().as_expression(lhs, rhs)
 
 
@@ -195,12 +140,10 @@ class _KeyNumeric(Lookup):
     prepare_rhs = False
 
     def rhs_adapter(self) -> Any:
-        return _json_adapter(self) if self.vendor == "postgresql" else None
+        return self.ops.json_compare_adapter(_json_adapter(self))
 
     def build(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        if self.vendor == "postgresql" and isinstance(rhs, sa.BindParameter):
-            rhs = sa.cast(rhs, JSONB)
-        return super().build(lhs, rhs)
+        return super().build(lhs, self.ops.json_compare_rhs(rhs))
 
 
 class KeyTransformLt(_KeyNumeric, LessThan):
@@ -251,10 +194,7 @@ class JSONExact(Exact):
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         if rhs is None:
             return lhs.is_(None)
-        if self.vendor == "sqlite":
-            # Compare normalized documents (whitespace and escapes differ in the text).
-            return sa.func.json(lhs) == sa.func.json(rhs)
-        return _json_equal(self, lhs, rhs)
+        return self.ops.json_document_equal(lhs, rhs, self.ctx.const)
 
 
 class DataContains(Lookup):
@@ -266,17 +206,8 @@ class DataContains(Lookup):
     def rhs_adapter(self) -> Any:
         return _json_adapter(self)
 
-    def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("@>", is_comparison=True)(sa.cast(rhs, JSONB))
-
-    def as_mysql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return sa.func.JSON_CONTAINS(lhs, rhs) == sa.literal_column("1")
-
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        raise NotSupportedError(
-            f"the JSON {self.lookup_name!r} lookup is not supported on {self.vendor}; "
-            "use has_key or key paths (data__key=value) instead"
-        )
+        return self.ops.json_contains(lhs, rhs)
 
 
 class ContainedBy(DataContains):
@@ -284,11 +215,8 @@ class ContainedBy(DataContains):
 
     lookup_name = "contained_by"
 
-    def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("<@", is_comparison=True)(sa.cast(rhs, JSONB))
-
-    def as_mysql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return sa.func.JSON_CONTAINS(rhs, lhs) == sa.literal_column("1")
+    def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        return self.ops.json_contained_by(lhs, rhs)
 
 
 class HasKey(Lookup):
@@ -311,18 +239,11 @@ class HasKey(Lookup):
         return self.transform.keys if self.transform is not None else ()
 
     def process_value(self, value: Any) -> Any:
-        if self.vendor == "postgresql":
-            return value
-        return json_path((*self._prefix(), value))
+        return self.ops.json_has_key_param(self._prefix(), value)
 
     def _one(self, lhs: Any, key: Any) -> ColumnElement[bool]:
-        if self.vendor == "postgresql":
-            return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
-        base = self.transform.base if self.transform is not None else lhs
-        if self.vendor == "mysql":
-            found = sa.func.JSON_CONTAINS_PATH(base, self.const("one"), key)
-            return found == sa.literal_column("1")
-        return sa.func.json_type(base, key).is_not(None)
+        doc = self.transform.base if self.transform is not None else lhs
+        return self.ops.json_has_key(lhs, doc, key, self.ctx.const)
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         items = rhs if isinstance(rhs, list) else [rhs]

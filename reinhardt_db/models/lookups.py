@@ -17,11 +17,14 @@ Write a custom lookup by implementing one method::
 
     User.objects.filter(username__ne="ann")
 
-``as_postgresql`` / ``as_mysql`` / ``as_sqlite`` (same signature) override
-``as_expression`` on that backend. ``self.field`` is the left-hand side's field,
-``self.vendor`` the backend. A transform implements ``as_expression(self, lhs)``
-and may set ``output_field`` (a Field instance) when its result has another
-type than its input.
+``self.field`` is the left-hand side's field; ``self.ops`` and
+``self.features`` are the backend's vendor SQL and capabilities (what the
+built-in lookups ask), ``self.vendor`` its name. As in Django, a method
+``as_<vendor>`` (``as_postgresql`` / ``as_mysql`` / ``as_sqlite``, same
+signature) overrides ``as_expression`` on that backend; the backend's
+``ops.vendor_method`` finds it. A transform implements
+``as_expression(self, lhs)`` and may set ``output_field`` (a Field instance)
+when its result has another type than its input.
 """
 
 from __future__ import annotations
@@ -94,6 +97,8 @@ class Lookup:
     def __init__(self, field: Any, ctx: CompileContext, transform: Any = None) -> None:
         self.field = field
         self.ctx = ctx
+        self.ops = ctx.ops
+        self.features = ctx.features
         self.vendor: str = ctx.vendor
         self.transform = transform
 
@@ -150,8 +155,8 @@ class Lookup:
         return template.to_sa(self.ctx)
 
     def build(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        """Return the condition, using ``as_<vendor>`` when the lookup has one."""
-        method = getattr(self, f"as_{self.vendor}", None) or self.as_expression
+        """Return the condition, using a user's ``as_<vendor>`` when the lookup has one."""
+        method = self.ops.vendor_method(self) or self.as_expression
         return method(lhs, rhs)
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
@@ -174,11 +179,13 @@ class Transform(RegisterLookupMixin):
     def __init__(self, field: Any, ctx: CompileContext, *args: Any) -> None:
         self.field = field
         self.ctx = ctx
+        self.ops = ctx.ops
+        self.features = ctx.features
         self.vendor: str = ctx.vendor
 
     def build(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
-        """Return the transformed expression, using ``as_<vendor>`` when defined."""
-        method = getattr(self, f"as_{self.vendor}", None) or self.as_expression
+        """Return the transformed expression, using a user's ``as_<vendor>`` when defined."""
+        method = self.ops.vendor_method(self) or self.as_expression
         return method(lhs)
 
     def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -219,7 +226,7 @@ class IExact(Exact):
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         if rhs is None:
             return lhs.is_(None)
-        return sa.func.lower(_text(lhs, self.vendor)) == sa.func.lower(rhs)
+        return sa.func.lower(self.ops.as_text(lhs)) == sa.func.lower(rhs)
 
 
 class GreaterThan(Lookup):
@@ -341,26 +348,12 @@ class Range(Lookup):
 # -- text patterns -------------------------------------------------------------------------
 
 
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _glob_escape(text: str) -> str:
-    return text.replace("[", "[[]").replace("*", "[*]").replace("?", "[?]")
-
-
-def _text(lhs: ColumnElement[Any], vendor: str) -> ColumnElement[Any]:
-    """``lhs`` as text where the backend will not compare a non-text column to a pattern."""
-    if vendor == "postgresql" and not isinstance(lhs.type, sa.String):
-        return sa.cast(lhs, sa.Text)
-    return lhs
-
-
 class PatternLookup(Lookup):
     """``LIKE``-style matching; the value's wildcards are escaped, never interpreted.
 
-    Case-sensitive matching is ``LIKE`` on PostgreSQL, ``LIKE BINARY`` on MySQL and
-    ``GLOB`` on SQLite (whose ``LIKE`` ignores ASCII case).
+    The backend decides the operator (``ops.pattern_match``): e.g. ``LIKE`` on
+    PostgreSQL, ``LIKE BINARY`` on MySQL and ``GLOB`` on SQLite (whose ``LIKE``
+    ignores ASCII case) for case-sensitive matching.
     """
 
     prepare_rhs = False
@@ -368,13 +361,10 @@ class PatternLookup(Lookup):
     anchored_start: ClassVar[bool] = False
     anchored_end: ClassVar[bool] = False
 
-    def _glob(self) -> bool:
-        return self.case_sensitive and self.vendor == "sqlite"
-
     def process_value(self, value: Any) -> Any:
-        glob = self._glob()
-        text = _glob_escape(str(value)) if glob else _like_escape(str(value))
-        wildcard = "*" if glob else "%"
+        ops, case_sensitive = self.ops, self.case_sensitive
+        text = ops.pattern_escape(str(value), case_sensitive)
+        wildcard = ops.pattern_wildcard(case_sensitive)
         start = "" if self.anchored_start else wildcard
         end = "" if self.anchored_end else wildcard
         return f"{start}{text}{end}"
@@ -383,34 +373,17 @@ class PatternLookup(Lookup):
         if isinstance(rhs, sa.BindParameter):
             return rhs
         # An expression on the right: build the pattern in SQL.
-        wildcard = self.const("*" if self._glob() else "%")
+        wildcard = self.const(self.ops.pattern_wildcard(self.case_sensitive))
         parts = [] if self.anchored_start else [wildcard]
         parts.append(rhs)
         if not self.anchored_end:
             parts.append(wildcard)
-        return sa.func.concat(*parts) if self.vendor == "mysql" else _concat(parts)
+        return self.ops.concat(*parts)
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         pattern = self._pattern(rhs)
-        lhs = _text(lhs, self.vendor)
-        if self.vendor == "sqlite":
-            if self.case_sensitive:
-                return lhs.op("GLOB", is_comparison=True)(pattern)
-            return lhs.like(pattern, escape="\\")
-        if self.vendor == "mysql":
-            if self.case_sensitive:
-                return lhs.op("LIKE BINARY", is_comparison=True)(pattern)
-            return sa.func.lower(lhs).like(sa.func.lower(pattern))
-        if self.case_sensitive:
-            return lhs.like(pattern)
-        return lhs.ilike(pattern)
-
-
-def _concat(parts: list[Any]) -> Any:
-    result = parts[0]
-    for part in parts[1:]:
-        result = result.op("||")(part)
-    return result
+        ops = self.ops
+        return ops.pattern_match(ops.as_text(lhs), pattern, self.case_sensitive)
 
 
 class Contains(PatternLookup):
@@ -465,30 +438,21 @@ class Regex(Lookup):
 
     lookup_name = "regex"
     prepare_rhs = False
-    flags: ClassVar[str] = "(?-i)"
-    pg_operator: ClassVar[str] = "~"
+    case_sensitive: ClassVar[bool] = True
 
     def process_value(self, value: Any) -> Any:
-        text = str(value)
-        if self.vendor == "mysql":
-            return self.flags + text
-        if self.vendor == "sqlite" and self.flags == "(?i)":
-            return self.flags + text
-        return text
+        return self.ops.regex_value(str(value), self.case_sensitive)
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return lhs.op("REGEXP", is_comparison=True)(rhs)
-
-    def as_postgresql(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return _text(lhs, self.vendor).op(self.pg_operator, is_comparison=True)(rhs)
+        ops = self.ops
+        return ops.regex_match(ops.as_text(lhs), rhs, self.case_sensitive)
 
 
 class IRegex(Regex):
     """Case-insensitive regular-expression search."""
 
     lookup_name = "iregex"
-    flags = "(?i)"
-    pg_operator = "~*"
+    case_sensitive = False
 
 
 BUILTIN_LOOKUPS: tuple[type[Lookup], ...] = (

@@ -519,11 +519,9 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         db = self._database()
         entry = compiler.select_sql(query, db)
-        prefix = await _explain_prefix(db, analyze)
+        prefix = await db.ops.explain_prefix(analyze, db.server_version)
         rows = await db.fetch_rows(prefix + entry.sql, entry.params(query.params()))
-        if db.vendor == "sqlite":
-            return "\n".join(str(row[-1]) for row in rows)
-        return "\n".join("\t".join("" if v is None else str(v) for v in row) for row in rows)
+        return db.ops.explain_text(rows)
 
     # -- subqueries --------------------------------------------------------------------------
     def _as_subquery_template(self, values: list[Any]) -> tuple[str, Query, int]:
@@ -554,16 +552,3 @@ def _named_expressions(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[st
             raise ValueError(f"the name {name!r} is given twice")
         named[name] = expression
     return named
-
-
-async def _explain_prefix(db: Any, analyze: bool) -> str:
-    if db.vendor == "postgresql":
-        return "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
-    if db.vendor == "sqlite":
-        if analyze:
-            raise exc.NotSupportedError("SQLite has no EXPLAIN ANALYZE")
-        return "EXPLAIN QUERY PLAN "
-    if not analyze:
-        return "EXPLAIN "
-    version = await db.server_version()
-    return "ANALYZE " if "mariadb" in version.lower() else "EXPLAIN ANALYZE "

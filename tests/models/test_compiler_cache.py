@@ -13,6 +13,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import dialect as sqlite_dialect
 from sqlalchemy.sql.elements import ClauseElement
 
 from reinhardt_db import models
+from reinhardt_db.backends import DatabaseFeatures, DatabaseOperations
+from reinhardt_db.backends.vendors import features_for, operations_for
 from reinhardt_db.models import F
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.cache import CompiledStatement, StatementCache, statement_cache
@@ -32,11 +34,19 @@ class Event(models.Model):
 
 @dataclass
 class FakeDatabase:
-    """Just what the compiler reads from a Database: vendor and dialect."""
+    """Just what the compiler reads from a Database: dialect, ops and features."""
 
     vendor: str
     dialect: Any
     alias: str = "default"
+
+    @property
+    def ops(self) -> DatabaseOperations:
+        return operations_for(self.vendor)
+
+    @property
+    def features(self) -> DatabaseFeatures:
+        return features_for(self.vendor)
 
 
 DIALECTS = {

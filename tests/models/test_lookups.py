@@ -6,10 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from reinhardt_db import models
 from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import Lookup, Transform
+from reinhardt_db.models.datetime_transforms import ExtractYear
 
 UTC = dt.UTC
 
@@ -251,6 +253,45 @@ async def test_custom_lookup_and_transform(items: list[Item]) -> None:
         models.IntegerField._unregister_lookup(Doubled)
     with pytest.raises(FieldError):
         Item.objects.filter(qty__ne=3)
+
+
+class AtMost(Lookup):
+    """``as_expression`` matches nothing: only the backend's ``as_<vendor>`` finds rows."""
+
+    lookup_name = "atmost"
+
+    def as_expression(self, lhs: Any, rhs: Any) -> Any:
+        return sa.false()
+
+    def as_sqlite(self, lhs: Any, rhs: Any) -> Any:
+        return lhs <= rhs
+
+    as_postgresql = as_mysql = as_sqlite
+
+
+class NextYear(ExtractYear):
+    """A user transform built from the backend's operations (``self.ops``)."""
+
+    lookup_name = "next_year"
+
+    def as_expression(self, lhs: Any) -> Any:
+        return self.ops.extract("year", lhs) + 1
+
+
+async def test_user_lookups_may_override_per_backend_and_use_ops(
+    items: list[Item], backend_name: str
+) -> None:
+    models.IntegerField.register_lookup(AtMost)
+    models.DateField.register_lookup(NextYear)
+    try:
+        assert await names(qty__atmost=3) == ["Apple pie", "cherry"]
+        assert await names(day__next_year=2025) == ["Apple pie"]
+        assert await Item.objects.filter(qty=10).values_list("day__next_year", flat=True) == [
+            2024
+        ]
+    finally:
+        models.IntegerField._unregister_lookup(AtMost)
+        models.DateField._unregister_lookup(NextYear)
 
 
 async def test_querysets_as_scalar_values(items: list[Item]) -> None:

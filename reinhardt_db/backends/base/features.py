@@ -24,3 +24,9 @@ class DatabaseFeatures:
     has_native_json: bool
     has_native_datetime_tz: bool
     supports_two_phase_commit: bool
+
+    # -- asked by the query layer (models/) instead of a vendor name ------------------------
+    #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
+    supports_order_by_nulls_modifier: bool = True
+    #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
+    supports_statistical_aggregates: bool = True

@@ -20,4 +20,6 @@ FEATURES = DatabaseFeatures(
     has_native_json=True,
     has_native_datetime_tz=False,
     supports_two_phase_commit=True,
+    # query layer
+    supports_order_by_nulls_modifier=False,
 )

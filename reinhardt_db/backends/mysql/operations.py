@@ -1,16 +1,206 @@
-"""MySQL SQL: what the query and schema layers ask of this vendor."""
+"""MySQL/MariaDB SQL: what the query and schema layers ask of this vendor.
+
+Booleans are ``TINYINT(1)`` (returned as 0/1), UUIDs 32 hex characters,
+durations a ``BIGINT`` of microseconds, and ``TIME`` comes back as a
+``timedelta``. ``DATETIME(6)`` holds UTC: PyMySQL writes a datetime's wall-clock
+fields and ignores tzinfo, and the backend's decoders return aware UTC values,
+so date-times need no converter.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, ClassVar
 
-from reinhardt_db.backends.base.operations import DatabaseOperations
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+from reinhardt_db.backends.base.conversions import (
+    micros_to_timedelta,
+    timedelta_to_micros,
+    uuid_from_text,
+    uuid_hex,
+)
+from reinhardt_db.backends.base.operations import (
+    Adapter,
+    BindConst,
+    Converter,
+    DatabaseOperations,
+    divide,
+    lit,
+)
 
 __all__ = ["MySQLOperations"]
 
+_SIMPLE_EXTRACT = frozenset({"year", "month", "day", "hour", "minute", "second", "quarter"})
+
+
+def _timedelta_to_time(value: Any) -> dt.time:
+    if isinstance(value, dt.timedelta):
+        return (dt.datetime.min + value).time()
+    return value
+
 
 class MySQLOperations(DatabaseOperations):
-    """Vendor SQL for MySQL."""
+    """Vendor SQL for MySQL and MariaDB."""
 
     vendor: ClassVar[str] = "mysql"
+    display_name: ClassVar[str] = "MySQL/MariaDB"
+    # SQLAlchemy names MariaDB's dialect "mariadb" when it is chosen explicitly.
+    dialect_names: ClassVar[tuple[str, ...]] = ("mysql", "mariadb")
     max_name_length: ClassVar[int | None] = 64
+    data_types: ClassVar[dict[str, Callable[[Any], sa.types.TypeEngine[Any]]]] = {
+        # TEXT holds only 64 KiB.
+        "TextField": lambda field: mysql.LONGTEXT(),
+        "BinaryField": lambda field: mysql.LONGBLOB(),
+        "JSONField": lambda field: mysql.JSON(),
+        "DateTimeField": lambda field: mysql.DATETIME(fsp=6),
+        "TimeField": lambda field: mysql.TIME(fsp=6),
+    }
+
+    def __init__(self) -> None:
+        self._consecutive_ids: bool | None = None
+
+    # -- values ----------------------------------------------------------------------------
+    def boolean_converter(self) -> Converter | None:
+        """Return ``bool`` for ``TINYINT(1)`` 0/1."""
+        return bool
+
+    def uuid_adapter(self) -> Adapter | None:
+        """Return ``UUID.hex`` (a ``CHAR(32)`` column)."""
+        return uuid_hex
+
+    def uuid_converter(self) -> Converter | None:
+        """Return hex text -> ``UUID``."""
+        return uuid_from_text
+
+    def time_converter(self) -> Converter | None:
+        """Return timedelta -> ``time`` (the driver returns ``TIME`` as a timedelta)."""
+        return _timedelta_to_time
+
+    def duration_adapter(self) -> Adapter | None:
+        """Return timedelta -> microseconds."""
+        return timedelta_to_micros
+
+    def duration_converter(self) -> Converter | None:
+        """Return microseconds -> timedelta."""
+        return micros_to_timedelta
+
+    # -- text ------------------------------------------------------------------------------
+    def concat(self, *parts: Any) -> Any:
+        """Return ``CONCAT(...)`` (``||`` is logical OR in MySQL)."""
+        return sa.func.concat(*parts)
+
+    def pattern_match(self, lhs: Any, pattern: Any, case_sensitive: bool) -> Any:
+        """Return ``LIKE BINARY``, or ``LIKE`` between lowered sides."""
+        if case_sensitive:
+            return lhs.op("LIKE BINARY", is_comparison=True)(pattern)
+        return sa.func.lower(lhs).like(sa.func.lower(pattern))
+
+    def regex_value(self, regex: str, case_sensitive: bool) -> str:
+        """Prefix the case flag: ``REGEXP`` follows the column's collation otherwise."""
+        return ("(?-i)" if case_sensitive else "(?i)") + regex
+
+    # -- numbers ---------------------------------------------------------------------------
+    def divide(self, lhs: Any, rhs: Any) -> Any:
+        """Use ``DIV`` between integers: MySQL's ``/`` is always a decimal division."""
+        if all(isinstance(getattr(side, "type", None), sa.Integer) for side in (lhs, rhs)):
+            return divide(lhs, rhs, "DIV")
+        return divide(lhs, rhs)
+
+    def float_aggregate_source(self, expr: Any) -> Any:
+        """Return ``expr * 1E0``: MySQL averages integers as DECIMAL with 4 places."""
+        return expr * sa.literal_column("1E0")
+
+    # -- dates and times -------------------------------------------------------------------
+    def extract(self, part: str, expr: Any) -> Any:
+        """Return ``EXTRACT`` where it fits, MySQL's week functions otherwise."""
+        if part in _SIMPLE_EXTRACT:
+            return sa.cast(sa.extract(part, expr), sa.Integer)
+        if part == "week":
+            return sa.func.week(expr, lit("3"))
+        if part == "iso_year":
+            return sa.func.yearweek(expr, lit("3")).op("DIV")(lit("100"))
+        if part == "week_day":
+            return sa.func.dayofweek(expr)
+        if part == "iso_week_day":
+            return sa.func.weekday(expr) + lit("1")
+        return super().extract(part, expr)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def json_key_text(self, doc: Any, keys: Sequence[str], const: BindConst) -> Any:
+        """Return ``JSON_UNQUOTE(JSON_EXTRACT(doc, path))``."""
+        return sa.func.JSON_UNQUOTE(
+            sa.func.json_extract(doc, const(self.json_path(keys))), type_=sa.Text
+        )
+
+    def json_equal(self, lhs: Any, rhs: Any, const: BindConst) -> Any:
+        """Return mutual ``JSON_CONTAINS``.
+
+        MariaDB compares JSON strings by collation; mutual containment is exact
+        for scalars (arrays compare as sets).
+        """
+        one: Any = sa.literal_column("1")
+        return sa.and_(
+            sa.func.JSON_CONTAINS(lhs, rhs) == one, sa.func.JSON_CONTAINS(rhs, lhs) == one
+        )
+
+    def json_contains(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``JSON_CONTAINS(lhs, rhs)``."""
+        return sa.func.JSON_CONTAINS(lhs, rhs) == sa.literal_column("1")
+
+    def json_contained_by(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``JSON_CONTAINS(rhs, lhs)``."""
+        return sa.func.JSON_CONTAINS(rhs, lhs) == sa.literal_column("1")
+
+    def json_has_key(self, lhs: Any, doc: Any, key: Any, const: BindConst) -> Any:
+        """Return ``JSON_CONTAINS_PATH(doc, 'one', path)``."""
+        found = sa.func.JSON_CONTAINS_PATH(doc, const("one"), key)
+        return found == sa.literal_column("1")
+
+    # -- SELECT and INSERT -----------------------------------------------------------------
+    def random(self) -> Any:
+        """Return ``RAND()``."""
+        return sa.func.rand()
+
+    def insert(self, table: Any) -> Any:
+        """Return MySQL's INSERT (``ON DUPLICATE KEY UPDATE``)."""
+        return mysql.insert(table)
+
+    def insert_ignore(self, stmt: Any) -> Any:
+        """Return ``INSERT IGNORE``."""
+        return stmt.prefix_with("IGNORE")
+
+    def upsert(
+        self, stmt: Any, table: Any, update_columns: Sequence[str], unique_columns: Sequence[str]
+    ) -> Any:
+        """Return ``ON DUPLICATE KEY UPDATE`` (any unique key conflicts; no target)."""
+        return stmt.on_duplicate_key_update({name: stmt.inserted[name] for name in update_columns})
+
+    async def bulk_insert_ids(
+        self, lastrowid: int, rows: int, fetch_row: Callable[[str], Awaitable[Any]]
+    ) -> range | None:
+        """Return consecutive ids from ``lastrowid`` (the first row's) when the server gives them.
+
+        One multi-row INSERT gets consecutive AUTO_INCREMENT ids with
+        ``innodb_autoinc_lock_mode`` 0 or 1 and ``auto_increment_increment`` 1.
+        """
+        if rows == 1:
+            return range(lastrowid, lastrowid + 1)
+        if self._consecutive_ids is None:
+            row = await fetch_row("SELECT @@innodb_autoinc_lock_mode, @@auto_increment_increment")
+            self._consecutive_ids = (
+                row is not None and int(row[0]) in (0, 1) and int(row[1]) == 1
+            )
+        return range(lastrowid, lastrowid + rows) if self._consecutive_ids else None
+
+    # -- EXPLAIN ---------------------------------------------------------------------------
+    async def explain_prefix(
+        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    ) -> str:
+        """Return ``EXPLAIN``; analyzing, ``ANALYZE`` (MariaDB) or ``EXPLAIN ANALYZE`` (MySQL)."""
+        if not analyze:
+            return "EXPLAIN "
+        version = await server_version()
+        return "ANALYZE " if "mariadb" in version.lower() else "EXPLAIN ANALYZE "

@@ -1,16 +1,138 @@
-"""PostgreSQL SQL: what the query and schema layers ask of this vendor."""
+"""PostgreSQL SQL: what the query and schema layers ask of this vendor.
+
+asyncpg speaks every Python type the fields use (``bool``, ``UUID``, ``date``,
+aware ``datetime``, ``time``, ``timedelta``, ``Decimal``), so no value needs an
+adapter or converter beyond the defaults. JSON columns are ``JSONB``; key paths
+use ``->``/``->>`` with the keys as bound parameters.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
-from reinhardt_db.backends.base.operations import DatabaseOperations
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import JSONB
+
+from reinhardt_db.backends.base.operations import BindConst, DatabaseOperations, lit
 
 __all__ = ["PostgreSQLOperations"]
+
+_DOLLAR = re.compile(r"\$(\d+)")
+# EXTRACT field names; "second" and "week_day" need more than a cast.
+_EXTRACT_FIELDS = {
+    "year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
+    "quarter": "quarter", "week": "week", "iso_year": "isoyear", "iso_week_day": "isodow",
+}
+
+
+def _shifted(shift: int) -> Callable[[re.Match[str]], str]:
+    def renumber(match: re.Match[str]) -> str:
+        return f"${int(match.group(1)) + shift}"
+
+    return renumber
 
 
 class PostgreSQLOperations(DatabaseOperations):
     """Vendor SQL for PostgreSQL."""
 
     vendor: ClassVar[str] = "postgresql"
+    display_name: ClassVar[str] = "PostgreSQL"
+    dialect_names: ClassVar[tuple[str, ...]] = ("postgresql",)
     max_name_length: ClassVar[int | None] = 63
+    data_types: ClassVar[dict[str, Callable[[Any], sa.types.TypeEngine[Any]]]] = {
+        "UUIDField": lambda field: postgresql.UUID(as_uuid=True),
+        "JSONField": lambda field: postgresql.JSONB(),
+        "DateTimeField": lambda field: postgresql.TIMESTAMP(timezone=True),
+        "DurationField": lambda field: postgresql.INTERVAL(),
+    }
+
+    # -- text ------------------------------------------------------------------------------
+    def as_text(self, expr: Any) -> Any:
+        """Cast a non-text ``expr``: PostgreSQL has no implicit cast to text for patterns."""
+        if not isinstance(expr.type, sa.String):
+            return sa.cast(expr, sa.Text)
+        return expr
+
+    def pattern_match(self, lhs: Any, pattern: Any, case_sensitive: bool) -> Any:
+        """Return ``LIKE`` or ``ILIKE`` (backslash is the default escape character)."""
+        return lhs.like(pattern) if case_sensitive else lhs.ilike(pattern)
+
+    def regex_match(self, lhs: Any, rhs: Any, case_sensitive: bool) -> Any:
+        """Return ``lhs ~ rhs`` (``~*`` ignoring case)."""
+        return lhs.op("~" if case_sensitive else "~*", is_comparison=True)(rhs)
+
+    # -- dates and times -------------------------------------------------------------------
+    def extract(self, part: str, expr: Any) -> Any:
+        """Return ``EXTRACT(field FROM expr)`` as an integer."""
+        if part == "second":
+            return sa.cast(sa.func.floor(sa.extract("second", expr)), sa.Integer)
+        if part == "week_day":  # dow counts 0 = Sunday
+            return sa.cast(sa.extract("dow", expr), sa.Integer) + lit("1")
+        field = _EXTRACT_FIELDS.get(part)
+        if field is None:
+            return super().extract(part, expr)
+        return sa.cast(sa.extract(field, expr), sa.Integer)
+
+    def cast_date(self, expr: Any) -> Any:
+        """Return ``CAST(expr AS DATE)``."""
+        return sa.cast(expr, sa.Date)
+
+    # -- JSON ------------------------------------------------------------------------------
+    def _key(self, key: str, const: BindConst) -> Any:
+        return const(int(key), sa.Integer) if key.isdigit() else const(key, sa.Text)
+
+    def json_key(self, doc: Any, keys: Sequence[str], const: BindConst) -> Any:
+        """Return ``doc -> k1 -> k2 ...`` (JSONB)."""
+        expr = doc
+        for key in keys:
+            expr = expr.op("->", return_type=JSONB)(self._key(key, const))
+        return expr
+
+    def json_key_text(self, doc: Any, keys: Sequence[str], const: BindConst) -> Any:
+        """Return ``doc -> k1 ... ->> kn``."""
+        expr = self.json_key(doc, keys[:-1], const)
+        return expr.op("->>", return_type=sa.Text)(self._key(keys[-1], const))
+
+    def json_equal(self, lhs: Any, rhs: Any, const: BindConst) -> Any:
+        """Return ``lhs = CAST(rhs AS JSONB)``."""
+        return lhs == sa.cast(rhs, JSONB)
+
+    def json_compare_adapter(self, json_adapter: Any) -> Any:
+        """Send compared values as JSON: a key's value is JSONB, ordered as JSON."""
+        return json_adapter
+
+    def json_compare_rhs(self, rhs: Any) -> Any:
+        """Cast a bound value to JSONB."""
+        return sa.cast(rhs, JSONB) if isinstance(rhs, sa.BindParameter) else rhs
+
+    def json_contains(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs @> rhs``."""
+        return lhs.op("@>", is_comparison=True)(sa.cast(rhs, JSONB))
+
+    def json_contained_by(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs <@ rhs``."""
+        return lhs.op("<@", is_comparison=True)(sa.cast(rhs, JSONB))
+
+    def json_has_key_param(self, prefix: Sequence[str], key: str) -> Any:
+        """Return the key itself (``?`` applies to the value at the prefix)."""
+        return key
+
+    def json_has_key(self, lhs: Any, doc: Any, key: Any, const: BindConst) -> Any:
+        """Return ``lhs ? key``."""
+        return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
+
+    # -- SELECT and INSERT -----------------------------------------------------------------
+    def distinct_on(self, stmt: Any, exprs: Sequence[Any]) -> Any:
+        """Return ``SELECT DISTINCT ON (exprs) ...``."""
+        return stmt.ext(postgresql.distinct_on(*exprs))
+
+    def insert(self, table: Any) -> Any:
+        """Return PostgreSQL's INSERT (``ON CONFLICT``)."""
+        return postgresql.insert(table)
+
+    def repeat_values_group(self, group: str, rows: int, width: int) -> list[str]:
+        """Renumber ``$n`` placeholders for each further row."""
+        return [_DOLLAR.sub(_shifted(row * width), group) for row in range(rows)]

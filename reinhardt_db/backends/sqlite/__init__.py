@@ -1,11 +1,20 @@
-"""The SQLite backend: driver, vendor SQL, features and schema editor."""
+"""The SQLite backend: driver, vendor SQL, features and schema editor.
 
-from reinhardt_db.backends.sqlite.driver import SQLiteDriver
+The driver (and aiosqlite with it) is imported on first use of ``driver_class``: the
+query layer asks this backend's operations and features without loading it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from reinhardt_db.backends.sqlite.features import FEATURES
 from reinhardt_db.backends.sqlite.operations import SQLiteOperations
 from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
 
-driver_class = SQLiteDriver
+if TYPE_CHECKING:
+    from reinhardt_db.backends.sqlite.driver import SQLiteDriver
+
 operations_class = SQLiteOperations
 schema_editor_class = SQLiteSchemaEditor
 features = FEATURES
@@ -19,3 +28,11 @@ __all__ = [
     "operations_class",
     "schema_editor_class",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("driver_class", "SQLiteDriver"):
+        from reinhardt_db.backends.sqlite.driver import SQLiteDriver
+
+        return SQLiteDriver
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,4 +20,6 @@ FEATURES = DatabaseFeatures(
     has_native_json=False,
     has_native_datetime_tz=False,
     supports_two_phase_commit=False,
+    # query layer
+    supports_statistical_aggregates=False,
 )

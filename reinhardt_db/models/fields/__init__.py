@@ -4,7 +4,6 @@ from reinhardt_db.models.fields.auto import AutoField, AutoFieldMixin, BigAutoFi
 from reinhardt_db.models.fields.base import (
     DATABASE_DEFAULT,
     NOT_PROVIDED,
-    VENDORS,
     DatabaseDefault,
     DbConverter,
     Field,
@@ -34,7 +33,6 @@ from reinhardt_db.models.fields.text import CharField, EmailField, SlugField, Te
 __all__ = [
     "DATABASE_DEFAULT",
     "NOT_PROVIDED",
-    "VENDORS",
     "AutoField",
     "AutoFieldMixin",
     "BigAutoField",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from reinhardt_db.models.fields.numeric import BigIntegerField, IntegerField, SmallIntegerField
 
 __all__ = ["AutoField", "AutoFieldMixin", "BigAutoField", "SmallAutoField"]
@@ -38,12 +36,6 @@ class AutoFieldMixin:
         """Accept ``None`` (the database assigns the value on insert)."""
         if value is not None:
             super().validate(value, instance)  # type: ignore[misc]
-
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return the integer type, and ``INTEGER`` on SQLite so it aliases the rowid."""
-        types: dict[str, sa.types.TypeEngine[Any]] = super().db_types()  # type: ignore[misc]
-        types["sqlite"] = sa.Integer()
-        return types
 
 
 class AutoField(AutoFieldMixin, IntegerField):

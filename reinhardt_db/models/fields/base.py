@@ -6,14 +6,21 @@ code; ``__get__`` runs only when the value is missing (the field was deferred by
 ``only()``/``defer()``) and on class access, where it returns a ``FieldRef`` for
 building query expressions (``User.age >= 18``).
 
-Conversion between Python values and what each driver speaks is per vendor
-(``"sqlite"``, ``"postgresql"``, ``"mysql"``):
+Conversion between Python values and what each driver speaks belongs to the
+backend: a field asks the backend's operations (``db.ops``, a
+``DatabaseOperations``) for the adapter or converter of its kind of value and
+caches what it gets per operations class. Where a method below takes ``ops``,
+a vendor name (``"sqlite"``, ``"postgresql"``, ``"mysql"``) works too.
 
-* ``get_db_prep_value(value, vendor)``: Python value -> driver parameter
-  (``get_db_prep_func(vendor)`` returns the same as a cached callable);
-* ``get_db_converter(vendor)``: driver value -> Python value, or ``None`` when
+* ``get_db_prep_value(value, ops)``: Python value -> driver parameter
+  (``get_db_prep_func(ops)`` returns the same as a cached callable);
+* ``get_db_converter(ops)``: driver value -> Python value, or ``None`` when
   the driver already returns the right type (the row loop then does nothing);
-* ``sa_type(vendor=None)``: the SQLAlchemy column type, with per-vendor variants.
+* ``sa_type(ops=None)``: the SQLAlchemy column type for that backend, or with
+  every backend's variant.
+
+Subclasses implement the hooks ``column_type()`` (the portable type),
+``db_adapter(ops)`` and ``db_converter(ops)``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, ov
 
 import sqlalchemy as sa
 
+from reinhardt_db.backends.base.operations import DatabaseOperations
+from reinhardt_db.backends.vendors import all_operations, operations_for
 from reinhardt_db.exceptions import FieldError, ValidationError
 from reinhardt_db.models.query_utils import RegisterLookupMixin
 
@@ -34,22 +43,17 @@ if TYPE_CHECKING:
 __all__ = [
     "DATABASE_DEFAULT",
     "NOT_PROVIDED",
-    "VENDORS",
     "DatabaseDefault",
     "DbConverter",
     "Field",
     "FieldOptions",
+    "OpsLike",
 ]
 
 _T = TypeVar("_T")
 DbConverter = Callable[[Any], Any]
-VENDORS: tuple[str, ...] = ("sqlite", "postgresql", "mysql")
-# SQLAlchemy names MariaDB's dialect "mariadb" when it is chosen explicitly.
-_DIALECT_NAMES = {
-    "sqlite": ("sqlite",),
-    "postgresql": ("postgresql",),
-    "mysql": ("mysql", "mariadb"),
-}
+#: A backend's operations, or its vendor name.
+OpsLike = DatabaseOperations | str
 EMPTY_VALUES: tuple[Any, ...] = (None, "", [], (), {})
 
 
@@ -173,8 +177,10 @@ class Field(RegisterLookupMixin, Generic[_T]):
         self.creation_counter = next(Field._counter)
         self.model = None
         self.name = self.attname = self.column = ""
-        self._prep_funcs: dict[str, Callable[[Any], Any]] = {}
-        self._sa_types: dict[str | None, sa.types.TypeEngine[Any]] = {}
+        # Keyed by operations class (None: every backend's variant).
+        self._prep_funcs: dict[type, Callable[[Any], Any]] = {}
+        self._converters: dict[type, DbConverter | None] = {}
+        self._sa_types: dict[type | None, sa.types.TypeEngine[Any]] = {}
         self._get_default = self._make_default_getter()
 
     # -- identity -----------------------------------------------------------------
@@ -250,6 +256,7 @@ class Field(RegisterLookupMixin, Generic[_T]):
         new = copy.copy(self)
         new._validators = list(self._validators)
         new._prep_funcs = {}
+        new._converters = {}
         new._sa_types = {}
         new.model = None
         return new
@@ -411,56 +418,70 @@ class Field(RegisterLookupMixin, Generic[_T]):
         """Return the field's type name (the class name for built-in fields)."""
         return type(self).__name__
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``{"default": type, vendor: override, ...}`` for the column."""
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return the portable SQLAlchemy column type (backends may override it per class)."""
         raise NotImplementedError(f"{type(self).__name__} does not define its column type.")
 
-    def sa_type(self, vendor: str | None = None) -> sa.types.TypeEngine[Any]:
-        """Return the SQLAlchemy type: for ``vendor``, or with every vendor's variant."""
-        cached = self._sa_types.get(vendor)
+    def sa_type(self, ops: OpsLike | None = None) -> sa.types.TypeEngine[Any]:
+        """Return the SQLAlchemy type: for backend ``ops``, or with every backend's variant."""
+        backend = None if ops is None else operations_for(ops)
+        key = None if backend is None else type(backend)
+        cached = self._sa_types.get(key)
         if cached is not None:
             return cached
-        types = self.db_types()
-        if vendor is not None:
-            result = types.get(vendor, types["default"])
+        portable = self.column_type()
+        if backend is not None:
+            result = backend.column_type(self) or portable
         else:
-            result = types["default"]
-            for name, variant in types.items():
-                if name != "default":
-                    result = result.with_variant(variant, *_DIALECT_NAMES.get(name, (name,)))
-        self._sa_types[vendor] = result
+            result = portable
+            for other in all_operations():
+                variant = other.column_type(self)
+                if variant is not None:
+                    result = result.with_variant(variant, *other.dialect_names)
+        self._sa_types[key] = result
         return result
 
     def db_check(self, column: sa.ColumnElement[Any]) -> sa.ColumnElement[bool] | None:
         """Return a CHECK condition the column always carries (e.g. ``col >= 0``), or None."""
         return None
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return the function turning a clean Python value into the driver's, or None."""
         return None
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return the driver value -> Python value function, or None when not needed.
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the driver value -> Python value function for ``ops``, or None (hook)."""
+        return None
+
+    def get_db_converter(self, ops: OpsLike) -> DbConverter | None:
+        """Return the cached driver value -> Python value function, or None when not needed.
 
         The function is never called with ``None``; the row loop skips NULLs.
         """
-        return None
+        backend = operations_for(ops)
+        key = type(backend)
+        try:
+            return self._converters[key]
+        except KeyError:
+            converter = self._converters[key] = self.db_converter(backend)
+            return converter
 
-    def get_db_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+    def get_db_prep_func(self, ops: OpsLike) -> Callable[[Any], Any]:
         """Return a cached ``value -> driver value`` function (``None`` stays ``None``)."""
-        func = self._prep_funcs.get(vendor)
+        backend = operations_for(ops)
+        func = self._prep_funcs.get(type(backend))
         if func is None:
-            func = self._prep_funcs[vendor] = self._build_prep_func(vendor)
+            func = self._prep_funcs[type(backend)] = self._build_prep_func(backend)
         return func
 
-    def get_db_prep_value(self, value: Any, vendor: str) -> Any:
-        """Return ``value`` as the ``vendor``'s driver accepts it; coerce via ``to_python``."""
-        return self.get_db_prep_func(vendor)(value)
+    def get_db_prep_value(self, value: Any, ops: OpsLike) -> Any:
+        """Return ``value`` as the backend's driver accepts it; coerce via ``to_python``."""
+        return self.get_db_prep_func(ops)(value)
 
-    def _build_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+    def _build_prep_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
         to_python = self.to_python
         py_type = self.python_type
-        adapt = self.db_adapter(vendor)
+        adapt = self.db_adapter(ops)
         if adapt is None:
 
             def prep(value: Any) -> Any:

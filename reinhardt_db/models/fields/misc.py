@@ -9,9 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from typing_extensions import Unpack
 
+from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.exceptions import ValidationError
 from reinhardt_db.models import validators as v
 from reinhardt_db.models.fields.base import DbConverter, Field, FieldOptions
@@ -28,9 +28,9 @@ class BooleanField(Field[bool]):
     _TRUE = frozenset({"t", "true", "1", "yes", "y", "on"})
     _FALSE = frozenset({"f", "false", "0", "no", "n", "off"})
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``BOOLEAN`` (``BOOL`` = ``TINYINT(1)`` on MySQL)."""
-        return {"default": sa.Boolean()}
+        return sa.Boolean()
 
     def to_python(self, value: Any) -> bool | None:
         """Coerce 0/1 and ``"true"``/``"false"``-like strings to ``bool``."""
@@ -52,9 +52,9 @@ class BooleanField(Field[bool]):
             return
         super().validate(value, instance)
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return ``bool`` for the 0/1 integers of SQLite and MySQL."""
-        return None if vendor == "postgresql" else bool
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (``bool`` where booleans are stored as 0/1)."""
+        return ops.boolean_converter()
 
 
 class UUIDField(Field[uuid.UUID]):
@@ -64,9 +64,9 @@ class UUIDField(Field[uuid.UUID]):
     python_type = uuid.UUID
     description = "Universally unique identifier"
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``CHAR(32)`` (native ``UUID`` on PostgreSQL)."""
-        return {"default": sa.CHAR(32), "postgresql": postgresql.UUID(as_uuid=True)}
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return ``CHAR(32)`` (backends with a native ``UUID`` type use it)."""
+        return sa.CHAR(32)
 
     def to_python(self, value: Any) -> uuid.UUID | None:
         """Coerce strings (any of the standard spellings) and ints to ``UUID``."""
@@ -81,13 +81,13 @@ class UUIDField(Field[uuid.UUID]):
             pass
         raise self.invalid(value, "a UUID")
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return ``.hex`` text except for PostgreSQL's native type."""
-        return None if vendor == "postgresql" else _uuid_hex
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter (``.hex`` text without a native type)."""
+        return ops.uuid_adapter()
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return hex text -> ``UUID`` (asyncpg returns a ``uuid.UUID`` subclass)."""
-        return None if vendor == "postgresql" else _uuid_from_text
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (hex text -> ``UUID``)."""
+        return ops.uuid_converter()
 
 
 class JSONField(Field[Any]):
@@ -126,9 +126,9 @@ class JSONField(Field[Any]):
             extra["decoder"] = self.decoder
         return extra
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``TEXT``, ``JSONB`` on PostgreSQL and ``JSON`` on MySQL/MariaDB."""
-        return {"default": sa.Text(), "postgresql": postgresql.JSONB(), "mysql": mysql.JSON()}
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return ``TEXT`` (``JSONB`` on PostgreSQL and ``JSON`` on MySQL/MariaDB)."""
+        return sa.Text()
 
     def dumps(self, value: Any) -> str:
         """Serialize ``value`` to JSON text; raise ``ValidationError`` if it cannot be."""
@@ -145,15 +145,15 @@ class JSONField(Field[Any]):
         if value is not None:
             self.dumps(value)
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return ``json.dumps``: every driver here sends JSON as text."""
         return self.dumps
 
-    def _build_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+    def _build_prep_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
         dumps = self.dumps
         return lambda value: None if value is None else dumps(value)
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return ``json.loads`` (the drivers return JSON as text)."""
         decoder = self.decoder
 
@@ -185,9 +185,9 @@ class BinaryField(Field[bytes]):
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.MaxLengthValidator(self.max_length)] if self.max_length else []
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``BLOB`` (``BYTEA`` on PostgreSQL, ``LONGBLOB`` on MySQL)."""
-        return {"default": sa.LargeBinary(), "mysql": mysql.LONGBLOB()}
+        return sa.LargeBinary()
 
     def get_default(self) -> Any:
         """Return ``b""`` where other text-like fields would return ``""``."""
@@ -241,9 +241,9 @@ class GenericIPAddressField(Field[str]):
             }[self.protocol]
         ]
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``VARCHAR(39)``, long enough for any IPv6 address."""
-        return {"default": sa.String(39)}
+        return sa.String(39)
 
     def to_python(self, value: Any) -> str | None:
         """Normalize the address (compressed lowercase IPv6); ``""`` becomes ``None``."""
@@ -265,14 +265,6 @@ class GenericIPAddressField(Field[str]):
                 return str(mapped)
         return str(address)
 
-    def _build_prep_func(self, vendor: str) -> Callable[[Any], Any]:
+    def _build_prep_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
         to_python = self.to_python
         return lambda value: None if value is None else to_python(value)
-
-
-def _uuid_hex(value: uuid.UUID) -> str:
-    return value.hex
-
-
-def _uuid_from_text(value: Any) -> uuid.UUID:
-    return uuid.UUID(value) if isinstance(value, str) else value

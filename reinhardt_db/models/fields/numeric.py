@@ -10,9 +10,10 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from typing_extensions import Unpack
 
+from reinhardt_db.backends.base.operations import DatabaseOperations
+from reinhardt_db.backends.base.types import ExactNumeric
 from reinhardt_db.models import validators as v
 from reinhardt_db.models.fields.base import DbConverter, Field, FieldOptions
-from reinhardt_db.models.fields.sqltypes import DecimalText, ExactNumeric
 
 __all__ = [
     "BigIntegerField",
@@ -35,9 +36,9 @@ class IntegerField(Field[int]):
     min_value: ClassVar[int] = -(2**31)
     max_value: ClassVar[int] = 2**31 - 1
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``INTEGER`` on every backend."""
-        return {"default": sa.Integer()}
+        return sa.Integer()
 
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.MinValueValidator(self.min_value), v.MaxValueValidator(self.max_value)]
@@ -65,9 +66,9 @@ class BigIntegerField(IntegerField):
     min_value = -(2**63)
     max_value = 2**63 - 1
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``BIGINT``."""
-        return {"default": sa.BigInteger()}
+        return sa.BigInteger()
 
 
 class SmallIntegerField(IntegerField):
@@ -77,9 +78,9 @@ class SmallIntegerField(IntegerField):
     min_value = -(2**15)
     max_value = 2**15 - 1
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``SMALLINT``."""
-        return {"default": sa.SmallInteger()}
+        return sa.SmallInteger()
 
 
 class _PositiveMixin:
@@ -117,9 +118,9 @@ class FloatField(Field[float]):
     python_type = float
     description = "Floating point number"
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return an 8-byte float type (MySQL's ``FLOAT`` would be 4 bytes)."""
-        return {"default": sa.Double()}
+        return sa.Double()
 
     def to_python(self, value: Any) -> float | None:
         """Coerce numbers and numeric strings to ``float``."""
@@ -135,7 +136,7 @@ class DecimalField(Field[Decimal]):
     """An exact decimal with ``max_digits`` digits, ``decimal_places`` of them after the point.
 
     ``NUMERIC(p, s)`` on PostgreSQL and MySQL; exact decimal text on SQLite
-    (see ``fields.sqltypes``), so every digit round-trips on every backend.
+    (``backends.base.types.ExactNumeric``), so every digit round-trips on every backend.
     """
 
     empty_strings_allowed = False
@@ -179,10 +180,9 @@ class DecimalField(Field[Decimal]):
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.DecimalValidator(self.max_digits, self.decimal_places)]
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``NUMERIC(p, s)``, and ``DECIMAL_TEXT(p, s)`` on SQLite."""
-        p, s = self.max_digits or 0, self.decimal_places or 0
-        return {"default": ExactNumeric(p, s, asdecimal=True), "sqlite": DecimalText(p, s)}
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return ``NUMERIC(p, s)`` (``DECIMAL_TEXT(p, s)`` on SQLite)."""
+        return ExactNumeric(self.max_digits or 0, self.decimal_places or 0, asdecimal=True)
 
     def to_python(self, value: Any) -> Decimal | None:
         """Coerce ints, floats (by their shortest repr) and strings to a finite ``Decimal``."""
@@ -198,32 +198,10 @@ class DecimalField(Field[Decimal]):
             raise self.invalid(value, "a finite decimal number")
         return result
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return the SQLite text formatter; the other drivers take ``Decimal``."""
-        if vendor != "sqlite":
-            return None
-        exponent = Decimal(1).scaleb(-(self.decimal_places or 0))
-        context = decimal.Context(prec=max(self.max_digits or 0, 28) + 2)
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter (exact text on SQLite; the drivers take ``Decimal``)."""
+        return ops.decimal_adapter(self.max_digits or 0, self.decimal_places or 0)
 
-        def to_text(value: Decimal) -> str:
-            # Quantize only when exact, so stored text is canonical ('1.50') while a
-            # filter value with extra places (1.005) still compares as itself.
-            try:
-                quantized = value.quantize(exponent, context=context)
-            except decimal.InvalidOperation:
-                return format(value, "f")
-            return format(quantized if quantized == value else value, "f")
-
-        return to_text
-
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return a text -> ``Decimal`` parser on SQLite; other drivers return ``Decimal``."""
-        return _to_decimal if vendor == "sqlite" else None
-
-
-def _to_decimal(value: Any) -> Decimal:
-    if type(value) is str:
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return Decimal(value)
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (text -> ``Decimal`` on SQLite)."""
+        return ops.decimal_converter()

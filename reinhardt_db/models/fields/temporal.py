@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, overload
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
 from typing_extensions import Unpack
 
+from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.exceptions import ValidationError
 from reinhardt_db.models.fields.base import NOT_PROVIDED, DbConverter, Field, FieldOptions
 
@@ -95,9 +95,9 @@ class DateField(_AutoNowMixin, Field[dt.date]):
     def _now(self) -> dt.date:
         return dt.datetime.now(UTC).date()
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``DATE``."""
-        return {"default": sa.Date()}
+        return sa.Date()
 
     def to_python(self, value: Any) -> dt.date | None:
         """Coerce datetimes (their UTC date) and ISO strings to ``date``."""
@@ -117,13 +117,13 @@ class DateField(_AutoNowMixin, Field[dt.date]):
                     pass
         raise self.invalid(value, "a date (YYYY-MM-DD)")
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return ``date.isoformat`` for SQLite; the other drivers take ``date``."""
-        return dt.date.isoformat if vendor == "sqlite" else None
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter (ISO text on SQLite; the drivers take ``date``)."""
+        return ops.date_adapter()
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return an ISO text parser for SQLite, else None."""
-        return _parse_date if vendor == "sqlite" else None
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (an ISO text parser on SQLite)."""
+        return ops.date_converter()
 
 
 class DateTimeField(DateField):
@@ -145,13 +145,9 @@ class DateTimeField(DateField):
     def _now(self) -> dt.datetime:
         return dt.datetime.now(UTC)
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``TIMESTAMP WITH TIME ZONE`` (PostgreSQL), ``DATETIME(6)`` (MySQL)."""
-        return {
-            "default": sa.DateTime(),
-            "postgresql": postgresql.TIMESTAMP(timezone=True),
-            "mysql": mysql.DATETIME(fsp=6),
-        }
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return ``DATETIME`` (PostgreSQL ``TIMESTAMP WITH TIME ZONE``, MySQL ``DATETIME(6)``)."""
+        return sa.DateTime()
 
     def to_python(self, value: Any) -> dt.datetime | None:
         """Coerce ISO strings and dates (midnight UTC) to an aware UTC ``datetime``."""
@@ -178,24 +174,13 @@ class DateTimeField(DateField):
             )
         return value if value.tzinfo is UTC else value.astimezone(UTC)
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return aware UTC (PostgreSQL), naive UTC (MySQL) or ISO text (SQLite)."""
-        to_utc = self._to_utc
-        if vendor in ("postgresql", "mysql"):
-            # PyMySQL writes a datetime's wall-clock fields and ignores tzinfo,
-            # so the aware UTC value lands as UTC in a DATETIME column.
-            return to_utc
-        # "YYYY-MM-DD HH:MM:SS.ffffff" in UTC; slicing off "+00:00" is several
-        # times cheaper than datetime.replace(tzinfo=None).
-        return lambda value: to_utc(value).isoformat(" ", "microseconds")[:-6]
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter of the value converted to UTC (or refused if naive)."""
+        return ops.datetime_adapter(self._to_utc)
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return None where the driver gives aware UTC already; parse ISO text on SQLite."""
-        if vendor in ("postgresql", "mysql"):
-            # asyncpg returns aware datetimes for timestamptz; the MySQL backend
-            # decodes DATETIME as aware UTC (reinhardt_db.backends.mysql.driver).
-            return None
-        return _parse_sqlite_datetime
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (None where the driver gives aware UTC already)."""
+        return ops.datetime_converter()
 
 
 class TimeField(_AutoNowMixin, Field[dt.time]):
@@ -208,9 +193,9 @@ class TimeField(_AutoNowMixin, Field[dt.time]):
     def _now(self) -> dt.time:
         return dt.datetime.now(UTC).time()
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``TIME`` (``TIME(6)`` on MySQL for microseconds)."""
-        return {"default": sa.Time(), "mysql": mysql.TIME(fsp=6)}
+        return sa.Time()
 
     def to_python(self, value: Any) -> dt.time | None:
         """Coerce ISO strings and datetimes to a naive ``time``."""
@@ -233,19 +218,13 @@ class TimeField(_AutoNowMixin, Field[dt.time]):
             )
         return value
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return fixed-width ISO text for SQLite; the other drivers take ``time``."""
-        if vendor == "sqlite":
-            return lambda value: value.isoformat("microseconds")
-        return None
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter (fixed-width ISO text on SQLite)."""
+        return ops.time_adapter()
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return a text parser (SQLite) or timedelta -> time (MySQL)."""
-        if vendor == "sqlite":
-            return _parse_time
-        if vendor == "mysql":
-            return _timedelta_to_time
-        return None
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (a text parser on SQLite, timedelta -> time on MySQL)."""
+        return ops.time_converter()
 
 
 _DURATION_RE = re.compile(
@@ -265,9 +244,9 @@ class DurationField(Field[dt.timedelta]):
     python_type = dt.timedelta
     description = "Duration"
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
-        """Return ``BIGINT`` (``INTERVAL`` on PostgreSQL)."""
-        return {"default": sa.BigInteger(), "postgresql": postgresql.INTERVAL()}
+    def column_type(self) -> sa.types.TypeEngine[Any]:
+        """Return ``BIGINT`` of microseconds (``INTERVAL`` on PostgreSQL)."""
+        return sa.BigInteger()
 
     def to_python(self, value: Any) -> dt.timedelta | None:
         """Coerce ``str(timedelta)`` forms and ISO 8601 durations (``P1DT2H``)."""
@@ -279,60 +258,13 @@ class DurationField(Field[dt.timedelta]):
                 return parsed
         raise self.invalid(value, "a duration (timedelta, '1 day, 2:03:04' or 'P1DT2H3M4S')")
 
-    def db_adapter(self, vendor: str) -> Callable[[Any], Any] | None:
-        """Return timedelta -> microseconds, except for PostgreSQL's native interval."""
-        return None if vendor == "postgresql" else _timedelta_to_micros
+    def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the backend's adapter (timedelta -> microseconds without an interval type)."""
+        return ops.duration_adapter()
 
-    def get_db_converter(self, vendor: str) -> DbConverter | None:
-        """Return microseconds -> timedelta, except for PostgreSQL."""
-        return None if vendor == "postgresql" else _micros_to_timedelta
-
-
-def _parse_date(value: Any) -> dt.date:
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _parse_datetime(value: Any) -> dt.datetime:
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-_fromisoformat = dt.datetime.fromisoformat
-
-
-def _parse_sqlite_datetime(value: Any) -> dt.datetime:
-    # Stored as naive UTC text. Parsing it with the offset appended is about ten
-    # times cheaper than parsing, then datetime.replace(tzinfo=UTC).
-    try:
-        return _fromisoformat(value + "+00:00")
-    except (TypeError, ValueError):
-        return _parse_datetime(value)
-
-
-# Row readers may inline the fast path (they fall back to the function on error).
-_parse_sqlite_datetime.inline = "_fromisoformat({v} + '+00:00')"  # type: ignore[attr-defined]
-_parse_sqlite_datetime.inline_globals = {"_fromisoformat": _fromisoformat}  # type: ignore[attr-defined]
-
-
-def _parse_time(value: Any) -> dt.time:
-    return dt.time.fromisoformat(value) if isinstance(value, str) else value
-
-
-def _timedelta_to_time(value: Any) -> dt.time:
-    if isinstance(value, dt.timedelta):
-        return (dt.datetime.min + value).time()
-    return value
-
-
-def _timedelta_to_micros(value: dt.timedelta) -> int:
-    return (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-
-
-def _micros_to_timedelta(value: Any) -> dt.timedelta:
-    return dt.timedelta(microseconds=int(value))
+    def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
+        """Return the backend's converter (microseconds -> timedelta)."""
+        return ops.duration_converter()
 
 
 def _parse_duration(text: str) -> dt.timedelta | None:

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from typing_extensions import Unpack
 
 from reinhardt_db.models import validators as v
@@ -41,9 +40,9 @@ class CharField(_StringMixin, Field[str]):
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.MaxLengthValidator(self.max_length)]
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``VARCHAR(max_length)``."""
-        return {"default": sa.String(self.max_length)}
+        return sa.String(self.max_length)
 
 
 class TextField(_StringMixin, Field[str]):
@@ -54,9 +53,9 @@ class TextField(_StringMixin, Field[str]):
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.MaxLengthValidator(self.max_length)] if self.max_length else []
 
-    def db_types(self) -> dict[str, sa.types.TypeEngine[Any]]:
+    def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``TEXT`` (``LONGTEXT`` on MySQL, whose ``TEXT`` holds only 64 KiB)."""
-        return {"default": sa.Text(), "mysql": mysql.LONGTEXT()}
+        return sa.Text()
 
 
 class SlugField(CharField):

@@ -41,10 +41,6 @@ MODE_MODELS, MODE_DICTS, MODE_TUPLES, MODE_FLAT, MODE_NAMED = (
     "models", "dicts", "tuples", "flat", "named",
 )
 
-_RANDOM: dict[str, Callable[[], Any]] = {
-    "mysql": sa.func.rand, "sqlite": sa.func.random, "postgresql": sa.func.random,
-}
-
 
 class SelectParts:
     """A SELECT under construction: the statement and what each column is."""
@@ -83,13 +79,12 @@ def _add_annotation(parts: SelectParts, query: Query, ctx: CompileContext, name:
 
 def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts:
     parts = SelectParts()
-    vendor = ctx.vendor
     if mode == MODE_MODELS:
         for field in _loaded_fields(query):
             column = ctx.column(field)
             parts.columns.append(column)
             parts.names.append(field.attname)
-            parts.converters.append(field.get_db_converter(vendor))
+            parts.converters.append(ctx.field_converter(field))
             parts.labels[field.name] = column
             parts.model_fields.append(field)
         for name in query.annotation_mask:
@@ -106,7 +101,7 @@ def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts
         if transform is not None:
             expr = transform.select_expression(expr)
         output = info.output_field
-        _add_column(parts, name, expr, output.get_db_converter(vendor) if output else None)
+        _add_column(parts, name, expr, ctx.field_converter(output) if output else None)
     return parts
 
 
@@ -126,7 +121,7 @@ def _order_terms(
             terms.extend((item.reversed() if flip else item).to_sa_terms(ctx))
             continue
         if item == "?":
-            terms.append(_RANDOM[ctx.vendor]())
+            terms.append(ctx.ops.random())
             continue
         descending = item.startswith("-")
         name = item[1:] if descending else item
@@ -185,13 +180,7 @@ def build_select(
     if terms:
         stmt = stmt.order_by(*terms)
     if query.distinct_fields:
-        if ctx.vendor != "postgresql":
-            raise NotSupportedError(
-                "distinct(*fields) (DISTINCT ON) is only available on PostgreSQL"
-            )
-        from sqlalchemy.dialects.postgresql import distinct_on
-
-        stmt = stmt.ext(distinct_on(*[ctx.ref(name) for name in query.distinct_fields]))
+        stmt = ctx.ops.distinct_on(stmt, [ctx.ref(name) for name in query.distinct_fields])
     elif query.distinct:
         stmt = stmt.distinct()
     position = len(query.values)
@@ -200,7 +189,8 @@ def build_select(
         position += 1
     if query.low_mark:
         stmt = stmt.offset(ctx.bind(position, None, sa.Integer()))
-    if query.select_for_update is not None and ctx.vendor != "sqlite":
+    # Without row locks (SQLite) the transaction's database lock already serializes.
+    if query.select_for_update is not None and ctx.features.supports_select_for_update:
         nowait, skip_locked, of = query.select_for_update
         stmt = stmt.with_for_update(
             nowait=nowait, skip_locked=skip_locked, of=ctx.table if of else None
@@ -221,7 +211,7 @@ def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
     key = (db.dialect, mode, query.key())
     entry = statement_cache.get(key)
     if entry is None:
-        ctx = CompileContext(query.model, db.vendor, query.annotations)
+        ctx = CompileContext(query.model, db.ops, db.features, query.annotations)
         stmt, parts = build_select(query, ctx, mode)
         reader = readers.make_reader(mode, query.model, parts.names, parts.converters)
         entry = _finish(stmt, ctx, db.dialect, reader)
@@ -290,7 +280,7 @@ def _cached(key: Any, query: Query, db: Any, build: Any) -> CompiledStatement:
     """Look ``key`` up; on a miss run ``build(ctx) -> (statement, reader)`` and compile."""
     entry = statement_cache.get(key)
     if entry is None:
-        ctx = CompileContext(query.model, db.vendor, query.annotations)
+        ctx = CompileContext(query.model, db.ops, db.features, query.annotations)
         stmt, reader = build(ctx)
         entry = _finish(stmt, ctx, db.dialect, reader)
         statement_cache.put(key, entry)

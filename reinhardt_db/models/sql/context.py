@@ -9,7 +9,9 @@ one dict lookup. Unknown names raise ``FieldError`` with a did-you-mean hint.
 :class:`CompileContext` is a resolver that also hands out bound parameters while
 a statement is built; after SQLAlchemy compiles the statement, :meth:`getters`
 turns the driver's positional order into the functions that fetch (and adapt)
-each parameter from a query's parameter list.
+each parameter from a query's parameter list. It carries the backend's
+``ops`` (vendor SQL) and ``features`` (capabilities): everything built here
+that differs between backends asks them, never a vendor name.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from reinhardt_db.models.query_utils import on_lookups_changed
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
 
+    from reinhardt_db.backends.base import DatabaseFeatures, DatabaseOperations
     from reinhardt_db.models.expressions import Expression
 
 __all__ = [
@@ -238,13 +241,15 @@ class CompileContext(Resolver):
 
     ``bind(index, adapter)`` returns a bound parameter standing for the query's
     parameter ``index``; when ``values`` is given (DDL, ``q_to_clause``) the bound
-    parameter carries the adapted value itself.
+    parameter carries the adapted value itself. ``ops`` and ``features`` are the
+    database's (``db.ops``, ``db.features``); ``vendor`` is kept for user lookups.
     """
 
     def __init__(
         self,
         model: Any,
-        vendor: str,
+        ops: DatabaseOperations,
+        features: DatabaseFeatures,
         annotations: Mapping[str, Expression] | None = None,
         values: Sequence[Any] | None = None,
         table: Any = None,
@@ -252,7 +257,9 @@ class CompileContext(Resolver):
         offset: int = 0,
     ) -> None:
         super().__init__(model, annotations)
-        self.vendor = vendor
+        self.ops = ops
+        self.features = features
+        self.vendor: str = ops.vendor
         self.table = self.meta.table if table is None else table
         self.offset = offset
         if parent is None:
@@ -271,7 +278,8 @@ class CompileContext(Resolver):
     ) -> CompileContext:
         """Return a context for a subquery whose parameters start at ``offset``."""
         return CompileContext(
-            model, self.vendor, annotations, table=table, parent=self, offset=self.offset + offset
+            model, self.ops, self.features, annotations,
+            table=table, parent=self, offset=self.offset + offset,
         )
 
     # -- parameters ----------------------------------------------------------------------
@@ -319,8 +327,12 @@ class CompileContext(Resolver):
         return [self._plan[name] for name in compiled.positiontup or ()]
 
     def field_adapter(self, field: Any) -> Callable[[Any], Any] | None:
-        """Return ``value -> field.get_db_prep_value(value, vendor)`` (cached by the field)."""
-        return field.get_db_prep_func(self.vendor)
+        """Return ``value -> field.get_db_prep_value(value, ops)`` (cached by the field)."""
+        return field.get_db_prep_func(self.ops)
+
+    def field_converter(self, field: Any) -> Callable[[Any], Any] | None:
+        """Return ``field``'s driver value -> Python value function, or None (cached)."""
+        return field.get_db_converter(self.ops)
 
     # -- references ------------------------------------------------------------------------
     def column(self, field: Any) -> ColumnElement[Any]:
@@ -354,7 +366,7 @@ class CompileContext(Resolver):
         """Return the SQL expression for a reference such as ``F(name)``."""
         return self.lhs(self.resolve_ref(name))[0]
 
-    # -- vendor bits -------------------------------------------------------------------------
+    # -- ordering ----------------------------------------------------------------------------
     def order_terms(
         self, expr: Any, descending: bool, nulls_first: bool, nulls_last: bool
     ) -> list[Any]:
@@ -362,8 +374,8 @@ class CompileContext(Resolver):
         term = expr.desc() if descending else expr.asc()
         if not (nulls_first or nulls_last):
             return [term]
-        if self.vendor == "mysql":
-            # MySQL has no NULLS FIRST/LAST: sort on "is null" first.
+        if not self.features.supports_order_by_nulls_modifier:
+            # Sort on "is null" first.
             flag = expr.is_(None)
             return [flag.asc() if nulls_last else flag.desc(), term]
         return [term.nulls_first() if nulls_first else term.nulls_last()]

@@ -6,24 +6,24 @@ a flat list of Python values (one per field, then the primary key) and adapt
 them with the fields' ``get_db_prep_value``.
 
 Multi-row INSERTs (``bulk_create``) compile the one-row statement and repeat
-its ``VALUES`` group textually: compiling an N-row statement with SQLAlchemy
-costs ~0.1 ms per row.
+its ``VALUES`` group textually (``db.ops.bulk_insert_sql``): compiling an N-row
+statement with SQLAlchemy costs ~0.1 ms per row. The INSERT construct and its
+conflict clauses come from ``db.ops`` too.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql as mysql_dialect
-from sqlalchemy.dialects import postgresql as pg_dialect
-from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from reinhardt_db.models._iterables import tuple_reader
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
 from reinhardt_db.models.sql.context import CompileContext
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base import DatabaseOperations
 
 __all__ = [
     "InsertStatement",
@@ -33,8 +33,6 @@ __all__ = [
     "compile_insert",
     "compile_update_pk",
 ]
-
-_DOLLAR = re.compile(r"\$(\d+)")
 
 
 class InsertStatement(CompiledStatement):
@@ -55,13 +53,13 @@ class InsertStatement(CompiledStatement):
         self.plan = plan
         self._expanded: dict[int, str] = {}
 
-    def sql_for(self, rows: int, vendor: str) -> str:
-        """Return the statement inserting ``rows`` rows."""
+    def sql_for(self, rows: int, ops: DatabaseOperations) -> str:
+        """Return the statement inserting ``rows`` rows (``ops``: the database's)."""
         if rows == 1:
             return self.sql
         sql = self._expanded.get(rows)
         if sql is None:
-            sql = _repeat_values(self.sql, rows, self.width, vendor)
+            sql = ops.bulk_insert_sql(self.sql, rows, self.width)
             if len(self._expanded) > 32:
                 self._expanded.clear()
             self._expanded[rows] = sql
@@ -73,42 +71,8 @@ class InsertStatement(CompiledStatement):
         return [adapt(obj.__dict__[name]) for obj in objs for name, adapt in plan]
 
 
-def _repeat_values(sql: str, rows: int, width: int, vendor: str) -> str:
-    start = sql.index(" VALUES (") + len(" VALUES ")
-    depth = 0
-    for end in range(start, len(sql)):
-        char = sql[end]
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                break
-    group = sql[start:end + 1]
-    if vendor == "postgresql":
-        groups = [_DOLLAR.sub(_shifted(r * width), group) for r in range(rows)]
-    else:
-        groups = [group] * rows
-    return sql[:start] + ", ".join(groups) + sql[end + 1:]
-
-
 def _same(value: Any) -> Any:
     return value
-
-
-def _shifted(shift: int) -> Callable[[re.Match[str]], str]:
-    def renumber(match: re.Match[str]) -> str:
-        return f"${int(match.group(1)) + shift}"
-
-    return renumber
-
-
-def _insert_construct(vendor: str, table: Any) -> Any:
-    if vendor == "postgresql":
-        return pg_dialect.insert(table)
-    if vendor == "sqlite":
-        return sqlite_dialect.insert(table)
-    return mysql_dialect.insert(table)
 
 
 def compile_insert(
@@ -126,8 +90,8 @@ def compile_insert(
     key = (db.dialect, "insert", model, fields, returning, conflict)
     entry = statement_cache.get(key)
     if entry is None:
-        vendor = db.vendor
-        ctx = CompileContext(model, vendor)
+        ops = db.ops
+        ctx = CompileContext(model, ops, db.features)
         table = ctx.table
         # Untyped placeholders: PostgreSQL takes the types from the target columns,
         # and "$1::TYPE" casts cost ~4 us per row to parse in a 1,000-row INSERT
@@ -137,14 +101,14 @@ def compile_insert(
             table.c[f.column]: sa.type_coerce(ctx.bind(i, ctx.field_adapter(f)), untyped)
             for i, f in enumerate(fields)
         }
-        stmt = _insert_construct(vendor, table)
+        stmt = ops.insert(table)
         stmt = stmt.values(values) if values else stmt
         if conflict is not None:
-            stmt = _on_conflict(stmt, vendor, table, conflict)
+            stmt = _on_conflict(stmt, ops, table, conflict)
         reader = None
         if returning:
             stmt = stmt.returning(*[table.c[f.column] for f in returning])
-            reader = tuple_reader([f.get_db_converter(vendor) for f in returning])
+            reader = tuple_reader([ctx.field_converter(f) for f in returning])
         # column_keys=[] makes a field-less INSERT "DEFAULT VALUES" instead of
         # binding every column.
         compiled = stmt.compile(dialect=db.dialect, column_keys=[] if not values else None)
@@ -156,19 +120,14 @@ def compile_insert(
     return entry  # type: ignore[return-value]
 
 
-def _on_conflict(stmt: Any, vendor: str, table: Any, conflict: tuple[Any, ...]) -> Any:
+def _on_conflict(
+    stmt: Any, ops: DatabaseOperations, table: Any, conflict: tuple[Any, ...]
+) -> Any:
     if conflict[0] == "ignore":
-        if vendor == "mysql":
-            return stmt.prefix_with("IGNORE")
-        return stmt.on_conflict_do_nothing()
+        return ops.insert_ignore(stmt)
     _, update_fields, unique_fields = conflict
-    if vendor == "mysql":
-        return stmt.on_duplicate_key_update(
-            {f.column: stmt.inserted[f.column] for f in update_fields}
-        )
-    return stmt.on_conflict_do_update(
-        index_elements=[table.c[f.column] for f in unique_fields],
-        set_={f.column: stmt.excluded[f.column] for f in update_fields},
+    return ops.upsert(
+        stmt, table, [f.column for f in update_fields], [f.column for f in unique_fields]
     )
 
 
@@ -185,7 +144,7 @@ def _statement(
     """Return the cached statement for ``key``; on a miss build it and compile it once."""
     entry = statement_cache.get(key)
     if entry is None:
-        ctx = CompileContext(model, db.vendor)
+        ctx = CompileContext(model, db.ops, db.features)
         compiled = build(ctx).compile(dialect=db.dialect)
         entry = CompiledStatement(compiled.string, ctx.getters(compiled))
         statement_cache.put(key, entry)

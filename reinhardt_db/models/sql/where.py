@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from reinhardt_db.backends.vendors import features_for, operations_for
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import CompileContext, Resolver, annotation_head
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
+
+    from reinhardt_db.backends.base import DatabaseOperations
 
 __all__ = [
     "compile_node",
@@ -164,15 +167,21 @@ def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnEleme
     return expr
 
 
-def q_to_clause(model: Any, q: Q, vendor: str, table: Any = None) -> ColumnElement[bool]:
+def q_to_clause(
+    model: Any, q: Q, ops: DatabaseOperations | str, table: Any = None
+) -> ColumnElement[bool]:
     """Return ``q`` as an SQLAlchemy condition on ``model``'s table, values bound inline.
 
     Used for ``CheckConstraint(condition=Q(...))``: the bound parameters carry
-    their (adapted) values, so DDL compilation renders them as literals.
+    their (adapted) values, so DDL compilation renders them as literals. ``ops``
+    is the backend's operations (or its vendor name); its default features apply.
     """
+    backend = operations_for(ops)
     values: list[Any] = []
     resolver = Resolver(model)
     resolver.pad_lists = False  # DDL is compiled once; keep the list as written
     node = parameterize_q(q, values, resolver)
-    ctx = CompileContext(model, vendor, values=values, table=table)
+    ctx = CompileContext(
+        model, backend, features_for(backend.vendor), values=values, table=table
+    )
     return compile_node(ctx, node)
