@@ -15,6 +15,7 @@ from typing import Any
 
 from reinhardt_db.checks._models import (
     NameLimit,
+    TableNames,
     checked_models,
     duplicates,
     name_limits,
@@ -93,26 +94,33 @@ def check_table_names(
 
     Lengths are checked against the backend of each database in ``databases``
     (``db.ops.max_name_length``: 63 on PostgreSQL, 64 on MySQL, none on SQLite).
+    Unmanaged models are left out (their tables exist already). A table that
+    cannot be built at all is models.E103.
     """
     models = checked_models(app_configs)
     unbuildable = {m for m in models if _clashes(m, models)}
     errors: list[CheckMessage] = []
-    names: dict[type[Any], Any] = {}
+    names: dict[type[Any], TableNames] = {}
     for model in models:
         if model in unbuildable:
             continue  # reported by models.E028 / models.E007
         try:
-            names[model] = table_names(model)
+            found = table_names(model)
         except Exception as exc:  # whatever stops the DDL from being built is the finding
             errors.append(Error(
                 f"the table of {model._meta.label} cannot be built: {exc}",
-                hint="fix the model definition; create_tables() and migrations would fail "
-                     "the same way",
+                hint="fix the model definition; queries, create_tables() and migrations "
+                     "would fail the same way",
                 obj=model,
                 id="models.E103",
             ))
-    errors += _unique_names(names, "index", ("models.E029", "models.E030"), "indexes")
-    errors += _unique_names(names, "constraint", ("models.E031", "models.E032"), "constraints")
+            continue
+        if model._meta.managed:  # unmanaged tables exist already; their DDL is not ours
+            names[model] = found
+    errors += _unique_names(names, "index", ("models.E029", "models.E030"), "indexes",
+                            "PostgreSQL and SQLite name indexes per database, not per table")
+    errors += _unique_names(names, "constraint", ("models.E031", "models.E032"), "constraints",
+                            "a unique constraint is an index, named per database, on PostgreSQL")
     for limit in name_limits(databases):
         for model, found in names.items():
             errors += _too_long(model, found, limit)
@@ -127,7 +135,8 @@ def _clashes(model: type[Any], models: Sequence[type[Any]]) -> bool:
 
 
 def _unique_names(
-    names: dict[type[Any], Any], kind: str, ids: tuple[str, str], attribute: str
+    names: dict[type[Any], TableNames], kind: str, ids: tuple[str, str], attribute: str,
+    why: str,
 ) -> list[CheckMessage]:
     owners = duplicates(
         (name, model) for model, found in names.items() for name in getattr(found, attribute)
@@ -142,15 +151,14 @@ def _unique_names(
         message = f"{kind} name '{name}' is not unique {where}"
         errors.append(Error(
             message,
-            hint=f"give each {kind} its own name (names are per database, not per table, on "
-                 "PostgreSQL and SQLite)",
+            hint=f"give each {kind} its own name ({why})",
             obj=distinct[0],
             id=ident,
         ))
     return errors
 
 
-def _too_long(model: type[Any], found: Any, limit: NameLimit) -> list[CheckMessage]:
+def _too_long(model: type[Any], found: TableNames, limit: NameLimit) -> list[CheckMessage]:
     meta = model._meta
     backend = limit.describe()
     errors: list[CheckMessage] = []

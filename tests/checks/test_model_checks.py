@@ -158,9 +158,35 @@ def test_a_long_default_db_table_is_found_on_mysql_too() -> None:
     assert "Meta.db_table (the default is '<app_label>_<model name>')" in (messages[0].hint or "")
 
 
+def test_unmanaged_models_names_are_not_checked() -> None:
+    # Their tables exist already: nothing here creates them or their indexes.
+    declare("Order", Meta={"db_table": "t" * 64, "managed": False,
+                           "indexes": [models.Index(fields=["title"], name="same")]})
+    declare("Refund", Meta={"managed": False,
+                            "indexes": [models.Index(fields=["title"], name="same")]})
+    assert model_messages(ALL_DATABASES) == []
+
+
 def test_without_databases_lengths_are_not_checked() -> None:
     declare("Order", Meta={"db_table": "t" * 100})
     assert model_messages() == []
+
+
+# -- models.E103: a table that cannot be built ------------------------------------------
+
+
+class NoColumnType(models.Field[str]):
+    """A custom field that forgot to say what column it needs."""
+
+
+def test_a_table_that_cannot_be_built() -> None:
+    model = declare("Order", odd=NoColumnType())
+    declare("Refund")
+    [message] = model_messages(ALL_DATABASES)
+    assert (message.id, message.obj) == ("models.E103", model)
+    assert message.msg == (
+        "the table of shop.Order cannot be built: NoColumnType does not define its column type."
+    )
 
 
 # -- models.E015: ordering paths --------------------------------------------------------
