@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-__all__ = ["NameLimit", "TableNames", "checked_models", "name_limits", "table_names"]
+__all__ = ["NameLimit", "TableNames", "checked_models", "duplicates", "name_limits", "table_names"]
 
 
 def checked_models(app_configs: Sequence[Any] | None) -> list[type[Any]]:
