@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from reinhardt_db.apps import apps
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import configure, get_settings
+from reinhardt_db.conf.imports import load_routers
 from reinhardt_db.models.schema import create_tables, drop_tables
 
 __all__ = [
@@ -17,6 +19,7 @@ __all__ = [
     "drop_tables",
     "get_settings",
     "lifespan",
+    "setup",
 ]
 
 __version__ = "0.1.0"
@@ -27,13 +30,28 @@ async def close_all() -> None:
     await connections.close_all()
 
 
+def setup() -> None:
+    """Import the installed apps (and their ``models`` modules) and the routers.
+
+    Raise ``ImproperlyConfigured`` naming the first ``installed_apps`` or
+    ``routers`` entry that does not import, with a did-you-mean hint.
+    ``lifespan()`` and ``reinhardt check`` call it; scripts and workers that do
+    not use ``lifespan()`` call it once after ``configure()``, as Django code
+    calls ``django.setup()``. Calling it again is cheap.
+    """
+    apps.populate()
+    load_routers()
+
+
 @contextlib.asynccontextmanager
 async def lifespan(*, check: bool = True) -> AsyncIterator[None]:
     """Open the databases for the block and close every pool after it (web app lifespans).
 
-    With ``check=True`` every configured database is connected once on entry,
-    so a wrong URL fails at start-up rather than on the first request.
+    On entry, ``setup()`` imports the installed apps and routers. With
+    ``check=True`` every configured database is also connected once, so a
+    wrong app path or URL fails at start-up rather than on the first request.
     """
+    setup()
     try:
         if check:
             for db in connections.all():

@@ -14,7 +14,7 @@ from reinhardt_db import connections
 
 async def raw_tour() -> None:
     db = connections["default"]
-    print(f"database 'default': {db.vendor} {await db.server_version()} ({db.settings.url})")
+    print(f"database 'default': {db.vendor} {await db.server_version()} ({db.settings.parsed})")
     await db.execute("DROP TABLE IF EXISTS journal_raw")
     await db.execute(
         "CREATE TABLE journal_raw (id INTEGER PRIMARY KEY, at TEXT NOT NULL, "

@@ -62,6 +62,20 @@ class Apps:
             config = self._state.app_configs[label] = AppConfig(name or label, label, False)
         return config
 
+    def populate(self) -> None:
+        """Import every installed app and its ``models`` module, registering their models.
+
+        Raise ``ImproperlyConfigured`` naming the first entry of
+        ``installed_apps`` that does not import (with a did-you-mean hint).
+        Already imported modules are not imported again, so their models stay
+        in the registry they first registered in.
+        """
+        from reinhardt_db.conf.imports import import_app  # conf sits below the registry
+
+        self.get_app_configs()  # duplicate labels are an error before anything imports
+        for index, name in enumerate(self.installed_app_names()):
+            import_app(name, f"installed_apps[{index}]")
+
     def get_app_configs(self) -> list[AppConfig]:
         """Return the installed apps, then labels known only through ``Meta.app_label``."""
         installed: dict[str, AppConfig] = {}

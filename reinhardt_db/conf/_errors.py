@@ -9,12 +9,14 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from reinhardt_db._hints import closest
+from reinhardt_db.conf._secrets import is_secret_key
 from reinhardt_db.exceptions import ImproperlyConfigured
 
 __all__ = ["did_you_mean", "key_path", "settings_error"]
 
-# Values under these keys may hold secrets: never echo them in a message.
-_SECRET_KEYS = frozenset({"url", "options", "password"})
+# Values under these keys may hold secrets: never echo them in a message
+# (nor under any key that names a secret, see _secrets.is_secret_key).
+_SECRET_KEYS = frozenset({"url", "options"})
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -68,7 +70,7 @@ def _describe(error: ErrorDetails, model: type[BaseModel], prefix: str) -> str:
         message = f"must be greater than {_number(ctx['gt'])}"
     else:
         message = error["msg"]
-    if any(str(part) in _SECRET_KEYS for part in loc):
+    if any(str(part) in _SECRET_KEYS or is_secret_key(part) for part in loc):
         return f"{key}: {message}"
     value = error.get("input")
     if isinstance(value, bool | int | float) or value is None:

@@ -24,11 +24,13 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
 
 from reinhardt_db.conf._errors import did_you_mean, settings_error
+from reinhardt_db.conf._secrets import hide_password, mask_secrets
 from reinhardt_db.conf.urls import DatabaseURL, Vendor, split_database_url
 from reinhardt_db.exceptions import ImproperlyConfigured
 
@@ -51,7 +53,10 @@ DEFAULT_DATABASE_URL = "sqlite:///db.sqlite3"
 class _SettingsModel(BaseModel):
     """Base of the settings models: frozen, strict about keys, errors as ImproperlyConfigured."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # hide_input_in_errors: the text of pydantic's ValidationError (kept as the
+    # __cause__ of ImproperlyConfigured, shown in tracebacks) would otherwise
+    # quote each bad input, e.g. a whole databases table with its URLs.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     def __init__(self, /, **data: Any) -> None:
         with _converting_errors(type(self)):
@@ -161,6 +166,10 @@ class DatabaseSettings(_SettingsModel):
     A plain string stands for ``{"url": ...}``::
 
         DatabaseSettings.model_validate("sqlite:///db.sqlite3")
+
+    ``url`` and ``options`` keep the real values (the drivers read them);
+    ``repr()``, ``str()`` and ``model_dump_json()`` show the password and
+    secret options (``password``, ``sslpassword``, ...) as ``***``.
     """
 
     url: str = Field(description="Database URL, e.g. postgresql://user:pass@host:5432/app.")
@@ -193,6 +202,23 @@ class DatabaseSettings(_SettingsModel):
     def _url_parses(cls, url: str) -> str:
         split_database_url(url)  # URLError is a ValueError: pydantic adds the key path
         return url
+
+    @field_serializer("url", when_used="json")
+    def _url_without_password(self, url: str) -> str:
+        return hide_password(url)
+
+    @field_serializer("options", when_used="json")
+    def _options_without_secrets(self, options: dict[str, Any]) -> dict[str, Any]:
+        return mask_secrets(options)
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Used by repr(), str() and rich/devtools pretty-printing alike.
+        for name, value in super().__repr_args__():
+            if name == "url":
+                value = hide_password(value)
+            elif name == "options":
+                value = mask_secrets(value)
+            yield name, value
 
     @property
     def parsed(self) -> DatabaseURL:

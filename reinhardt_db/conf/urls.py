@@ -20,6 +20,7 @@ from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from reinhardt_db._hints import closest
+from reinhardt_db.conf._secrets import MASK, mask_secrets
 from reinhardt_db.exceptions import ImproperlyConfigured
 
 __all__ = ["SCHEMES", "DatabaseURL", "Vendor", "parse_database_url"]
@@ -55,20 +56,24 @@ class URLError(ValueError):
     """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class DatabaseURL:
     """The parts of a database URL.
 
     ``database`` is the database name, or for SQLite the file path (relative
     paths are relative to the working directory) or ``":memory:"``. ``query``
     holds the query-string options, passed through to the driver.
+
+    ``password`` holds the real password for the driver; ``repr()``, ``str()``
+    and ``render()`` show it (and secret query options such as
+    ``sslpassword``) as ``***``.
     """
 
     vendor: Vendor
     host: str | None = None
     port: int | None = None
     user: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
     database: str = ""
     query: dict[str, str] = field(default_factory=dict, hash=False)
 
@@ -88,9 +93,12 @@ class DatabaseURL:
     def render(self, hide_password: bool = True) -> str:
         """Write the URL back out; the password shows as ``***`` unless asked for.
 
+        Secret query options (``sslpassword``, ...) are hidden the same way.
+
         ``parse_database_url(url.render(hide_password=False)) == url`` always holds.
         """
-        query = f"?{urlencode(self.query)}" if self.query else ""
+        options = mask_secrets(self.query) if hide_password else self.query
+        query = f"?{urlencode(options, safe='*')}" if options else ""
         if self.vendor == "sqlite":
             if self.database == _MEMORY:
                 return f"sqlite://{_MEMORY}{query}"
@@ -99,7 +107,7 @@ class DatabaseURL:
         if self.user is not None or self.password is not None:
             userinfo = quote(self.user or "", safe="")
             if self.password is not None:
-                password = "***" if hide_password else quote(self.password, safe="")
+                password = MASK if hide_password else quote(self.password, safe="")
                 userinfo += f":{password}"
             userinfo += "@"
         host = ""
@@ -114,6 +122,14 @@ class DatabaseURL:
 
     def __str__(self) -> str:
         return self.render(hide_password=True)
+
+    def __repr__(self) -> str:
+        password = None if self.password is None else MASK
+        return (
+            f"DatabaseURL(vendor={self.vendor!r}, host={self.host!r}, port={self.port!r}, "
+            f"user={self.user!r}, password={password!r}, database={self.database!r}, "
+            f"query={mask_secrets(self.query)!r})"
+        )
 
 
 def parse_database_url(url: str, *, key: str = "url") -> DatabaseURL:
