@@ -1,7 +1,7 @@
 """The MySQL backend: driver, vendor SQL, features and schema editor."""
 
 from reinhardt_db.backends.mysql.driver import MySQLDriver
-from reinhardt_db.backends.mysql.features import FEATURES
+from reinhardt_db.backends.mysql.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.mysql.operations import MySQLOperations
 from reinhardt_db.backends.mysql.schema import MySQLSchemaEditor
 
@@ -16,6 +16,8 @@ __all__ = [
     "MySQLSchemaEditor",
     "driver_class",
     "features",
+    "initialize_dialect",
     "operations_class",
     "schema_editor_class",
+    "server_features",
 ]

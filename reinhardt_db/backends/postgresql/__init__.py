@@ -1,7 +1,7 @@
 """The PostgreSQL backend: driver, vendor SQL, features and schema editor."""
 
 from reinhardt_db.backends.postgresql.driver import PostgreSQLDriver
-from reinhardt_db.backends.postgresql.features import FEATURES
+from reinhardt_db.backends.postgresql.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.postgresql.operations import PostgreSQLOperations
 from reinhardt_db.backends.postgresql.schema import PostgreSQLSchemaEditor
 
@@ -16,6 +16,8 @@ __all__ = [
     "PostgreSQLSchemaEditor",
     "driver_class",
     "features",
+    "initialize_dialect",
     "operations_class",
     "schema_editor_class",
+    "server_features",
 ]

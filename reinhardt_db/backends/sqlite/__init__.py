@@ -1,7 +1,7 @@
 """The SQLite backend: driver, vendor SQL, features and schema editor."""
 
 from reinhardt_db.backends.sqlite.driver import SQLiteDriver
-from reinhardt_db.backends.sqlite.features import FEATURES
+from reinhardt_db.backends.sqlite.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.sqlite.operations import SQLiteOperations
 from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
 
@@ -16,6 +16,8 @@ __all__ = [
     "SQLiteSchemaEditor",
     "driver_class",
     "features",
+    "initialize_dialect",
     "operations_class",
     "schema_editor_class",
+    "server_features",
 ]
