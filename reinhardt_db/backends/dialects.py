@@ -10,7 +10,7 @@ than in the vendor packages (whose ``__init__`` imports the driver).
 from __future__ import annotations
 
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -92,4 +92,5 @@ def make_partial(index: sa.Index, condition: sa.ColumnElement[bool]) -> sa.Index
     for name in PARTIAL_INDEX_DIALECTS:
         index.dialect_kwargs[f"{name}_where"] = condition
     index.info["condition"] = condition
-    return index.ddl_if(dialect=PARTIAL_INDEX_DIALECTS)
+    # ddl_if takes a tuple of dialect names, though typed as one name.
+    return index.ddl_if(dialect=cast(Any, PARTIAL_INDEX_DIALECTS))

@@ -123,17 +123,19 @@ class SchemaEditor:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> bool:
-        stack, self._stack = self._stack, None
+        stack = self._stack
         if stack is None:
             return False
-        if exc_type is None:
-            try:
+        try:
+            if exc_type is None:
                 for sql in self.deferred_sql:
                     await self.execute(sql)
                 self.deferred_sql.clear()
-            except BaseException as error:
-                await stack.__aexit__(type(error), error, error.__traceback__)
-                raise
+        except BaseException as error:
+            self._stack = None
+            await stack.__aexit__(type(error), error, error.__traceback__)
+            raise
+        self._stack = None
         return bool(await stack.__aexit__(exc_type, exc_value, traceback))
 
     async def execute(self, sql: str) -> None:
@@ -333,9 +335,9 @@ class SchemaEditor:
             if index.name == name and index.unique:
                 return index
         known = sorted(
-            str(c.name) for c in [*table.constraints, *table.indexes]
-            if c.name and not isinstance(c, sa.PrimaryKeyConstraint)
-            and (not isinstance(c, sa.Index) or c.unique)
+            [str(c.name) for c in table.constraints
+             if c.name and not isinstance(c, sa.PrimaryKeyConstraint)]
+            + [str(i.name) for i in table.indexes if i.unique]
         )
         raise ValueError(
             f"{model.__name__} has no constraint named {name!r} (its constraints: "
