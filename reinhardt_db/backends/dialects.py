@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
+from reinhardt_db.exceptions import NotSupportedError
+
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
@@ -41,9 +43,15 @@ def vendor_of(dialect: Dialect) -> str:
 
 def backend_of(dialect: Dialect) -> ModuleType:
     """Return the backend package (driver, ops, features, schema editor) of ``dialect``."""
-    from reinhardt_db.backends.handler import backend_module
+    from reinhardt_db.backends.handler import BACKENDS, backend_module
 
-    return backend_module(vendor_of(dialect))
+    vendor = vendor_of(dialect)
+    if vendor not in BACKENDS:
+        raise NotSupportedError(
+            f"no reinhardt_db backend for the SQLAlchemy dialect {dialect.name!r}; "
+            f"compile for one of {', '.join(BACKENDS)}"
+        )
+    return backend_module(vendor)
 
 
 def schema_editor_class(dialect: Dialect) -> type[SchemaEditor]:

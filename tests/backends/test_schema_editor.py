@@ -350,3 +350,22 @@ def test_expression_defaults_refused_where_the_server_has_none() -> None:
     editor = offline_schema_editor(dialect, old)
     with pytest.raises(NotSupportedError, match=r"tests_schema_editor_shelf\.notes.*LONGTEXT"):
         editor.create_model_sql(Shelf)
+
+
+def test_a_dialect_without_a_backend_is_refused() -> None:
+    from sqlalchemy.dialects import oracle
+
+    from reinhardt_db.models.schema import create_statements
+
+    with pytest.raises(NotSupportedError, match=r"no reinhardt_db backend.*'oracle'"):
+        create_statements(Book, oracle.dialect())
+
+
+def test_an_editor_without_a_database_only_collects() -> None:
+    from reinhardt_db.backends.postgresql import PostgreSQLSchemaEditor
+
+    with pytest.raises(TypeError, match="needs a database"):
+        PostgreSQLSchemaEditor()
+    editor = offline_schema_editor(aiomysql.dialect(paramstyle="format"))
+    with pytest.raises(TypeError, match="can only collect SQL"):
+        type(editor)(dialect=editor.dialect, features=editor.features, ops=editor.ops)
