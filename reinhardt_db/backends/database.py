@@ -109,6 +109,7 @@ class Database:
         self.ops: DatabaseOperations = backend.operations_class()
         self.features: DatabaseFeatures = backend.features
         self._schema_editor_class: type[SchemaEditor] = backend.schema_editor_class
+        self._backend = backend
         self.vendor: str = self.driver.vendor
         self.dialect: Dialect = self.driver.dialect()
         self._driver_errors = self.driver.driver_errors
@@ -146,6 +147,7 @@ class Database:
                 self.driver.connection_manager(),
                 self._pool_options(),
                 name=self.alias,
+                after_connect=self._read_features,
             )
             self._pools[loop] = pool
         self._last_loop, self._last_pool = loop, pool
@@ -380,6 +382,39 @@ class Database:
                 return await self.driver.server_version(bound.raw)
             except self._driver_errors as error:
                 raise self._failed(error, bound.raw, bound.discard) from error
+
+    # -- server features and the schema editor ------------------------------------------
+    async def _read_features(self, raw: Any) -> None:
+        """On the first connect, make ``features`` and ``dialect`` the server's.
+
+        Once per Database, not per pool or loop (connects racing the first one
+        read too, so every connection handed out has the server's features,
+        but only the first result is kept). The dialect is replaced, not
+        changed in place: statements compiled before (the first query compiles
+        before its connection opens) are cached under the old dialect object,
+        so none of them is served once the server's version is known.
+        """
+        if self.features.server_version:
+            return
+        try:
+            version = await self.driver.server_version(raw)
+        except self._driver_errors as error:
+            raise self.driver.map_error(error) from error
+        if self.features.server_version:
+            return
+        features = self._backend.server_features(version)
+        dialect = self.driver.dialect()
+        self._backend.initialize_dialect(dialect, features)
+        self.features, self.dialect = features, dialect
+
+    def schema_editor(self, *, collect_sql: bool = False, atomic: bool = True) -> SchemaEditor:
+        """Return this backend's schema editor: ``async with db.schema_editor() as editor:``.
+
+        The block runs on one connection, in a transaction where the server has
+        transactional DDL (and ``atomic``); ``collect_sql=True`` records the
+        statements in ``editor.collected_sql`` instead of running them.
+        """
+        return self._schema_editor_class(self, collect_sql=collect_sql, atomic=atomic)
 
     # -- task-bound connections and transactions ----------------------------------------
     def bound_connection(self) -> BoundConnection | None:

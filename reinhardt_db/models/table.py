@@ -3,38 +3,32 @@
 One ``Table`` serves every backend: column types carry per-dialect variants,
 and the parts whose SQL depends on the backend (``db_default`` literals,
 ``Q`` conditions of CHECK constraints and partial indexes) are SQL elements
-compiled for the dialect at hand. Partial indexes are marked with
-``ddl_if(dialect=...)`` and ``info["vendors"]`` so MySQL, which lacks them,
-skips them.
+compiled for the dialect at hand by that backend's schema editor. Partial
+indexes are marked by ``backends.dialects.make_partial``; the schema editor
+leaves them out where the server has none (``features.supports_partial_indexes``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from reinhardt_db.backends.dialects import (
+    make_partial,
+    schema_editor_class,
+    table_options,
+    vendor_of,
+)
 from reinhardt_db.exceptions import ImproperlyConfigured
 from reinhardt_db.models.constraints import BaseConstraint, CheckConstraint, UniqueConstraint
 from reinhardt_db.models.fields.base import Field
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
-from reinhardt_db.models.fields.misc import BinaryField, JSONField
-from reinhardt_db.models.fields.text import TextField
 from reinhardt_db.models.indexes import Index, constraint_name
 
-__all__ = ["FieldLiteral", "QCondition", "build_table", "vendor_of"]
-
-PARTIAL_INDEX_VENDORS = ("postgresql", "sqlite")
-
-
-def vendor_of(dialect: sa.engine.Dialect) -> str:
-    """Return ``"sqlite" | "postgresql" | "mysql"`` for an SQLAlchemy dialect."""
-    return "mysql" if dialect.name == "mariadb" else dialect.name
+__all__ = ["FieldLiteral", "QCondition", "build_table"]
 
 
 class QCondition(sa.sql.expression.ColumnElement[bool]):
@@ -74,36 +68,9 @@ class FieldLiteral(sa.sql.expression.ColumnElement[Any]):
 
 @compiles(FieldLiteral)
 def _compile_field_literal(element: FieldLiteral, compiler: SQLCompiler, **kw: Any) -> str:
-    vendor = vendor_of(compiler.dialect)
-    value = element.field.get_db_prep_value(element.value, vendor)
-    sql = _render_literal(value, vendor, compiler)
-    if vendor == "mysql" and isinstance(element.field, (TextField, BinaryField, JSONField)):
-        sql = f"({sql})"  # MySQL only accepts expression defaults on TEXT/BLOB/JSON
-    return sql
-
-
-def _render_literal(value: Any, vendor: str, compiler: SQLCompiler) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return ("true" if value else "false") if vendor == "postgresql" else str(int(value))
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        hexed = bytes(value).hex()
-        return f"'\\x{hexed}'::bytea" if vendor == "postgresql" else f"X'{hexed}'"
-    if isinstance(value, dt.timedelta):  # only PostgreSQL keeps timedelta natively
-        micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
-        return f"'{micros} microseconds'::interval"
-    if isinstance(value, dt.datetime):
-        text = value.isoformat(" ")
-    elif isinstance(value, (dt.date, dt.time, uuid.UUID)):
-        text = str(value)
-    else:
-        text = str(value)
-    return str(compiler.render_literal_value(text, sa.String()))
+    editor = schema_editor_class(compiler.dialect)
+    value = element.field.get_db_prep_value(element.value, editor.vendor)
+    return editor.default_literal_sql(value, element.type, compiler)
 
 
 def _server_default(field: Field[Any]) -> Any:
@@ -127,25 +94,16 @@ def _column(field: Field[Any], in_pk: bool) -> sa.Column[Any]:
     )
 
 
-def _partial(element: Any) -> Any:
-    element.info["vendors"] = PARTIAL_INDEX_VENDORS
-    return element.ddl_if(dialect=PARTIAL_INDEX_VENDORS)
-
-
-def _condition_kwargs(model: type[Any], condition: Any) -> dict[str, Any]:
-    clause = QCondition(model, condition)
-    return {"postgresql_where": clause, "sqlite_where": clause}
-
-
 def _sa_index(model: type[Any], table: sa.Table, index: Index) -> sa.Index:
     meta = model._meta
     expressions: list[Any] = []
     for name, order in index.fields_orders:
         column = table.c[meta.get_field(name).column]
         expressions.append(sa.desc(column) if order == "DESC" else column)
-    if index.condition is None:
-        return sa.Index(index.name, *expressions)
-    return _partial(sa.Index(index.name, *expressions, **_condition_kwargs(model, index.condition)))
+    element = sa.Index(index.name, *expressions)
+    if index.condition is not None:
+        make_partial(element, QCondition(model, index.condition))
+    return element
 
 
 def _sa_constraint(model: type[Any], table: sa.Table, constraint: BaseConstraint) -> Any:
@@ -154,8 +112,8 @@ def _sa_constraint(model: type[Any], table: sa.Table, constraint: BaseConstraint
         columns = [table.c[meta.get_field(f).column] for f in constraint.fields]
         if constraint.condition is None:
             return sa.UniqueConstraint(*columns, name=constraint.name)
-        kwargs = _condition_kwargs(model, constraint.condition)
-        return _partial(sa.Index(constraint.name, *columns, unique=True, **kwargs))
+        element = sa.Index(constraint.name, *columns, unique=True)
+        return make_partial(element, QCondition(model, constraint.condition))
     if isinstance(constraint, CheckConstraint):
         return sa.CheckConstraint(QCondition(model, constraint.condition), name=constraint.name)
     raise TypeError(f"{model.__name__}: unsupported constraint {constraint!r}.")
@@ -174,9 +132,9 @@ def build_table(model: type[Any]) -> sa.Table:
             f"{meta.label} and {other._meta.label if other else 'another model'} both use "
             f"db_table '{meta.db_table}'; set a distinct Meta.db_table on one of them."
         )
-    kwargs: dict[str, Any] = {"mysql_engine": "InnoDB", "mysql_charset": "utf8mb4"}
-    if not composite and meta.pk is not None and meta.pk.is_auto:
-        kwargs["sqlite_autoincrement"] = True
+    kwargs = table_options(
+        autoincrement_pk=not composite and meta.pk is not None and meta.pk.is_auto
+    )
     table = sa.Table(meta.db_table, metadata, *columns, info={"model": model}, **kwargs)
     db_table = meta.db_table
     for field in meta.concrete_fields:

@@ -25,9 +25,6 @@ VENDOR_NAMES = frozenset({"sqlite", "postgresql", "mysql", "mariadb"})
 # Moved by the schema-editor branch: db_default literals, partial-index vendors and
 # MySQL's CREATE INDEX IF NOT EXISTS go to backends/<vendor>/schema.py. Delete
 # these entries once that branch is merged.
-KNOWN_EXCEPTIONS = frozenset({"table.py", "schema.py"})
-
-
 def _is_vendor_ref(node: ast.AST) -> bool:
     if isinstance(node, ast.Name):
         return node.id == "vendor" or node.id.endswith("_vendor")
@@ -102,22 +99,9 @@ def test_models_hold_no_vendor_branch() -> None:
     problems: list[str] = []
     for path in sorted(MODELS_DIR.rglob("*.py")):
         relative = path.relative_to(MODELS_DIR).as_posix()
-        if relative in KNOWN_EXCEPTIONS:
-            continue
         for line, what in vendor_branches(path.read_text(encoding="utf-8")):
             problems.append(f"reinhardt_db/models/{relative}:{line}: {what}")
     assert not problems, (
         "vendor knowledge belongs in reinhardt_db/backends/<vendor>/ (ask db.ops / "
         "db.features, or ctx.ops / ctx.features while compiling):\n" + "\n".join(problems)
     )
-
-
-def test_known_exceptions_still_exist() -> None:
-    # When the schema-editor branch empties these files of vendor branches, this
-    # fails: drop them from KNOWN_EXCEPTIONS so the guard covers them again.
-    still_branching = {
-        name for name in KNOWN_EXCEPTIONS
-        if (MODELS_DIR / name).exists()
-        and vendor_branches((MODELS_DIR / name).read_text(encoding="utf-8"))
-    }
-    assert still_branching == KNOWN_EXCEPTIONS

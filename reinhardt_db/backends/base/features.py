@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import KW_ONLY, dataclass
 
-__all__ = ["DatabaseFeatures"]
+__all__ = ["DatabaseFeatures", "parse_version"]
 
 
 @dataclass(frozen=True, slots=True)
 class DatabaseFeatures:
-    """Capabilities of one vendor; the query and migration layers branch on these."""
+    """Capabilities of one database; the query and migration layers branch on these.
+
+    ``db.features`` starts as the vendor's defaults (``<vendor>/features.py``
+    ``FEATURES``) and becomes what the server really supports once the first
+    connection is open (``<vendor>/features.py`` ``server_features``).
+    """
 
     vendor: str
     max_query_params: int
@@ -25,8 +31,52 @@ class DatabaseFeatures:
     has_native_datetime_tz: bool
     supports_two_phase_commit: bool
 
+    # -- Server facts, read at first connect ------------------------------------------
+    # Keyword-only with defaults, so that flags added after this block (with or
+    # without defaults) keep the dataclass valid. The defaults describe a server
+    # not asked yet: ``server_version == ()``.
+    _: KW_ONLY
+    #: The server's version as integers, e.g. ``(15, 20)``; ``()`` until connected.
+    server_version: tuple[int, ...] = ()
+    #: True on MariaDB (the ``mysql`` vendor covers MySQL and MariaDB).
+    is_mariadb: bool = False
+    supports_insert_returning: bool = False
+    supports_update_returning: bool = False
+    supports_delete_returning: bool = False
+    #: ``INTERSECT`` and ``EXCEPT`` compound queries.
+    supports_intersect_except: bool = False
+    supports_window_functions: bool = False
+    #: ``SELECT DISTINCT ON (...)`` (PostgreSQL only).
+    supports_distinct_on: bool = False
+    supports_select_for_update_nowait: bool = False
+    supports_select_for_update_skip_locked: bool = False
+    supports_select_for_update_of: bool = False
+    #: The ``->`` / ``->>`` JSON operators (MariaDB has only the JSON functions).
+    supports_json_operators: bool = False
+    #: ``CREATE INDEX ... WHERE`` (partial indexes, conditional unique constraints).
+    supports_partial_indexes: bool = False
+    #: ``CREATE INDEX IF NOT EXISTS``.
+    supports_index_if_not_exists: bool = False
+    #: ``DEFAULT (expression)``, which MySQL needs for TEXT, BLOB and JSON columns.
+    supports_expression_defaults: bool = False
+    #: ``ALTER TABLE ... ADD/DROP CONSTRAINT`` (SQLite must rebuild the table).
+    supports_alter_table_constraints: bool = False
+    #: ``DEFERRABLE INITIALLY DEFERRED`` foreign keys.
+    can_defer_constraint_checks: bool = False
+
     # -- asked by the query layer (models/) instead of a vendor name ------------------------
     #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
     supports_order_by_nulls_modifier: bool = True
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
+
+
+_VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """Return the first ``major[.minor[.patch]]`` in ``text`` as integers (``()`` if none)."""
+    match = _VERSION.search(text)
+    if match is None:
+        return ()
+    return tuple(int(part) for part in match.groups() if part is not None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reinhardt_db.backends.sqlite.features import FEATURES
+from reinhardt_db.backends.sqlite.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.sqlite.operations import SQLiteOperations
 from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
 
@@ -25,8 +25,10 @@ __all__ = [
     "SQLiteSchemaEditor",
     "driver_class",
     "features",
+    "initialize_dialect",
     "operations_class",
     "schema_editor_class",
+    "server_features",
 ]
 
 
