@@ -14,8 +14,8 @@ in here; this module holds the read side.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
@@ -179,6 +179,12 @@ class QuerySet(WriteMixin, Generic[M]):
     def _describe(self) -> str:
         name = self.model.__name__ if self.model is not None else "?"
         return f"a QuerySet of {name}"
+
+    @overload
+    def __getitem__(self, key: slice) -> Self: ...
+
+    @overload
+    def __getitem__(self, key: int) -> Awaitable[M]: ...
 
     def __getitem__(self, key: int | slice) -> Any:
         """``qs[10:20]`` -> QuerySet with LIMIT/OFFSET; ``await qs[3]`` -> one object."""

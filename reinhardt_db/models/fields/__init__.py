@@ -9,6 +9,7 @@ from reinhardt_db.models.fields.base import (
     DbConverter,
     Field,
     FieldOptions,
+    Mapped,
 )
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
 from reinhardt_db.models.fields.misc import (
@@ -56,6 +57,7 @@ __all__ = [
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "Mapped",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
