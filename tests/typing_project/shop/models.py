@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from reinhardt_db import models
+
+M = TypeVar("M", bound=models.Model)
+
+
+class ActiveManager(models.Manager[M]):
+    """A custom manager: its own methods keep their types."""
+
+    def active(self) -> models.QuerySet[M]:
+        return self.filter(active=True)
 
 
 class Author(models.Model):
@@ -19,6 +28,8 @@ class Author(models.Model):
     joined = models.DateTimeField(auto_now_add=True)
     active = models.BooleanField(default=True)
     profile = models.JSONField(default=dict)
+
+    objects = ActiveManager()
 
     class Meta:
         app_label = "shop"

@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Any, assert_type
 
 from reinhardt_db.models import FieldRef, Manager, QuerySet
-from shop.models import Author, Product
+from shop.models import ActiveManager, Author, Product
 
 
 async def reading() -> None:
     qs = Author.objects.filter(name__startswith="a").exclude(active=False).order_by("name")
-    assert_type(Author.objects, Manager[Author])
+    assert_type(Author.objects, ActiveManager[Author])
+    assert_type(Author.objects.active(), QuerySet[Author])
+    assert_type(Product.objects, Manager[Product])
     assert_type(qs, QuerySet[Author])
     assert_type(await qs, list[Author])
     assert_type(await Author.objects.all(), list[Author])
