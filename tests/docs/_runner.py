@@ -23,6 +23,7 @@ import inspect
 import json
 import sys
 import traceback
+from pathlib import Path
 from typing import Any
 
 import reinhardt_db
@@ -54,7 +55,7 @@ async def _create_tables(done: set[type[Any]]) -> None:
 
 
 def main(path: str) -> int:
-    spec = json.loads(open(path).read())
+    spec = json.loads(Path(path).read_text())
     reinhardt_db.configure(
         databases={"default": "sqlite:///docs.sqlite3", "replica": "sqlite:///replica.sqlite3"},
         installed_apps=["docs_app"],

@@ -47,3 +47,54 @@ class Product(models.Model):
 
     class Meta:
         app_label = "shop"
+
+
+class EveryField(models.Model):
+    """Each field type, plain and with ``null=True``."""
+
+    pk_field = models.SmallAutoField(primary_key=True)
+    boolean = models.BooleanField()
+    boolean_or_none = models.BooleanField(null=True)
+    char = models.CharField(max_length=5)
+    char_or_none = models.CharField(max_length=5, null=True)
+    text = models.TextField()
+    text_or_none = models.TextField(null=True)
+    slug = models.SlugField()
+    slug_or_none = models.SlugField(null=True)
+    email = models.EmailField()
+    email_or_none = models.EmailField(null=True)
+    url = models.URLField()
+    url_or_none = models.URLField(null=True)
+    integer = models.IntegerField()
+    integer_or_none = models.IntegerField(null=True)
+    big = models.BigIntegerField()
+    big_or_none = models.BigIntegerField(null=True)
+    small = models.SmallIntegerField()
+    small_or_none = models.SmallIntegerField(null=True)
+    positive = models.PositiveIntegerField()
+    positive_or_none = models.PositiveIntegerField(null=True)
+    positive_small = models.PositiveSmallIntegerField()
+    positive_small_or_none = models.PositiveSmallIntegerField(null=True)
+    positive_big = models.PositiveBigIntegerField()
+    positive_big_or_none = models.PositiveBigIntegerField(null=True)
+    floating = models.FloatField()
+    floating_or_none = models.FloatField(null=True)
+    decimal = models.DecimalField(max_digits=5, decimal_places=2)
+    decimal_or_none = models.DecimalField(max_digits=5, decimal_places=2, null=True)
+    date = models.DateField()
+    date_or_none = models.DateField(null=True)
+    datetime = models.DateTimeField()
+    datetime_or_none = models.DateTimeField(null=True)
+    time = models.TimeField()
+    time_or_none = models.TimeField(null=True)
+    duration = models.DurationField()
+    duration_or_none = models.DurationField(null=True)
+    uuid = models.UUIDField()
+    uuid_or_none = models.UUIDField(null=True)
+    binary = models.BinaryField()
+    binary_or_none = models.BinaryField(null=True)
+    ip = models.GenericIPAddressField()
+    ip_or_none = models.GenericIPAddressField(null=True)
+
+    class Meta:
+        app_label = "shop"

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 from typing import Any, assert_type
 
-from reinhardt_db.models import FieldRef, Manager, QuerySet
-from shop.models import ActiveManager, Author, Product
+from reinhardt_db.models import Count, FieldRef, Manager, QuerySet
+from shop.models import ActiveManager, Author, EveryField, Product
 
 
 async def reading() -> None:
@@ -40,7 +41,7 @@ async def reading() -> None:
     assert_type(await qs.count(), int)
     assert_type(await qs.exists(), bool)
     assert_type(await Author.objects.in_bulk([1, 2]), dict[Any, Author])
-    assert_type(await qs.aggregate(n=1), dict[str, Any])
+    assert_type(await qs.aggregate(n=Count("id")), dict[str, Any])
     assert_type(await qs.values("name"), list[dict[str, Any]])
     assert_type(await Author.objects.values(), list[dict[str, Any]])
     assert_type(Author.name, FieldRef[Any])
@@ -71,3 +72,49 @@ def constructing() -> None:
     assert_type(Product.price, FieldRef[Any])
     product.note = None
     product.stock = 4
+
+
+def every_field(row: EveryField) -> None:
+    assert_type(row.pk_field, int)
+    assert_type(row.boolean, bool)
+    assert_type(row.boolean_or_none, bool | None)
+    assert_type(row.char, str)
+    assert_type(row.char_or_none, str | None)
+    assert_type(row.text, str)
+    assert_type(row.text_or_none, str | None)
+    assert_type(row.slug, str)
+    assert_type(row.slug_or_none, str | None)
+    assert_type(row.email, str)
+    assert_type(row.email_or_none, str | None)
+    assert_type(row.url, str)
+    assert_type(row.url_or_none, str | None)
+    assert_type(row.integer, int)
+    assert_type(row.integer_or_none, int | None)
+    assert_type(row.big, int)
+    assert_type(row.big_or_none, int | None)
+    assert_type(row.small, int)
+    assert_type(row.small_or_none, int | None)
+    assert_type(row.positive, int)
+    assert_type(row.positive_or_none, int | None)
+    assert_type(row.positive_small, int)
+    assert_type(row.positive_small_or_none, int | None)
+    assert_type(row.positive_big, int)
+    assert_type(row.positive_big_or_none, int | None)
+    assert_type(row.floating, float)
+    assert_type(row.floating_or_none, float | None)
+    assert_type(row.decimal, Decimal)
+    assert_type(row.decimal_or_none, Decimal | None)
+    assert_type(row.date, dt.date)
+    assert_type(row.date_or_none, dt.date | None)
+    assert_type(row.datetime, dt.datetime)
+    assert_type(row.datetime_or_none, dt.datetime | None)
+    assert_type(row.time, dt.time)
+    assert_type(row.time_or_none, dt.time | None)
+    assert_type(row.duration, dt.timedelta)
+    assert_type(row.duration_or_none, dt.timedelta | None)
+    assert_type(row.uuid, uuid.UUID)
+    assert_type(row.uuid_or_none, uuid.UUID | None)
+    assert_type(row.binary, bytes)
+    assert_type(row.binary_or_none, bytes | None)
+    assert_type(row.ip, str)
+    assert_type(row.ip_or_none, str | None)
