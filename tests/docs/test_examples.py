@@ -70,6 +70,9 @@ def test_markers_are_explained_and_known() -> None:
     for page in PAGES:
         for block in blocks(page):
             where = f"{page_id(page)}:{block.line}"
+            assert block.language not in ("py", "python3", "pycon"), (
+                f"{where}: write ```python (with <!-- not-run: why --> if it cannot run)"
+            )
             if block.marker is None:
                 continue
             kind, value = block.marker
