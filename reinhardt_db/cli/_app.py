@@ -13,7 +13,7 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="reinhardt",
-    help="Manage reinhardt_db databases and migrations.",
+    help="Manage reinhardt_db databases.",
     no_args_is_help=True,
     add_completion=False,
     # Locals can hold database passwords: never print them in a traceback.
@@ -56,7 +56,7 @@ def global_options(
         ),
     ] = 1,
 ) -> None:
-    """Manage reinhardt_db databases and migrations."""
+    """Manage reinhardt_db databases."""
     # Settings load when a command runs, not here: `reinhardt CMD --help` must
     # work even while the settings are broken.
     ctx.obj = CLIState(settings_file=settings, database_url=database_url, verbosity=verbosity)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, dataclass_transform
 
 from reinhardt_db.apps import apps
 from reinhardt_db.apps.hints import did_you_mean
@@ -56,6 +56,12 @@ def _contributes(value: Any) -> bool:
     )
 
 
+# Type checkers only: a model whose fields are annotated (`name: Mapped[str] =
+# CharField(...)`) gets a keyword-only __init__ listing them, so unknown keywords
+# and wrong value types are errors. The field classes are deliberately not field
+# specifiers: a field call is then a default value, so every field may be left
+# out, as at run time. Models without annotations keep Model.__init__ (**kwargs).
+@dataclass_transform(kw_only_default=True)
 class ModelBase(type):
     """Metaclass of ``Model``: builds ``_meta``, binds fields and managers, registers."""
 
@@ -245,7 +251,6 @@ class Model(metaclass=ModelBase):
     """
 
     _meta: ClassVar[Options]
-    _state: ModelState
     DoesNotExist: ClassVar[type[ObjectDoesNotExist]]
     MultipleObjectsReturned: ClassVar[type[MultipleObjectsReturned]]
     if TYPE_CHECKING:
@@ -256,6 +261,9 @@ class Model(metaclass=ModelBase):
         meta = cls._meta
         if meta.abstract:
             raise TypeError(f"{cls.__name__} is abstract and cannot be instantiated.")
+        # Declared here, not in the class body, where dataclass_transform would take
+        # it for a field of every model.
+        self._state: ModelState
         values = self.__dict__
         values["_state"] = ModelState()
         fields = meta.fields

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from reinhardt_db.models.query import QuerySet
 
@@ -88,6 +88,28 @@ class BaseManager(Generic[M]):
         manager._db = using or self._db
         manager._hints = hints or self._hints
         return manager
+
+    # A manager is not a collection: name the QuerySet call instead of Python's bare
+    # "not iterable". Hidden from type checkers, which then flag these forms too.
+    if not TYPE_CHECKING:
+
+        def __iter__(self) -> Iterator[M]:
+            raise TypeError(
+                f"{self._label()} is not iterable: use 'async for obj in "
+                f"{self._label()}.all()', or 'for obj in await {self._label()}.all()'"
+            )
+
+        def __len__(self) -> int:
+            raise TypeError(
+                f"{self._label()} has no len(): use 'await {self._label()}.count()'"
+            )
+
+        def __bool__(self) -> bool:  # __len__ must not decide truth: a manager is truthy
+            return True
+
+    def _label(self) -> str:
+        model = self.model.__name__ if self.model is not None else "Model"
+        return f"{model}.{self.name or 'objects'}"
 
     @property
     def db(self) -> str:

@@ -14,8 +14,8 @@ in here; this module holds the read side.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
@@ -144,6 +144,47 @@ class QuerySet(WriteMixin, Generic[M]):
         if self._result_cache is None:
             raise TypeError("use 'await qs.count()', or 'len(await qs)' to evaluate it")
         return len(self._result_cache)
+
+    # Without __iter__, Python would fall back to __getitem__(0), (1), ... forever
+    # (each returns an awaitable), so list(qs) used to eat memory until killed.
+    # Hidden from type checkers, so that they flag a plain `for` over a QuerySet.
+    if not TYPE_CHECKING:
+
+        def __iter__(self) -> Iterator[M]:
+            if self._result_cache is None:
+                raise TypeError(
+                    f"{self._describe()} is not iterable before it is evaluated (a forgotten "
+                    "'await'?): use 'async for obj in qs', or 'for obj in await qs' "
+                    "(also list(await qs), sorted(await qs))"
+                )
+            return iter(self._result_cache)
+
+        def __reversed__(self) -> Iterator[M]:
+            if self._result_cache is None:
+                raise TypeError(
+                    f"{self._describe()} cannot be reversed before it is evaluated: use "
+                    "'await qs.reverse()' for the reverse order in SQL, or "
+                    "'reversed(await qs)'"
+                )
+            return reversed(self._result_cache)
+
+        def __contains__(self, obj: object) -> bool:
+            if self._result_cache is None:
+                raise TypeError(
+                    f"'obj in qs' needs {self._describe()} evaluated: use "
+                    "'await qs.contains(obj)', or 'obj in await qs'"
+                )
+            return obj in self._result_cache
+
+    def _describe(self) -> str:
+        name = self.model.__name__ if self.model is not None else "?"
+        return f"a QuerySet of {name}"
+
+    @overload
+    def __getitem__(self, key: slice) -> Self: ...
+
+    @overload
+    def __getitem__(self, key: int) -> Awaitable[M]: ...
 
     def __getitem__(self, key: int | slice) -> Any:
         """``qs[10:20]`` -> QuerySet with LIMIT/OFFSET; ``await qs[3]`` -> one object."""

@@ -99,5 +99,5 @@ class SoftDeleteModel(Model):
 
     async def restore(self, using: str | None = None) -> None:
         """Clear ``deleted_at`` so the row is visible again."""
-        self.deleted_at = None  # type: ignore[assignment]
+        self.deleted_at = None
         await self.save(update_fields=["deleted_at"], using=using)

@@ -56,7 +56,7 @@ def test_field_values_have_their_python_types() -> None:
         "str",
         "int",
         "decimal.Decimal",
-        "datetime.datetime",
+        "datetime.datetime | None",
         "tuple[Any, ...]",
         "reinhardt_db.models.expressions.FieldRef[Any]",
         "reinhardt_db.models.query.QuerySet[sample.Item]",

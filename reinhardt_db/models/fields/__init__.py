@@ -8,6 +8,7 @@ from reinhardt_db.models.fields.base import (
     DbConverter,
     Field,
     FieldOptions,
+    Mapped,
 )
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
 from reinhardt_db.models.fields.misc import (
@@ -54,6 +55,7 @@ __all__ = [
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "Mapped",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",

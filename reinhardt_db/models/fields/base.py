@@ -21,6 +21,12 @@ a vendor name (``"sqlite"``, ``"postgresql"``, ``"mysql"``) works too.
 
 Subclasses implement the hooks ``column_type()`` (the portable type),
 ``db_adapter(ops)`` and ``db_converter(ops)``.
+
+Typing: ``Field[T, N]`` holds values of type ``T``; ``N`` is ``Literal[True]`` when
+the field was declared with ``null=True`` (inferred from that argument), so
+``user.age`` type-checks as ``int`` for ``IntegerField()`` and ``int | None`` for
+``IntegerField(null=True)``. ``Mapped[T]`` is the annotation for models whose
+constructors type checkers should check (see docs/models.md, "Typing").
 """
 
 from __future__ import annotations
@@ -28,9 +34,10 @@ from __future__ import annotations
 import copy
 import itertools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypedDict, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypedDict, overload
 
 import sqlalchemy as sa
+from typing_extensions import TypeVar
 
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.backends.vendors import all_operations, operations_for
@@ -47,10 +54,18 @@ __all__ = [
     "DbConverter",
     "Field",
     "FieldOptions",
+    "Mapped",
     "OpsLike",
 ]
 
 _T = TypeVar("_T")
+_V = TypeVar("_V")
+# Literal[True] for null=True. Inferred from the `null` argument; Literal[False] when
+# it is left out. Invariant: were it covariant, a Field[int, Literal[False]] would
+# also match the `__set__` overload for `null` given as a plain bool, taking None.
+_N = TypeVar("_N", bound=Literal[True, False], default=Literal[False])
+# The same for FieldOptions, whose bare form keeps accepting any `null`.
+_NO = TypeVar("_NO", bound=Literal[True, False], default=bool)
 DbConverter = Callable[[Any], Any]
 #: A backend's operations, or its vendor name.
 OpsLike = DatabaseOperations | str
@@ -81,11 +96,15 @@ class DatabaseDefault:
 DATABASE_DEFAULT = DatabaseDefault()
 
 
-class FieldOptions(TypedDict, total=False):
-    """The options every field accepts (see ``Field.__init__``)."""
+class FieldOptions(TypedDict, Generic[_NO], total=False):
+    """The options every field accepts (see ``Field.__init__``).
+
+    Subclasses that add options take ``**kwargs: Unpack[FieldOptions[_N]]`` so that
+    ``null=True`` still reaches the nullability type parameter.
+    """
 
     primary_key: bool
-    null: bool
+    null: _NO
     blank: bool
     default: Any
     unique: bool
@@ -101,8 +120,12 @@ class FieldOptions(TypedDict, total=False):
     auto_created: bool
 
 
-class Field(RegisterLookupMixin, Generic[_T]):
-    """Base class of every model field; ``_T`` is the Python type of its values."""
+class Field(RegisterLookupMixin, Generic[_T, _N]):
+    """Base class of every model field.
+
+    ``_T`` is the Python type of its values, ``_N`` ``Literal[True]`` for a field
+    declared with ``null=True`` (then instances read as ``_T | None``).
+    """
 
     empty_strings_allowed: ClassVar[bool] = True
     python_type: ClassVar[type | None] = None
@@ -130,13 +153,14 @@ class Field(RegisterLookupMixin, Generic[_T]):
     attname: str
     column: str
     model: Any
+    null: bool
 
     def __init__(
         self,
         verbose_name: str | None = None,
         *,
         primary_key: bool = False,
-        null: bool = False,
+        null: _N = False,  # type: ignore[assignment]  # the literal False is what _N defaults to
         blank: bool = False,
         default: Any = NOT_PROVIDED,
         unique: bool = False,
@@ -251,7 +275,7 @@ class Field(RegisterLookupMixin, Generic[_T]):
         """Raise ``FieldError`` about this field's definition."""
         raise FieldError(f"{self.label}: {message}")
 
-    def clone(self) -> Field[_T]:
+    def clone(self) -> Field[_T, _N]:
         """Return an unbound copy (used to give each subclass its own inherited field)."""
         new = copy.copy(self)
         new._validators = list(self._validators)
@@ -292,7 +316,10 @@ class Field(RegisterLookupMixin, Generic[_T]):
     def __get__(self, instance: None, owner: type[Any]) -> FieldRef: ...
 
     @overload
-    def __get__(self, instance: object, owner: type[Any]) -> _T: ...
+    def __get__(self: Field[_V, Literal[False]], instance: object, owner: type[Any]) -> _V: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> _T | None: ...
 
     def __get__(self, instance: object | None, owner: type[Any]) -> Any:
         if instance is None:
@@ -304,6 +331,23 @@ class Field(RegisterLookupMixin, Generic[_T]):
             f"Load it with 'await obj.refresh_from_db(fields=[\"{self.name}\"])', or drop "
             f"'{self.name}' from defer()/add it to only()."
         )
+
+    if TYPE_CHECKING:
+        # Typing only: a field stays a non-data descriptor at run time (reads never
+        # call Python code). This types `obj.field = value` and lets a field be
+        # assigned to a `Mapped[...]` annotation.
+        @overload
+        def __set__(self: Field[_V, Literal[False]], instance: object, value: _V) -> None: ...
+
+        @overload
+        def __set__(
+            self: Field[_V, Literal[True]], instance: object, value: _V | None
+        ) -> None: ...
+
+        @overload
+        def __set__(self: Field[_V, bool], instance: object, value: _V | None) -> None: ...
+
+        def __set__(self, instance: object, value: Any) -> None: ...
 
     # -- defaults -----------------------------------------------------------------
 
@@ -503,6 +547,30 @@ class Field(RegisterLookupMixin, Generic[_T]):
         return prep_adapt
 
 
+class Mapped(Protocol[_T]):
+    """Annotation of a model field whose constructor keyword type checkers should check.
+
+    A model whose fields are all annotated with ``Mapped[...]`` gets an
+    ``__init__`` signature from ``typing.dataclass_transform``: unknown keywords
+    and values of the wrong type are type errors, every field stays optional::
+
+        class User(models.Model):
+            username: models.Mapped[str] = models.CharField(max_length=50)
+            age: models.Mapped[int | None] = models.IntegerField(null=True)
+
+    The annotation must agree with the field (``Mapped[int]`` on an
+    ``IntegerField(null=True)`` is an error). Typing only; nothing changes at run time.
+    """
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any]) -> FieldRef: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any]) -> _T: ...
+
+    def __set__(self, instance: Any, value: _T) -> None: ...
+
+
 def _normalize_choices(choices: Any) -> list[tuple[Any, Any]] | None:
     if choices is None:
         return None
@@ -525,7 +593,7 @@ def _normalize_choices(choices: Any) -> list[tuple[Any, Any]] | None:
     return normalized
 
 
-def _display_getter(field: Field[Any]) -> Callable[[Any], Any]:
+def _display_getter(field: Field[Any, Any]) -> Callable[[Any], Any]:
     def get_display(self: Any) -> Any:
         value = getattr(self, field.attname)
         for choice, label in field.flatchoices:

@@ -14,12 +14,12 @@ from typing_extensions import Unpack
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.exceptions import ValidationError
 from reinhardt_db.models import validators as v
-from reinhardt_db.models.fields.base import DbConverter, Field, FieldOptions
+from reinhardt_db.models.fields.base import _N, DbConverter, Field, FieldOptions
 
 __all__ = ["BinaryField", "BooleanField", "GenericIPAddressField", "JSONField", "UUIDField"]
 
 
-class BooleanField(Field[bool]):
+class BooleanField(Field[bool, _N]):
     """``True``/``False`` (``BOOLEAN``; 0/1 integers on SQLite and MySQL)."""
 
     empty_strings_allowed = False
@@ -57,7 +57,7 @@ class BooleanField(Field[bool]):
         return ops.boolean_converter()
 
 
-class UUIDField(Field[uuid.UUID]):
+class UUIDField(Field[uuid.UUID, _N]):
     """A ``uuid.UUID``: native ``UUID`` on PostgreSQL, 32 hex characters elsewhere."""
 
     empty_strings_allowed = False
@@ -90,7 +90,7 @@ class UUIDField(Field[uuid.UUID]):
         return ops.uuid_converter()
 
 
-class JSONField(Field[Any]):
+class JSONField(Field[Any, _N]):
     """A JSON document (``JSONB`` on PostgreSQL, ``JSON`` on MySQL, ``TEXT`` on SQLite).
 
     Python ``None`` is SQL ``NULL``. ``encoder``/``decoder`` customize
@@ -108,7 +108,7 @@ class JSONField(Field[Any]):
         *,
         encoder: type[json.JSONEncoder] | None = None,
         decoder: type[json.JSONDecoder] | None = None,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         if encoder is not None and not callable(encoder):
             raise ValueError("The encoder parameter must be a callable object.")
@@ -165,7 +165,7 @@ class JSONField(Field[Any]):
         return loads
 
 
-class BinaryField(Field[bytes]):
+class BinaryField(Field[bytes, _N]):
     """Raw bytes (``BYTEA``, ``LONGBLOB``, ``BLOB``). Not editable by default."""
 
     empty_strings_allowed = True
@@ -177,7 +177,7 @@ class BinaryField(Field[bytes]):
         verbose_name: str | None = None,
         *,
         max_length: int | None = None,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         kwargs.setdefault("editable", False)
         super().__init__(verbose_name, max_length=max_length, **kwargs)
@@ -203,7 +203,7 @@ class BinaryField(Field[bytes]):
         raise self.invalid(value, "bytes")
 
 
-class GenericIPAddressField(Field[str]):
+class GenericIPAddressField(Field[str, _N]):
     """An IPv4 or IPv6 address as normalized text (``VARCHAR(39)``)."""
 
     empty_strings_allowed = False
@@ -216,7 +216,7 @@ class GenericIPAddressField(Field[str]):
         *,
         protocol: str = "both",
         unpack_ipv4: bool = False,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         if protocol.lower() not in ("both", "ipv4", "ipv6"):
             raise ValueError(f"protocol must be 'both', 'IPv4' or 'IPv6', got {protocol!r}.")

@@ -13,7 +13,7 @@ from typing_extensions import Unpack
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.backends.base.types import ExactNumeric
 from reinhardt_db.models import validators as v
-from reinhardt_db.models.fields.base import DbConverter, Field, FieldOptions
+from reinhardt_db.models.fields.base import _N, DbConverter, Field, FieldOptions
 
 __all__ = [
     "BigIntegerField",
@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 
-class IntegerField(Field[int]):
+class IntegerField(Field[int, _N]):
     """A 32-bit signed integer (``INTEGER``)."""
 
     empty_strings_allowed = False
@@ -59,7 +59,7 @@ class IntegerField(Field[int]):
             raise self.invalid(value, "an integer") from None
 
 
-class BigIntegerField(IntegerField):
+class BigIntegerField(IntegerField[_N]):
     """A 64-bit signed integer (``BIGINT``)."""
 
     description = "Big (8 byte) integer"
@@ -71,7 +71,7 @@ class BigIntegerField(IntegerField):
         return sa.BigInteger()
 
 
-class SmallIntegerField(IntegerField):
+class SmallIntegerField(IntegerField[_N]):
     """A 16-bit signed integer (``SMALLINT``)."""
 
     description = "Small integer"
@@ -93,25 +93,25 @@ class _PositiveMixin:
         return column >= 0
 
 
-class PositiveIntegerField(_PositiveMixin, IntegerField):
+class PositiveIntegerField(_PositiveMixin, IntegerField[_N]):
     """An integer from 0 to 2**31 - 1."""
 
     description = "Positive integer"
 
 
-class PositiveBigIntegerField(_PositiveMixin, BigIntegerField):
+class PositiveBigIntegerField(_PositiveMixin, BigIntegerField[_N]):
     """An integer from 0 to 2**63 - 1."""
 
     description = "Positive big integer"
 
 
-class PositiveSmallIntegerField(_PositiveMixin, SmallIntegerField):
+class PositiveSmallIntegerField(_PositiveMixin, SmallIntegerField[_N]):
     """An integer from 0 to 32767."""
 
     description = "Positive small integer"
 
 
-class FloatField(Field[float]):
+class FloatField(Field[float, _N]):
     """A double-precision float (``DOUBLE PRECISION`` / ``DOUBLE`` / ``REAL``)."""
 
     empty_strings_allowed = False
@@ -132,7 +132,7 @@ class FloatField(Field[float]):
             raise self.invalid(value, "a number") from None
 
 
-class DecimalField(Field[Decimal]):
+class DecimalField(Field[Decimal, _N]):
     """An exact decimal with ``max_digits`` digits, ``decimal_places`` of them after the point.
 
     ``NUMERIC(p, s)`` on PostgreSQL and MySQL; exact decimal text on SQLite
@@ -149,7 +149,7 @@ class DecimalField(Field[Decimal]):
         *,
         max_digits: int | None = None,
         decimal_places: int | None = None,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         self.max_digits = max_digits
         self.decimal_places = decimal_places

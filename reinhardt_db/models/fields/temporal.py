@@ -14,14 +14,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, overload
 
 import sqlalchemy as sa
 from typing_extensions import Unpack
 
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.exceptions import ValidationError
-from reinhardt_db.models.fields.base import NOT_PROVIDED, DbConverter, Field, FieldOptions
+from reinhardt_db.models.fields.base import (
+    _N,
+    NOT_PROVIDED,
+    DbConverter,
+    Field,
+    FieldOptions,
+)
 
 if TYPE_CHECKING:
     from reinhardt_db.models.expressions import FieldRef
@@ -31,7 +37,7 @@ __all__ = ["DateField", "DateTimeField", "DurationField", "TimeField"]
 UTC = dt.UTC
 
 
-class _AutoNowMixin:
+class _AutoNowMixin(Generic[_N]):
     """``auto_now`` (every save) and ``auto_now_add`` (first save) set the current time."""
 
     auto_now: bool
@@ -45,7 +51,7 @@ class _AutoNowMixin:
         *,
         auto_now: bool = False,
         auto_now_add: bool = False,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         if auto_now or auto_now_add:
             kwargs.setdefault("editable", False)
@@ -85,7 +91,7 @@ class _AutoNowMixin:
         return extra
 
 
-class DateField(_AutoNowMixin, Field[dt.date]):
+class DateField(_AutoNowMixin[_N], Field[dt.date, _N]):
     """A calendar date (``DATE``)."""
 
     empty_strings_allowed = False
@@ -126,7 +132,7 @@ class DateField(_AutoNowMixin, Field[dt.date]):
         return ops.date_converter()
 
 
-class DateTimeField(DateField):
+class DateTimeField(DateField[_N]):
     """A timezone-aware UTC date and time, microsecond precision on every backend."""
 
     python_type = dt.datetime
@@ -138,7 +144,12 @@ class DateTimeField(DateField):
         def __get__(self, instance: None, owner: type[Any]) -> FieldRef: ...
 
         @overload
-        def __get__(self, instance: object, owner: type[Any]) -> dt.datetime: ...
+        def __get__(
+            self: DateTimeField[Literal[False]], instance: object, owner: type[Any]
+        ) -> dt.datetime: ...
+
+        @overload
+        def __get__(self, instance: object, owner: type[Any]) -> dt.datetime | None: ...
 
         def __get__(self, instance: object | None, owner: type[Any]) -> Any: ...
 
@@ -183,7 +194,7 @@ class DateTimeField(DateField):
         return ops.datetime_converter()
 
 
-class TimeField(_AutoNowMixin, Field[dt.time]):
+class TimeField(_AutoNowMixin[_N], Field[dt.time, _N]):
     """A time of day without time zone (``TIME``; ``TIME(6)`` on MySQL)."""
 
     empty_strings_allowed = False
@@ -237,7 +248,7 @@ _ISO_DURATION_RE = re.compile(
 )
 
 
-class DurationField(Field[dt.timedelta]):
+class DurationField(Field[dt.timedelta, _N]):
     """A ``timedelta``: ``INTERVAL`` on PostgreSQL, ``BIGINT`` microseconds elsewhere."""
 
     empty_strings_allowed = False

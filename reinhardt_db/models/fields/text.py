@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from typing_extensions import Unpack
 
 from reinhardt_db.models import validators as v
-from reinhardt_db.models.fields.base import Field, FieldOptions
+from reinhardt_db.models.fields.base import _N, Field, FieldOptions
 
 __all__ = ["CharField", "EmailField", "SlugField", "TextField", "URLField"]
 
@@ -25,7 +25,7 @@ class _StringMixin:
         return str(value)
 
 
-class CharField(_StringMixin, Field[str]):
+class CharField(_StringMixin, Field[str, _N]):
     """A string of at most ``max_length`` characters (``VARCHAR(n)``)."""
 
     description = "String (up to %(max_length)s)"
@@ -45,7 +45,7 @@ class CharField(_StringMixin, Field[str]):
         return sa.String(self.max_length)
 
 
-class TextField(_StringMixin, Field[str]):
+class TextField(_StringMixin, Field[str, _N]):
     """Unbounded text (``TEXT``; ``LONGTEXT`` on MySQL). ``max_length`` only validates."""
 
     description = "Text"
@@ -58,7 +58,7 @@ class TextField(_StringMixin, Field[str]):
         return sa.Text()
 
 
-class SlugField(CharField):
+class SlugField(CharField[_N]):
     """A short label of letters, digits, ``-`` and ``_``; indexed by default."""
 
     description = "Slug (up to %(max_length)s)"
@@ -69,7 +69,7 @@ class SlugField(CharField):
         *,
         max_length: int | None = 50,
         allow_unicode: bool = False,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         kwargs.setdefault("db_index", True)
         self.allow_unicode = allow_unicode
@@ -84,7 +84,7 @@ class SlugField(CharField):
         return extra
 
 
-class EmailField(CharField):
+class EmailField(CharField[_N]):
     """An e-mail address (``max_length`` 254 by default), checked by ``EmailValidator``."""
 
     description = "Email address"
@@ -95,12 +95,12 @@ class EmailField(CharField):
         verbose_name: str | None = None,
         *,
         max_length: int | None = 254,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         super().__init__(verbose_name, max_length=max_length, **kwargs)
 
 
-class URLField(CharField):
+class URLField(CharField[_N]):
     """A URL (``max_length`` 200 by default), checked by ``URLValidator``."""
 
     description = "URL"
@@ -111,7 +111,7 @@ class URLField(CharField):
         *,
         max_length: int | None = 200,
         schemes: list[str] | None = None,
-        **kwargs: Unpack[FieldOptions],
+        **kwargs: Unpack[FieldOptions[_N]],
     ) -> None:
         self.schemes = schemes
         super().__init__(verbose_name, max_length=max_length, **kwargs)
