@@ -93,6 +93,11 @@ def render(node: Node, indent: int = 0, used: int | None = None, reserve: int = 
     if not node.expand and column + len(flat) + reserve <= WIDTH and "\n" not in flat:
         return flat
     inner = indent + 4
+    if not node.expand and all(isinstance(child, Atom) for _prefix, child in node.items):
+        # Short atoms (numbers, names) share one continuation line when it fits.
+        joined = ", ".join(prefix + child.flat() for prefix, child in node.items)
+        if inner + len(joined) <= WIDTH:
+            return f"{node.opener}\n{' ' * inner}{joined}\n{' ' * indent}{node.closer}"
     lines = [node.opener]
     for prefix, child in node.items:
         text = render(child, inner, inner + len(prefix), reserve=1)
@@ -203,11 +208,17 @@ def _sequence(items: list[Any], opener: str, closer: str, imports: set[str]) -> 
 
 def _datetime(value: dt.datetime, imports: set[str]) -> Node:
     imports.add("import datetime")
-    if value.tzinfo is not None and value.utcoffset() is not None:
+    aware = value.tzinfo is not None and value.utcoffset() is not None
+    if aware:
         value = value.astimezone(dt.UTC)
-        text = repr(value.replace(tzinfo=None))[:-1] + ", tzinfo=datetime.timezone.utc)"
-        return Atom(text)
-    return Atom(repr(value))
+    parts = [value.year, value.month, value.day, value.hour, value.minute, value.second,
+             value.microsecond]
+    while len(parts) > 3 and parts[-1] == 0:
+        parts.pop()
+    items: list[tuple[str, Node]] = [("", Atom(str(part))) for part in parts]
+    if aware:
+        items.append(("tzinfo=", Atom("datetime.UTC")))
+    return Group("datetime.datetime(", ")", items)
 
 
 def to_node(value: Any, imports: set[str]) -> Node:
