@@ -62,7 +62,14 @@ class App:
 _counter = itertools.count()
 
 
-def define(app: App, name: str, meta: dict[str, Any] | None = None, **fields: Any) -> type[Any]:
+def undefine(app: App, model_name: str) -> None:
+    """Remove a model from the app (as if its class was deleted from models.py)."""
+    app.registry.all_models[app.label].pop(model_name.lower())
+
+
+def define(
+    app: App, name: str, /, meta: dict[str, Any] | None = None, **fields: Any
+) -> type[Any]:
     """Declare (or redeclare, for the next step of a scenario) model ``name`` in ``app``."""
     attrs: dict[str, Any] = dict(fields)
     attrs["Meta"] = type("Meta", (), {"app_label": app.label, **(meta or {})})
