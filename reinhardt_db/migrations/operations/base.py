@@ -64,7 +64,9 @@ class Operation:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Operation):
             return NotImplemented
-        return type(self) is type(other) and self.deconstruct() == other.deconstruct()
+        return type(self) is type(other) and comparable(self.deconstruct()) == comparable(
+            other.deconstruct()
+        )
 
     __hash__ = object.__hash__
 
@@ -122,6 +124,24 @@ class Operation:
         if operation.elidable:
             return [self]
         return False
+
+
+def comparable(value: Any) -> Any:
+    """Return ``value`` with fields replaced by their definitions, for equality tests.
+
+    Fields compare by identity; two operations built from the same source
+    hold different but equal field objects.
+    """
+    if isinstance(value, dict):
+        return {key: comparable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(comparable(item) for item in value)
+    deconstruct = getattr(value, "deconstruct", None)
+    if callable(deconstruct) and not isinstance(value, (type, Operation)):
+        parts = deconstruct()
+        if len(parts) == 4:  # a field: (name, path, args, kwargs)
+            return (type(value), comparable(list(parts[2])), comparable(parts[3]))
+    return value
 
 
 def allowed(model: type[Any]) -> bool:
