@@ -208,7 +208,7 @@ class MigrationLoader:
                 "installed or has no migrations.",
                 key, origin,
             )
-        nodes = [k for k in self.disk_migrations if k[0] == app]
+        nodes = [k for k in self.disk_migrations if k[0] == app and k != origin]
         local = MigrationGraph()
         for node in nodes:
             local.add_node(node, None)
@@ -216,8 +216,11 @@ class MigrationLoader:
             for dep in self.disk_migrations[node].dependencies:
                 if dep[0] == app and tuple(dep) in local:
                     local.add_dependency(node, (dep[0], dep[1]))
-        found = local.root_nodes(app) if name == "__first__" else local.leaf_nodes(app)
-        return found[0] if found else None
+        if name == "__first__":
+            roots = local.root_nodes(app)
+            return roots[0] if roots else None
+        leaves = local.leaf_nodes(app)
+        return leaves[-1] if leaves else None
 
     def _apply_replacements(self) -> None:
         for key, migration in self.replacements.items():
