@@ -65,7 +65,7 @@ def test_historical_models_are_classes_outside_the_project_registry() -> None:
     assert Post._meta.get_field("n").get_default() == 1
     assert Post.__module__ == "__fake__"
     assert "blog" not in project_apps.all_models
-    with pytest.raises(LookupError, match="No model 'blog.Pots'.*did you mean 'Post'"):
+    with pytest.raises(LookupError, match=r"No model 'blog\.Pots'.*did you mean 'Post'"):
         state.apps.get_model("blog", "Pots")
 
 
@@ -107,7 +107,7 @@ def test_rename_field_follows_options() -> None:
 
 def test_errors_name_the_model_and_a_hint() -> None:
     state = blog_state()
-    with pytest.raises(LookupError, match="No model 'blog.Pots' in the migration state"):
+    with pytest.raises(LookupError, match=r"No model 'blog\.Pots' in the migration state"):
         state.get_model("blog", "Pots")
     with pytest.raises(FieldDoesNotExist, match="did you mean 'title'"):
         state.get_model("blog", "post").get_field("titel")
