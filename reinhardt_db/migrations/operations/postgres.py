@@ -180,6 +180,21 @@ def _refuse_in_transaction(operation: Operation, schema_editor: SchemaEditorProt
         )
 
 
+async def _add_index(schema_editor: SchemaEditorProtocol, model: type[Any], index: Any) -> None:
+    # Only PostgreSQL editors are asked for ``concurrently``; elsewhere a plain index.
+    if _on_postgresql(schema_editor):
+        await schema_editor.add_index(model, index, concurrently=True)
+    else:
+        await schema_editor.add_index(model, index)
+
+
+async def _remove_index(schema_editor: SchemaEditorProtocol, model: type[Any], index: Any) -> None:
+    if _on_postgresql(schema_editor):
+        await schema_editor.remove_index(model, index, concurrently=True)
+    else:
+        await schema_editor.remove_index(model, index)
+
+
 class AddIndexConcurrently(AddIndex):
     """Create an index without locking writes (``CREATE INDEX CONCURRENTLY``, PostgreSQL).
 
@@ -196,10 +211,7 @@ class AddIndexConcurrently(AddIndex):
         _refuse_in_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
         if allowed(model):
-            await schema_editor.add_index(
-                model, _named(model._meta.indexes, self.index.name),
-                concurrently=_on_postgresql(schema_editor),
-            )
+            await _add_index(schema_editor, model, _named(model._meta.indexes, self.index.name))
 
     async def database_backwards(
         self, app_label: str, schema_editor: SchemaEditorProtocol,
@@ -209,9 +221,8 @@ class AddIndexConcurrently(AddIndex):
         _refuse_in_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
         if allowed(model):
-            await schema_editor.remove_index(
-                model, _named(model._meta.indexes, self.index.name),
-                concurrently=_on_postgresql(schema_editor),
+            await _remove_index(
+                schema_editor, model, _named(model._meta.indexes, self.index.name)
             )
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
@@ -240,10 +251,7 @@ class RemoveIndexConcurrently(RemoveIndex):
         _refuse_in_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
         if allowed(model):
-            await schema_editor.remove_index(
-                model, _named(model._meta.indexes, self.name),
-                concurrently=_on_postgresql(schema_editor),
-            )
+            await _remove_index(schema_editor, model, _named(model._meta.indexes, self.name))
 
     async def database_backwards(
         self, app_label: str, schema_editor: SchemaEditorProtocol,
@@ -253,10 +261,7 @@ class RemoveIndexConcurrently(RemoveIndex):
         _refuse_in_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
         if allowed(model):
-            await schema_editor.add_index(
-                model, _named(model._meta.indexes, self.name),
-                concurrently=_on_postgresql(schema_editor),
-            )
+            await _add_index(schema_editor, model, _named(model._meta.indexes, self.name))
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """Return ``("RemoveIndexConcurrently", (), {"model_name", "name"})``."""
