@@ -6,3 +6,5 @@ and import it here.
 
 from reinhardt_db.cli.commands import check as check
 from reinhardt_db.cli.commands import dbshell as dbshell
+from reinhardt_db.cli.commands import makemigrations as makemigrations
+from reinhardt_db.cli.commands import showmigrations as showmigrations

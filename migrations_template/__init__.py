@@ -1,0 +1,1 @@
+"""Templates rendered by ``makemigrations`` (installed as ``reinhardt_db._templates``)."""

@@ -1,0 +1,421 @@
+"""``MigrationAutodetector``: compare two states and write the operations between them.
+
+``from_state`` is the replayed history (``MigrationLoader.project_state()``),
+``to_state`` the models in the code (``ProjectState.from_apps()``). Changes are
+found in phases; every operation found is applied at once to a working copy
+of ``from_state``, so each later phase compares that copy (renames already
+followed) with ``to_state``, and the operations always replay cleanly in the
+order they were found:
+
+1. renamed models (asked), deleted models, created models (a model that
+   another new model refers to comes first);
+2. renamed fields (asked); indexes, constraints and ``unique_together``
+   groups that go away or change;
+3. added fields (a one-off default is asked for a NOT NULL field without
+   one), removed fields, altered fields;
+4. new indexes, constraints and groups; table names; Python-only options.
+
+Operations on another app's models record a dependency on that app's
+migration (the new one when it creates the model, its latest otherwise).
+"""
+
+from __future__ import annotations
+
+import graphlib
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from reinhardt_db.migrations.graph import Key, MigrationGraph
+from reinhardt_db.migrations.migration import Migration
+from reinhardt_db.migrations.operations import (
+    AddConstraint,
+    AddField,
+    AddIndex,
+    AlterField,
+    AlterModelOptions,
+    AlterModelTable,
+    AlterUniqueTogether,
+    CreateModel,
+    DeleteModel,
+    Operation,
+    RemoveConstraint,
+    RemoveField,
+    RemoveIndex,
+    RenameField,
+    RenameIndex,
+    RenameModel,
+)
+from reinhardt_db.migrations.optimizer import MigrationOptimizer
+from reinhardt_db.migrations.questioner import MigrationQuestioner
+from reinhardt_db.migrations.state import (
+    ALTER_OPTION_KEYS,
+    ModelState,
+    ProjectState,
+    field_signature,
+)
+from reinhardt_db.models.fields.base import NOT_PROVIDED
+from reinhardt_db.models.fields.composite import CompositePrimaryKey
+
+__all__ = ["MigrationAutodetector"]
+
+#: A dependency of an app's new migration on another app: ``(app, None)`` for
+#: that app's new migration in this run, ``(app, name)`` for an existing one.
+_NEW = "__new__"
+
+
+class MigrationAutodetector:
+    """Find the operations that turn ``from_state`` into ``to_state``.
+
+    ::
+
+        detector = MigrationAutodetector(loader.project_state(), ProjectState.from_apps())
+        changes = detector.changes(loader.graph)   # {"blog": [Migration, ...]}
+    """
+
+    def __init__(
+        self,
+        from_state: ProjectState,
+        to_state: ProjectState,
+        questioner: MigrationQuestioner | None = None,
+    ) -> None:
+        self.from_state = from_state
+        self.to_state = to_state
+        self.questioner = questioner or MigrationQuestioner()
+
+    # -- entry points -------------------------------------------------------------
+
+    def changes(
+        self,
+        graph: MigrationGraph,
+        trim_to_apps: Iterable[str] | None = None,
+        migration_name: str | None = None,
+    ) -> dict[str, list[Migration]]:
+        """Return ``{app_label: [Migration]}``: named, numbered and wired to ``graph``.
+
+        ``trim_to_apps`` keeps only those apps (and the apps they need).
+        """
+        operations = self.detect_operations()
+        return self.arrange_for_graph(operations, graph, trim_to_apps, migration_name)
+
+    def detect_operations(self) -> dict[str, list[Operation]]:
+        """Return ``{app_label: [operations]}`` (optimized), and fill ``self.app_dependencies``."""
+        self.current = self.from_state.clone()
+        self.operations: dict[str, list[Operation]] = {}
+        self.app_dependencies: dict[str, set[Key]] = {}
+        self.created_models: set[Key] = set()
+        self._renamed_models()
+        self._deleted_models()
+        self._created_models()
+        kept = [key for key in self.to_state.models if key in self.current.models
+                and key not in self.created_models]
+        for key in kept:
+            self._renamed_fields(key)
+        for key in kept:
+            self._removed_indexes_and_constraints(key)
+        for key in kept:
+            self._added_fields(key)
+        for key in kept:
+            self._removed_fields(key)
+        for key in kept:
+            self._altered_fields(key)
+        for key in kept:
+            self._added_indexes_and_constraints(key)
+            self._altered_table_and_options(key)
+        optimizer = MigrationOptimizer()
+        return {
+            app: optimizer.optimize(ops, app) for app, ops in self.operations.items() if ops
+        }
+
+    # -- bookkeeping --------------------------------------------------------------
+
+    def _add(self, app_label: str, operation: Operation, references: Iterable[Key] = ()) -> None:
+        operation.state_forwards(app_label, self.current)
+        self.operations.setdefault(app_label, []).append(operation)
+        for other_app, model in references:
+            if other_app == app_label:
+                continue
+            if (other_app, model) in self.created_models:
+                self.app_dependencies.setdefault(app_label, set()).add((other_app, _NEW))
+            else:
+                self.app_dependencies.setdefault(app_label, set()).add((other_app, "__latest__"))
+
+    # -- models -------------------------------------------------------------------
+
+    def _renamed_models(self) -> None:
+        added = [k for k in self.to_state.models if k not in self.from_state.models]
+        removed = [k for k in self.from_state.models if k not in self.to_state.models]
+        for new_key in added:
+            new_model = self.to_state.models[new_key]
+            for old_key in removed:
+                old_model = self.current.models.get(old_key)
+                if old_model is None or old_key[0] != new_key[0]:
+                    continue
+                if old_model.field_signatures() != new_model.field_signatures():
+                    continue
+                if self.questioner.ask_rename_model(old_model, new_model):
+                    self._add(new_key[0], RenameModel(old_model.name, new_model.name))
+                    removed.remove(old_key)
+                    break
+
+    def _deleted_models(self) -> None:
+        for key in [k for k in self.current.models if k not in self.to_state.models]:
+            self._add(key[0], DeleteModel(self.current.models[key].name))
+
+    def _created_models(self) -> None:
+        added = [k for k in self.to_state.models if k not in self.current.models]
+        self.created_models = set(added)
+        # Referenced models first (foreign keys), declaration order otherwise.
+        position = {key: i for i, key in enumerate(added)}
+        sorter = graphlib.TopologicalSorter({
+            key: sorted(
+                (ref for ref in _model_references(self.to_state.models[key])
+                 if ref in position and ref != key),
+                key=position.__getitem__,
+            )
+            for key in added
+        })
+        sorter.prepare()
+        order: list[Key] = []
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready(), key=position.__getitem__)
+            order.extend(ready)
+            sorter.done(*ready)
+        for key in order:
+            model = self.to_state.models[key]
+            options = {k: v for k, v in model.options.items() if v or k == "managed"}
+            self._add(
+                key[0],
+                CreateModel(model.name, list(model.fields.items()), options),
+                _model_references(model),
+            )
+
+    # -- fields -------------------------------------------------------------------
+
+    def _renamed_fields(self, key: Key) -> None:
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        removed = [n for n in old_model.fields if n not in new_model.fields]
+        for new_name in [n for n in new_model.fields if n not in old_model.fields]:
+            new_field = new_model.fields[new_name]
+            for old_name in removed:
+                old_field = old_model.fields[old_name]
+                if not _same_but_name(old_name, old_field, new_field):
+                    continue
+                if self.questioner.ask_rename(new_model.name, old_name, new_name, new_field):
+                    self._add(key[0], RenameField(new_model.name_lower, old_name, new_name))
+                    removed.remove(old_name)
+                    if field_signature(old_field) != field_signature(new_field):
+                        self._add(key[0], AlterField(new_model.name_lower, new_name, new_field))
+                    break
+                old_model = self.current.models[key]
+
+    def _added_fields(self, key: Key) -> None:
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        for name, field in new_model.fields.items():
+            if name in old_model.fields or isinstance(field, CompositePrimaryKey):
+                continue
+            preserve_default = True
+            if _needs_one_off_default(field):
+                value = self.questioner.ask_not_null_addition(name, new_model.name)
+                field = _with_default(field, value)
+                preserve_default = False
+            self._add(key[0], AddField(new_model.name_lower, name, field, preserve_default),
+                      _field_references(field, key[0]))
+
+    def _removed_fields(self, key: Key) -> None:
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        for name, field in list(old_model.fields.items()):
+            if name not in new_model.fields and not isinstance(field, CompositePrimaryKey):
+                self._add(key[0], RemoveField(new_model.name_lower, name))
+
+    def _altered_fields(self, key: Key) -> None:
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        for name, new_field in new_model.fields.items():
+            old_field = old_model.fields.get(name)
+            if old_field is None or isinstance(new_field, CompositePrimaryKey):
+                continue
+            if field_signature(old_field) == field_signature(new_field):
+                continue
+            preserve_default = True
+            if (
+                getattr(old_field, "null", False) and not new_field.null
+                and not new_field.has_default() and not new_field.has_db_default()
+                and not new_field.is_auto
+            ):
+                value = self.questioner.ask_not_null_alteration(name, new_model.name)
+                if value is not NOT_PROVIDED:
+                    new_field = _with_default(new_field, value)
+                    preserve_default = False
+            self._add(key[0], AlterField(new_model.name_lower, name, new_field, preserve_default),
+                      _field_references(new_field, key[0]))
+
+    # -- indexes, constraints, unique_together --------------------------------------
+
+    def _removed_indexes_and_constraints(self, key: Key) -> None:
+        app = key[0]
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        model_name = new_model.name_lower
+        new_indexes = {i.name: i for i in new_model.options["indexes"]}
+        old_indexes = {i.name: i for i in old_model.options["indexes"]}
+        gone = [i for name, i in old_indexes.items()
+                if name not in new_indexes or new_indexes[name] != i]
+        added = [i for name, i in new_indexes.items() if name not in old_indexes]
+        for index in gone:
+            twin = next((a for a in added if _same_index_but_name(index, a)), None)
+            if twin is not None and index.name not in new_indexes:
+                added.remove(twin)
+                self._add(app, RenameIndex(model_name, new_name=twin.name, old_name=index.name))
+            else:
+                self._add(app, RemoveIndex(model_name, index.name))
+        new_constraints = {c.name: c for c in new_model.options["constraints"]}
+        for constraint in list(self.current.models[key].options["constraints"]):
+            if new_constraints.get(constraint.name) != constraint:
+                self._add(app, RemoveConstraint(model_name, constraint.name))
+        old_groups = self.current.models[key].options.get("unique_together", set())
+        kept = old_groups & new_model.options.get("unique_together", set())
+        if kept != old_groups:
+            self._add(app, AlterUniqueTogether(model_name, kept))
+
+    def _added_indexes_and_constraints(self, key: Key) -> None:
+        app = key[0]
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        model_name = new_model.name_lower
+        old_index_names = {i.name for i in old_model.options["indexes"]}
+        for index in new_model.options["indexes"]:
+            if index.name not in old_index_names:
+                self._add(app, AddIndex(model_name, index))
+        old_constraint_names = {c.name for c in old_model.options["constraints"]}
+        for constraint in new_model.options["constraints"]:
+            if constraint.name not in old_constraint_names:
+                self._add(app, AddConstraint(model_name, constraint))
+        new_groups = new_model.options.get("unique_together", set())
+        if self.current.models[key].options.get("unique_together", set()) != new_groups:
+            self._add(app, AlterUniqueTogether(model_name, new_groups))
+
+    def _altered_table_and_options(self, key: Key) -> None:
+        app = key[0]
+        old_model, new_model = self.current.models[key], self.to_state.models[key]
+        if old_model.db_table != new_model.db_table:
+            self._add(app, AlterModelTable(new_model.name_lower, new_model.options.get("db_table")))
+        old_options = {k: old_model.options[k] for k in ALTER_OPTION_KEYS if k in old_model.options}
+        new_options = {k: new_model.options[k] for k in ALTER_OPTION_KEYS if k in new_model.options}
+        if old_options != new_options:
+            self._add(app, AlterModelOptions(new_model.name_lower, new_options))
+
+    # -- migrations ---------------------------------------------------------------
+
+    def arrange_for_graph(
+        self,
+        operations: dict[str, list[Operation]],
+        graph: MigrationGraph,
+        trim_to_apps: Iterable[str] | None = None,
+        migration_name: str | None = None,
+    ) -> dict[str, list[Migration]]:
+        """Number and name a migration per app, depending on the app's current leaf."""
+        apps = set(operations)
+        if trim_to_apps is not None:
+            wanted = set(trim_to_apps)
+            todo = list(wanted & apps)
+            while todo:  # keep the apps the requested ones depend on
+                for other, name in self.app_dependencies.get(todo.pop(), ()):
+                    if name == _NEW and other not in wanted:
+                        wanted.add(other)
+                        todo.append(other)
+            apps &= wanted
+        names: dict[str, str] = {}
+        changes: dict[str, list[Migration]] = {}
+        for app in sorted(apps):
+            leaves = graph.leaf_nodes(app)
+            migration = Migration("unnamed", app)
+            migration.operations = operations[app]
+            if leaves:
+                number = _parse_number(leaves[-1][1]) + 1
+                migration.dependencies = [leaves[-1]]
+            else:
+                number = 1
+                migration.initial = self.questioner.ask_initial(app)
+            suffix = migration_name or migration.suggest_name()
+            migration.name = names[app] = f"{number:04d}_{suffix}"
+            changes[app] = [migration]
+        for app, [migration] in changes.items():
+            for other, name in sorted(self.app_dependencies.get(app, ())):
+                if name == _NEW:
+                    if other in names:
+                        migration.dependencies.append((other, names[other]))
+                else:
+                    leaves = graph.leaf_nodes(other)
+                    migration.dependencies.append(
+                        leaves[-1] if leaves else (other, "__first__")
+                    )
+        return changes
+
+
+def _parse_number(name: str) -> int:
+    match = re.match(r"^\d+", name)
+    return int(match.group()) if match else 0
+
+
+def _same_but_name(old_name: str, old_field: Any, new_field: Any) -> bool:
+    if isinstance(old_field, CompositePrimaryKey) or isinstance(new_field, CompositePrimaryKey):
+        return False
+    if field_signature(old_field) == field_signature(new_field):
+        return True
+    # db_column=<old name> on the new field keeps the column: still a rename.
+    if new_field.db_column == (old_field.db_column or old_name):
+        _n, _p, args, kwargs = new_field.deconstruct()
+        kwargs.pop("db_column", None)
+        stripped = type(new_field)(*args, **kwargs)
+        return field_signature(stripped) == field_signature(old_field)
+    return False
+
+
+def _same_index_but_name(old: Any, new: Any) -> bool:
+    _p1, a1, k1 = old.deconstruct()
+    _p2, a2, k2 = new.deconstruct()
+    k1.pop("name", None)
+    k2.pop("name", None)
+    return bool(type(old) is type(new) and a1 == a2 and k1 == k2)
+
+
+def _needs_one_off_default(field: Any) -> bool:
+    """Return whether existing rows have no value to take for a newly added ``field``."""
+    return not (
+        field.null
+        or field.has_default()
+        or field.has_db_default()
+        or field.is_auto
+        or (field.blank and field.empty_strings_allowed)
+        or getattr(field, "auto_now", False)
+        or getattr(field, "auto_now_add", False)
+    )
+
+
+def _with_default(field: Any, value: Any) -> Any:
+    _n, _p, args, kwargs = field.deconstruct()
+    kwargs["default"] = value
+    return type(field)(*args, **kwargs)
+
+
+def _field_references(field: Any, app_label: str) -> set[Key]:
+    """Return the models ``field`` points at (foreign keys), as ``(app, model_lower)``."""
+    remote = getattr(field, "remote_field", None)
+    target = getattr(remote, "model", None) if remote is not None else None
+    if target is None:
+        target = field.deconstruct()[3].get("to") if hasattr(field, "deconstruct") else None
+    if target is None:
+        return set()
+    if isinstance(target, str):
+        if target == "self":
+            return set()
+        app, _, name = target.rpartition(".")
+        return {(app or app_label, name.lower())}
+    meta = getattr(target, "_meta", None)
+    return {(meta.app_label, meta.model_name)} if meta is not None else set()
+
+
+def _model_references(model: ModelState) -> set[Key]:
+    refs: set[Key] = set()
+    for field in model.fields.values():
+        if not isinstance(field, CompositePrimaryKey):
+            refs |= _field_references(field, model.app_label)
+    return refs

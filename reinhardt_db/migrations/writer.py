@@ -1,0 +1,195 @@
+"""``MigrationWriter``: render a ``Migration`` into the source of its file.
+
+The file comes from ``migrations_template/migration.py-tpl`` (installed as
+``reinhardt_db._templates``, read with ``importlib.resources``). Values are
+written by ``migrations.serializer``; lines are broken one argument per line
+where they would grow long, and imports are grouped and sorted the way isort
+(and ruff's ``I`` rules) expect, so the file is clean, readable Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+import sys
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from reinhardt_db.migrations.loader import MIGRATIONS_MODULE_NAME
+from reinhardt_db.migrations.serializer import (
+    Atom,
+    Group,
+    Node,
+    is_third_party,
+    operation_node,
+    render,
+    to_node,
+)
+
+if TYPE_CHECKING:
+    from reinhardt_db.apps import Apps
+    from reinhardt_db.migrations.migration import Migration
+
+__all__ = ["MigrationWriter", "load_template"]
+
+TEMPLATE_PACKAGE = "reinhardt_db._templates"
+
+
+def _template_files() -> Traversable:
+    try:
+        return resources.files(TEMPLATE_PACKAGE)
+    except ModuleNotFoundError:
+        # A checkout installed in "compat" editable mode (what the Makefile does, so
+        # type checkers can see the package) only puts the repository on sys.path:
+        # the migrations_template/ -> reinhardt_db._templates mapping exists in built
+        # wheels and normal installs, so read the folder itself.
+        source = Path(__file__).resolve().parents[2] / "migrations_template"
+        if source.is_dir():
+            return source
+        raise
+
+
+@cache
+def load_template(name: str) -> string.Template:
+    """Return the template ``name`` from the installed ``migrations_template`` files."""
+    text = _template_files().joinpath(name).read_text(encoding="utf-8")
+    return string.Template(text)
+
+
+class MigrationWriter:
+    """Write one migration: ``MigrationWriter(migration).as_string()`` / ``.write()``."""
+
+    def __init__(
+        self, migration: Migration, include_header: bool = True, registry: Apps | None = None
+    ) -> None:
+        self.migration = migration
+        self.include_header = include_header
+        if registry is None:
+            from reinhardt_db.apps import apps as project_apps
+
+            registry = project_apps
+        self.registry: Apps = registry
+
+    @property
+    def filename(self) -> str:
+        """``NNNN_name.py``."""
+        return f"{self.migration.name}.py"
+
+    @property
+    def basedir(self) -> Path:
+        """The app's ``migrations`` package directory (it may not exist yet)."""
+        config = self.registry.get_app_config(self.migration.app_label)
+        package_dirs = list(getattr(config.module, "__path__", []))
+        if not package_dirs:
+            raise ValueError(
+                f"App '{config.label}' ({config.name}) is not a package; migrations need a "
+                f"'{MIGRATIONS_MODULE_NAME}' folder inside a package."
+            )
+        return Path(package_dirs[0]) / MIGRATIONS_MODULE_NAME
+
+    @property
+    def path(self) -> Path:
+        """Where the file goes."""
+        return self.basedir / self.filename
+
+    def write(self) -> Path:
+        """Write the file (creating the ``migrations`` package if needed); return its path."""
+        basedir = self.basedir
+        basedir.mkdir(parents=True, exist_ok=True)
+        init = basedir / "__init__.py"
+        if not init.exists():
+            init.write_text("", encoding="utf-8")
+        self.path.write_text(self.as_string(), encoding="utf-8")
+        return self.path
+
+    def as_string(self) -> str:
+        """Return the source of the migration file."""
+        imports: set[str] = {"from reinhardt_db import migrations"}
+        migration = self.migration
+        attributes: list[str] = []
+        if migration.initial:
+            attributes.append("    initial = True")
+        if not migration.atomic:
+            attributes.append("    atomic = False")
+        for name in ("replaces", "run_before"):
+            value = getattr(migration, name)
+            if value:
+                node = _expanded(to_node([tuple(v) for v in value], imports))
+                attributes.append(f"    {name} = " + render(node, 4, len(f"    {name} = ")))
+        dependencies = _expanded(to_node([tuple(d) for d in migration.dependencies], imports))
+        operations: Node = Group(
+            "[", "]", [("", operation_node(op, imports)) for op in migration.operations],
+            expand=True,
+        ) if migration.operations else Atom("[]")
+        header = ""
+        if self.include_header:
+            from reinhardt_db import __version__
+
+            now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
+            header = f'"""Generated by reinhardt_db {__version__} on {now} UTC."""\n\n'
+        return load_template("migration.py-tpl").substitute(
+            header=header,
+            imports=format_imports(imports),
+            attributes="\n".join(attributes) + "\n\n" if attributes else "",
+            dependencies=render(dependencies, 4, len("    dependencies = ")),
+            operations=render(operations, 4, len("    operations = ")),
+        )
+
+    @staticmethod
+    def serialize(value: Any) -> tuple[str, set[str]]:
+        """Return ``(source, imports)`` for ``value`` (see ``migrations.serializer``)."""
+        from reinhardt_db.migrations.serializer import serialize
+
+        return serialize(value)
+
+
+def _expanded(node: Node) -> Node:
+    if isinstance(node, Group) and node.items:
+        return Group(node.opener, node.closer, node.items, expand=True)
+    return node
+
+
+def format_imports(imports: set[str]) -> str:
+    """Return the import lines grouped (stdlib, third party, first party) and sorted.
+
+    ``from m import a`` and ``from m import b`` merge into ``from m import a, b``.
+    """
+    plain: set[str] = set()
+    from_imports: dict[str, set[str]] = {}
+    for line in imports:
+        if line.startswith("from "):
+            module, _, names = line[5:].partition(" import ")
+            from_imports.setdefault(module, set()).update(n.strip() for n in names.split(","))
+        else:
+            plain.add(line[len("import "):])
+    sections: list[list[str]] = [[], [], []]
+    modules = {*plain, *from_imports}
+    for module in sorted(modules, key=_section_key):
+        section = sections[_section(module)]
+        if module in plain:
+            section.append(f"import {module}")
+    for module in sorted(from_imports, key=_section_key):
+        names = ", ".join(sorted(from_imports[module], key=_name_key))
+        sections[_section(module)].append(f"from {module} import {names}")
+    return "\n\n".join("\n".join(lines) for lines in sections if lines)
+
+
+def _section(module: str) -> int:
+    top = module.split(".", 1)[0]
+    if top in sys.stdlib_module_names:
+        return 0
+    return 1 if is_third_party(module) else 2
+
+
+def _section_key(module: str) -> tuple[int, str]:
+    return _section(module), module.lower()
+
+
+def _name_key(name: str) -> tuple[int, str]:
+    # isort's default "force_sort_within_sections=false, case-sensitive" order:
+    # CONSTANTS, then Classes, then functions/modules.
+    kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name
