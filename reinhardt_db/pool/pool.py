@@ -108,7 +108,11 @@ class Pool(PoolCore[C]):
         return self._hand_out(self._idle.pop(), 0.0)
 
     async def release(self, conn: PoolConnection[C]) -> None:
-        """Give ``conn`` back: reset it, then hand it to the next waiter or keep it idle.
+        """Give ``conn`` back: reset it if needed, then hand it to the next waiter or keep it idle.
+
+        The manager's ``reset`` runs when the connection was marked dirty (its
+        ``.raw`` was taken, or ``mark_dirty()``) or ``manager.needs_reset(conn)``
+        says so.
 
         Raise ``InvalidConnection`` if it was already released or came from
         another pool. A connection that is soft-invalidated, past
@@ -130,7 +134,8 @@ class Pool(PoolCore[C]):
             reason = None
         if reason is None:
             try:
-                await self._run_reset(holder)
+                if holder.dirty or self._manager.needs_reset(holder.conn):
+                    await self._run_reset(holder)
                 hook = self._after_release
                 if hook is not None and not await self._run_hook(
                     "after_release", hook, holder, ConnectionMetadata(now - holder.created, 0.0)
@@ -387,6 +392,7 @@ class Pool(PoolCore[C]):
             if self._listeners:
                 self._emit(ConnectionReset, holder.id, {"error": repr(exc)})
             raise
+        holder.dirty = False
         if self._listeners:
             self._emit(ConnectionReset, holder.id, {"error": None})
 
