@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 
 from benchmarks.pool.bench import main as pool_main
+from benchmarks.raw.bench import main as raw_main
 
 
 def main() -> None:
-    suites = {"pool": pool_main}
+    suites = {"pool": pool_main, "raw": raw_main}
     try:
         from benchmarks.orm.bench import main as orm_main
     except ImportError:

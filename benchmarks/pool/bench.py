@@ -3,14 +3,21 @@
 Workloads (pools of 10 connections, all warm before timing):
 - acquire_release: 5,000 sequential acquire + release round trips, no query.
 - tasks_select1: 100 concurrent tasks, each 20 times: acquire, ``SELECT 1``, release.
+- orm_traffic: the same 100 x 20 through ``Database.fetch_row`` (what the ORM
+  calls): a connection that ran only ORM statements goes back without a reset.
+- raw_sql_traffic: the same through ``Database.fetch_one`` (raw ``%s`` SQL): the
+  connection is marked dirty and reset on return (one round trip, like
+  asyncpg's default).
 
 Contenders:
 - asyncpg pool (its defaults: on release it runs a reset query, one round trip).
 - asyncpg pool with ``reset`` set to a no-op: the pool mechanics alone.
 - SQLAlchemy AsyncEngine (QueuePool; ``rollback`` on return, its default).
 - reinhardt Pool: our generic pool with the PostgreSQL connection manager
-  (``test_before_acquire=True``; its reset rolls back only an open transaction).
-- reinhardt Database: ``Database.fetch_rows`` (what the ORM calls), pool included.
+  (``test_before_acquire=True``; statements through ``conn.trusted_raw``, so
+  release resets only an open transaction).
+- reinhardt Database: ``fetch_rows``/``fetch_row`` (the ORM's path) and
+  ``fetch_one`` (raw SQL), pool included.
 """
 
 from __future__ import annotations
@@ -48,6 +55,10 @@ def _tasks(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     return run_all
 
 
+def _ops(workload: str) -> int:
+    return SEQUENTIAL if workload == "acquire_release" else TASKS * PER_TASK
+
+
 def _sequential(one: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[None]]:
     async def run_all() -> None:
         for _ in range(SEQUENTIAL):
@@ -60,8 +71,7 @@ async def _bench(url: str) -> list[Row]:
     rows: list[Row] = []
 
     def record(workload: str, contender: str, seconds: float) -> None:
-        ops = SEQUENTIAL if workload == "acquire_release" else TASKS * PER_TASK
-        rows.append(Row(workload, contender, seconds, ops))
+        rows.append(Row(workload, contender, seconds, _ops(workload)))
 
     # asyncpg's own pool, default and with reset disabled.
     for label, extra in (("asyncpg pool", {}), ("asyncpg pool (no reset)", {"reset": _noop_reset})):
@@ -75,8 +85,15 @@ async def _bench(url: str) -> list[Row]:
                 async with p.acquire() as c:
                     await c.fetchval("SELECT 1")
 
+            async def row1(p: Any = apool) -> None:
+                async with p.acquire() as c:
+                    await c.fetchrow("SELECT 1")
+
             record("acquire_release", label, await best_of(_sequential(acq_rel)))
             record("tasks_select1", label, await best_of(_tasks(select1)))
+            # asyncpg's pool does not know ORM from raw SQL: the same call for both.
+            record("orm_traffic", label, await best_of(_tasks(row1)))
+            record("raw_sql_traffic", label, await best_of(_tasks(row1)))
         finally:
             await apool.close()
 
@@ -117,7 +134,7 @@ async def _bench(url: str) -> list[Row]:
             async def r_select1() -> None:
                 c = await pool.acquire()
                 try:
-                    await c.raw.fetchval("SELECT 1")
+                    await c.trusted_raw.fetchval("SELECT 1")
                 finally:
                     await pool.release(c)
 
@@ -130,8 +147,16 @@ async def _bench(url: str) -> list[Row]:
         async def d_select1() -> None:
             await db.fetch_rows("SELECT 1")
 
+        async def d_orm() -> None:
+            await db.fetch_row("SELECT 1")
+
+        async def d_raw() -> None:
+            await db.fetch_one("SELECT 1")
+
         await asyncio.gather(*(d_select1() for _ in range(POOL_SIZE)))
         record("tasks_select1", "reinhardt Database.fetch_rows", await best_of(_tasks(d_select1)))
+        record("orm_traffic", "reinhardt Database.fetch_row", await best_of(_tasks(d_orm)))
+        record("raw_sql_traffic", "reinhardt Database.fetch_one", await best_of(_tasks(d_raw)))
     finally:
         await reinhardt_db.close_all()
         reset_settings()

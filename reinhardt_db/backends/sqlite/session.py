@@ -61,6 +61,10 @@ def reset_session(
     """
     if conn.in_transaction:
         conn.execute("ROLLBACK")
+    # PRAGMAs first: query_only = ON would refuse the DROPs below.
+    for name, value in _default_pragmas():
+        conn.execute(f"PRAGMA {name} = {value}")
+    conn.execute("PRAGMA case_sensitive_like = OFF")  # write-only: no default to read
     for _seq, name, _file in conn.execute("PRAGMA database_list").fetchall():
         if name not in ("main", "temp"):
             conn.execute(f'DETACH DATABASE "{name}"')
@@ -71,7 +75,4 @@ def reset_session(
     for kind, name in temp_objects:
         quoted = name.replace('"', '""')
         conn.execute(f'DROP {kind.upper()} IF EXISTS temp."{quoted}"')
-    for name, value in _default_pragmas():
-        conn.execute(f"PRAGMA {name} = {value}")
-    conn.execute("PRAGMA case_sensitive_like = OFF")  # write-only: no default to read
     setup(conn, on_disk)
