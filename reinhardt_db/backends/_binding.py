@@ -95,7 +95,8 @@ class TaskBinding(StatementRunner):
                 await self._end_streams(state)
         finally:
             state.released = True
-            await state.pool.release(state.conn)
+            if not state.pool.release_nowait(state.conn):
+                await state.pool.release(state.conn)
 
     async def _end_streams(self, state: ConnectionState) -> None:
         """Close every stream still open on a block's connection as the block ends."""

@@ -102,6 +102,9 @@ class DatabasePools:
 
     async def _acquire(self, pool: Pool[Any]) -> PoolConnection[Any]:
         """Acquire from ``pool``; a database that cannot be reached is DatabaseUnavailable."""
+        conn = pool.acquire_nowait()
+        if conn is not None:
+            return conn
         try:
             return await pool.acquire()
         except PoolTimeout as error:

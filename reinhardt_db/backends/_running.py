@@ -16,7 +16,6 @@ from reinhardt_db.backends.state import (
     discarded_error,
     ended_transaction_error,
 )
-from reinhardt_db.pool import PoolTimeout
 
 __all__ = ["StatementRunner"]
 
@@ -51,13 +50,11 @@ class StatementRunner(DatabasePools):
                     raise ended_transaction_error(self.alias)
                 # The task outlived its connection() block: run as outside one.
         pool = self.pool
-        try:
-            conn = await pool.acquire()
-        except PoolTimeout as error:
-            unavailable = self._unavailable(error)
-            if unavailable is None:
-                raise
-            raise unavailable from error
+        # The pool's synchronous fast path (an idle connection, nobody queued)
+        # saves the awaits of acquire() and release() on most statements.
+        conn = pool.acquire_nowait()
+        if conn is None:
+            conn = await self._acquire(pool)
         if raw_sql:
             conn.mark_dirty()
         raw = conn.trusted_raw
@@ -72,7 +69,8 @@ class StatementRunner(DatabasePools):
             conn.invalidate()
             raise
         finally:
-            await pool.release(conn)
+            if not pool.release_nowait(conn):
+                await pool.release(conn)
 
     async def _run_bound(
         self, state: ConnectionState, op: Op[T], sql: str, params: Any, raw_sql: bool

@@ -45,6 +45,14 @@ class ConnectionManager(ABC, Generic[C]):
     async def reset(self, conn: C) -> None:
         """Return ``conn`` to a clean session state before another task may use it."""
 
+    def is_valid_nowait(self, conn: C) -> bool | None:
+        """Return whether ``conn`` is usable when that is known without I/O, else None.
+
+        Lets ``Pool.acquire_nowait()`` hand out an idle connection without
+        awaiting ``is_valid``. The default, None, always takes the awaited path.
+        """
+        return None
+
     def needs_reset(self, conn: C) -> bool:
         """Return whether a release of ``conn`` not marked dirty must still run ``reset``.
 

@@ -128,6 +128,9 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
     async def is_valid(self, conn: aiomysql.Connection) -> bool:
         return not self.driver.is_broken(conn)
 
+    def is_valid_nowait(self, conn: aiomysql.Connection) -> bool:
+        return not self.driver.is_broken(conn)
+
     def needs_reset(self, conn: aiomysql.Connection) -> bool:
         # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
         # statements leave nothing behind but, at worst, an open transaction.

@@ -66,6 +66,9 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
         # own, so this costs no round trip.
         return not conn.is_closed()
 
+    def is_valid_nowait(self, conn: asyncpg.Connection) -> bool:
+        return not conn.is_closed()
+
     def needs_reset(self, conn: asyncpg.Connection) -> bool:
         # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
         # statements leave nothing behind but, at worst, an open transaction.

@@ -122,6 +122,9 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
     async def is_valid(self, conn: aiosqlite.Connection) -> bool:
         return conn._running and conn._connection is not None
 
+    def is_valid_nowait(self, conn: aiosqlite.Connection) -> bool:
+        return bool(conn._running and conn._connection is not None)
+
     def needs_reset(self, conn: aiosqlite.Connection) -> bool:
         # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
         # statements leave nothing behind but, at worst, an open transaction.
