@@ -5,11 +5,14 @@ SQL (``%s`` placeholders for reinhardt_db, the driver's own paramstyle for the
 driver), 1,000 calls per workload, on one connection held throughout (the
 driver's connection; ``db.connection()`` for reinhardt_db):
 
-- fetch_one: ``SELECT id, name, value FROM raw_items WHERE id = %s``
+- raw_fetch_one: ``SELECT id, name, value FROM raw_items WHERE id = %s``
   (asyncpg ``fetchrow``; aiomysql and aiosqlite: a cursor's ``execute`` + ``fetchone``)
-- fetch_all: ``SELECT id, name, value FROM raw_items WHERE id > %s ORDER BY id LIMIT 20``
-- execute: ``UPDATE raw_items SET value = value + 1 WHERE id = %s``, the 1,000 in one
-  transaction (so that the disk's flush per commit does not drown the difference)
+- raw_fetch_all: ``SELECT id, name, value FROM raw_items WHERE id > %s ORDER BY id LIMIT 20``
+- raw_execute: ``UPDATE raw_items SET value = value + 1 WHERE id = %s``, the 1,000 in
+  one transaction (so that the disk's flush per commit does not drown the difference)
+
+``main(options)`` takes the command line's options object when there is one
+(``backends``, ``wants(workload)``, ``rounds``, ``smoke``), read by name.
 
 Target: every ratio at most 1.1x. The pooled cost of raw SQL (each call
 borrows a connection and resets its session on return) is in the pool
@@ -47,6 +50,8 @@ LOOPS = 1_000
 ROWS = 1_000
 ROUNDS = 7
 TARGET = 1.1
+VENDORS = ("sqlite", "postgresql", "mysql")
+WORKLOADS = ("raw_fetch_one", "raw_fetch_all", "raw_execute")
 
 ONE = "SELECT id, name, value FROM raw_items WHERE id = %s"
 ALL = "SELECT id, name, value FROM raw_items WHERE id > %s ORDER BY id LIMIT 20"
@@ -56,15 +61,15 @@ Workload = Callable[[], Awaitable[Any]]
 Timing = tuple[float, float]  # (wall seconds, CPU seconds)
 
 
-async def _best_of_pair(a: Workload, b: Workload) -> tuple[Timing, Timing]:
-    """Best wall and CPU times of ``a`` and ``b`` over ``ROUNDS`` rounds run alternately.
+async def _best_of_pair(a: Workload, b: Workload, rounds: int) -> tuple[Timing, Timing]:
+    """Best wall and CPU times of ``a`` and ``b`` over ``rounds`` rounds run alternately.
 
     Alternating keeps a burst of load from another process out of one side
     only. The CPU time (this process's, the driver's threads included) is what
     the library adds; on a loaded machine it is steadier than the wall clock.
     """
     best = {"a": [float("inf"), float("inf")], "b": [float("inf"), float("inf")]}
-    for _ in range(ROUNDS):
+    for _ in range(rounds):
         for key, fn in (("a", a), ("b", b)):
             gc.collect()
             wall, cpu = time.perf_counter(), time.process_time()
@@ -99,7 +104,7 @@ async def _driver_workloads(vendor: str, url: str) -> tuple[dict[str, Workload],
                 for k in keys:
                     await conn.execute(upd, k)
 
-        return {"fetch_one": pg_one, "fetch_all": pg_all, "execute": pg_update}, conn.close
+        return {"raw_fetch_one": pg_one, "raw_fetch_all": pg_all, "raw_execute": pg_update}, conn.close
     if vendor == "mysql":
         conn = await aiomysql.connect(
             host=parsed.host, port=parsed.port or 3306, user=parsed.user, password="",
@@ -128,7 +133,7 @@ async def _driver_workloads(vendor: str, url: str) -> tuple[dict[str, Workload],
         async def my_close() -> None:
             conn.close()
 
-        return {"fetch_one": my_one, "fetch_all": my_all, "execute": my_update}, my_close
+        return {"raw_fetch_one": my_one, "raw_fetch_all": my_all, "raw_execute": my_update}, my_close
     db = await aiosqlite.connect(parsed.database, isolation_level=None)
     one, many, upd = (s.replace("%s", "?") for s in (ONE, ALL, UPDATE))
 
@@ -148,7 +153,7 @@ async def _driver_workloads(vendor: str, url: str) -> tuple[dict[str, Workload],
             await db.execute(upd, (k,))
         await db.execute("COMMIT")
 
-    return {"fetch_one": lite_one, "fetch_all": lite_all, "execute": lite_update}, db.close
+    return {"raw_fetch_one": lite_one, "raw_fetch_all": lite_all, "raw_execute": lite_update}, db.close
 
 
 def _ours(db: Database) -> dict[str, Workload]:
@@ -169,10 +174,12 @@ def _ours(db: Database) -> dict[str, Workload]:
             for k in keys:
                 await db.execute(UPDATE, [k])
 
-    return {"fetch_one": one, "fetch_all": many, "execute": update}
+    return {"raw_fetch_one": one, "raw_fetch_all": many, "raw_execute": update}
 
 
-async def _bench_backend(vendor: str, url: str) -> tuple[list[Row], list[Row]]:
+async def _bench_backend(
+    vendor: str, url: str, workloads: list[str], rounds: int
+) -> tuple[list[Row], list[Row]]:
     reinhardt_db.configure(databases={"default": url})
     rows: list[Row] = []
     cpu_rows: list[Row] = []
@@ -188,11 +195,12 @@ async def _bench_backend(vendor: str, url: str) -> tuple[list[Row], list[Row]]:
         )
         driver, close = await _driver_workloads(vendor, url)
         ours = _ours(db)
-        for warm in (*driver.values(), *ours.values()):
-            await warm()
+        for name in workloads:
+            await driver[name]()
+            await ours[name]()
         try:
-            for name in ours:
-                theirs, mine = await _best_of_pair(driver[name], ours[name])
+            for name in workloads:
+                theirs, mine = await _best_of_pair(driver[name], ours[name], rounds)
                 rows.append(Row(name, "driver", theirs[0], LOOPS))
                 rows.append(Row(name, "reinhardt_db", mine[0], LOOPS))
                 cpu_rows.append(Row(name, "driver", theirs[1], LOOPS))
@@ -206,11 +214,22 @@ async def _bench_backend(vendor: str, url: str) -> tuple[list[Row], list[Row]]:
     return rows, cpu_rows
 
 
-def main() -> None:
-    """Run the raw SQL benchmark on every backend (or those named) and print the tables."""
-    vendors = [a for a in sys.argv[1:] if a in ("sqlite", "postgresql", "mysql")] or [
-        "sqlite", "postgresql", "mysql"
-    ]
+def main(options: Any = None) -> None:
+    """Run the raw SQL benchmark and print one table per backend.
+
+    Backends: those in ``options.backends``, else those named on the command
+    line, else all three. Workloads: those ``options.wants()``, else all.
+    """
+    if options is not None:
+        vendors = [v for v in VENDORS if v in getattr(options, "backends", VENDORS)]
+        wants = getattr(options, "wants", lambda workload: True)
+        rounds = getattr(options, "rounds", None) or (1 if getattr(options, "smoke", False) else ROUNDS)
+    else:
+        vendors = [a for a in sys.argv[1:] if a in VENDORS] or list(VENDORS)
+        wants, rounds = (lambda workload: True), ROUNDS
+    chosen = [w for w in WORKLOADS if wants(w)]
+    if not chosen:
+        return
 
     async def go() -> None:
         for vendor in vendors:
@@ -221,13 +240,13 @@ def main() -> None:
             else:
                 url = f"sqlite:///{tempfile.gettempdir()}/reinhardt_bench_raw.sqlite3"
             try:
-                rows, cpu_rows = await _bench_backend(vendor, url)
+                rows, cpu_rows = await _bench_backend(vendor, url, chosen, rounds)
             finally:
                 if vendor == "postgresql":
                     await drop_pg_database()
                 elif vendor == "mysql":
                     await drop_mysql_database()
-            print_table(f"Raw SQL on {vendor} (held connection; best of {ROUNDS})", rows,
+            print_table(f"Raw SQL on {vendor} (held connection; best of {rounds})", rows,
                         baseline="driver")
             print_table(f"Raw SQL on {vendor}: CPU time of this process", cpu_rows,
                         baseline="driver")
