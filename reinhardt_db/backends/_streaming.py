@@ -54,7 +54,13 @@ class Streaming(TaskBinding):
         conn = await self._acquire(pool)
         raw = conn.trusted_raw
         stream: RowStream | None = None
-        in_flight = False
+        in_flight = discarded = False
+
+        def discard() -> None:
+            nonlocal discarded
+            discarded = True
+            conn.invalidate()
+
         try:
             try:
                 in_flight = True
@@ -70,9 +76,9 @@ class Streaming(TaskBinding):
                     in_flight = True
             except self._driver_errors as error:
                 in_flight = False
-                raise self._failed(error, raw, conn.invalidate) from error
+                raise self._failed(error, raw, discard) from error
         finally:
-            if stream is None or not stream.finished:
+            if not discarded and (stream is None or not stream.finished):
                 await _abandon_private(conn, stream, in_flight)
             await pool.release(conn)
 
