@@ -19,9 +19,11 @@ from benchmarks.orm.bench import main as orm_main
 from benchmarks.orm.plan import MEMORY, WORKLOADS, Sizes
 from benchmarks.pool.bench import WORKLOADS as POOL_WORKLOADS
 from benchmarks.pool.bench import main as pool_main
+from benchmarks.raw.bench import WORKLOADS as RAW_WORKLOADS
+from benchmarks.raw.bench import main as raw_main
 
-SUITES = {"orm": orm_main, "pool": pool_main}
-SUITE_WORKLOADS = {"orm": (*WORKLOADS, MEMORY), "pool": POOL_WORKLOADS}
+SUITES = {"orm": orm_main, "pool": pool_main, "raw": raw_main}
+SUITE_WORKLOADS = {"orm": (*WORKLOADS, MEMORY), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS}
 BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql", "pg": "postgresql"}
 
 

@@ -2,6 +2,11 @@
 
 Workloads (pools of 10 connections, all warm before timing):
 - acquire_release: 5,000 sequential acquire + release round trips, no query.
+- orm_traffic: the same 100 x 20 through ``Database.fetch_row`` (what the ORM
+  calls): a connection that ran only ORM statements goes back without a reset.
+- raw_sql_traffic: the same through ``Database.fetch_one`` (raw ``%s`` SQL): the
+  connection is marked dirty and reset on return (one round trip, like
+  asyncpg's default).
 - tasks_select1: 100 concurrent tasks, each 20 times: acquire, ``SELECT 1``, release.
 
 Contenders:
@@ -9,8 +14,10 @@ Contenders:
 - asyncpg pool with ``reset`` set to a no-op: the pool mechanics alone.
 - SQLAlchemy AsyncEngine (QueuePool; ``rollback`` on return, its default).
 - reinhardt Pool: our generic pool with the PostgreSQL connection manager
-  (``test_before_acquire=True``; its reset rolls back only an open transaction).
-- reinhardt Database: ``Database.fetch_rows`` (what the ORM calls), pool included.
+  (``test_before_acquire=True``; statements through ``conn.trusted_raw``, so
+  release resets only an open transaction).
+- reinhardt Database: ``fetch_rows``/``fetch_row`` (the ORM's path) and
+  ``fetch_one`` (raw SQL), pool included.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from .._util import (
 )
 
 POOL_SIZE = 10
-WORKLOADS = ("acquire_release", "tasks_select1")
+WORKLOADS = ("acquire_release", "tasks_select1", "orm_traffic", "raw_sql_traffic")
 
 
 @dataclass(frozen=True)
@@ -102,8 +109,15 @@ async def _bench(url: str, sizes: PoolSizes, options: Options) -> list[Row]:
                 async with p.acquire() as c:
                     await c.fetchval("SELECT 1")
 
+            async def row1(p: Any = apool) -> None:
+                async with p.acquire() as c:
+                    await c.fetchrow("SELECT 1")
+
             await record("acquire_release", label, _sequential(acq_rel))
             await record("tasks_select1", label, _tasks(select1))
+            # asyncpg's pool does not know ORM from raw SQL: the same call for both.
+            await record("orm_traffic", label, _tasks(row1))
+            await record("raw_sql_traffic", label, _tasks(row1))
         finally:
             await apool.close()
 
@@ -144,7 +158,7 @@ async def _bench(url: str, sizes: PoolSizes, options: Options) -> list[Row]:
             async def r_select1() -> None:
                 c = await pool.acquire()
                 try:
-                    await c.raw.fetchval("SELECT 1")
+                    await c.trusted_raw.fetchval("SELECT 1")
                 finally:
                     await pool.release(c)
 
@@ -158,7 +172,15 @@ async def _bench(url: str, sizes: PoolSizes, options: Options) -> list[Row]:
             await db.fetch_rows("SELECT 1")
 
         await asyncio.gather(*(d_select1() for _ in range(POOL_SIZE)))
+        async def d_orm() -> None:
+            await db.fetch_row("SELECT 1")
+
+        async def d_raw() -> None:
+            await db.fetch_one("SELECT 1")
+
         await record("tasks_select1", "reinhardt Database.fetch_rows", _tasks(d_select1))
+        await record("orm_traffic", "reinhardt Database.fetch_row", _tasks(d_orm))
+        await record("raw_sql_traffic", "reinhardt Database.fetch_one", _tasks(d_raw))
     finally:
         await reinhardt_db.close_all()
         reset_settings()

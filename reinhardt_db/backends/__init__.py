@@ -7,13 +7,14 @@ from reinhardt_db.backends.base import (
     ExecuteResult,
     SchemaEditor,
 )
-from reinhardt_db.backends.database import BoundConnection, Database, sql_logger
+from reinhardt_db.backends.database import BoundConnection, ConnectionState, Database, sql_logger
 from reinhardt_db.backends.handler import ConnectionHandler, connections
 from reinhardt_db.backends.records import Record
 
 __all__ = [
     "BoundConnection",
     "ConnectionHandler",
+    "ConnectionState",
     "Database",
     "DatabaseFeatures",
     "DatabaseOperations",

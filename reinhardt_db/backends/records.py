@@ -66,5 +66,4 @@ def record_class(fields: tuple[str, ...]) -> type[Record]:
 
 def make_records(fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Record]:
     """Wrap driver rows as ``Record`` objects."""
-    cls = record_class(tuple(fields))
-    return [cls(row) for row in rows]
+    return list(map(record_class(tuple(fields)), rows))

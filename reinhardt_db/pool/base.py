@@ -51,6 +51,26 @@ class ConnectionManager(ABC, Generic[C]):
     async def reset(self, conn: C) -> None:
         """Return ``conn`` to a clean session state before another task may use it."""
 
+    def is_valid_nowait(self, conn: C) -> bool | None:
+        """Return whether ``conn`` is usable when that is known without I/O, else None.
+
+        Lets ``Pool.acquire_nowait()`` hand out an idle connection without
+        awaiting ``is_valid``. The default, None, always takes the awaited path.
+        """
+        return None
+
+    def needs_reset(self, conn: C) -> bool:
+        """Return whether a release of ``conn`` not marked dirty must still run ``reset``.
+
+        The pool calls this (synchronously, no I/O) on every release of a
+        connection nobody marked dirty; ``False`` skips ``reset`` entirely. The
+        default, ``True``, resets on every release. A manager whose borrowers mark
+        every session change (``PoolConnection.mark_dirty``, or taking ``.raw``)
+        answers from what it can see without a round trip, e.g. an open
+        transaction.
+        """
+        return True
+
     @abstractmethod
     async def close(self, conn: C) -> None:
         """Close ``conn``; the pool never uses it again."""

@@ -31,7 +31,7 @@ class ConnectionMetadata:
 class ConnectionHolder(Generic[C]):
     """Keep one driver connection and the pool's bookkeeping about it (internal)."""
 
-    __slots__ = ("conn", "created", "id", "idle_since", "soft_invalid")
+    __slots__ = ("conn", "created", "dirty", "id", "idle_since", "soft_invalid")
 
     def __init__(self, conn: C, now: float) -> None:
         """Hold ``conn``, opened at monotonic time ``now``."""
@@ -40,6 +40,9 @@ class ConnectionHolder(Generic[C]):
         self.created = now
         self.idle_since = now
         self.soft_invalid = False
+        # True once a borrower may have changed the session (raw SQL, the raw
+        # driver connection taken): the next release runs the manager's reset.
+        self.dirty = False
 
 
 class PoolConnection(Generic[C]):
@@ -49,6 +52,12 @@ class PoolConnection(Generic[C]):
     too, so ``await conn.execute(...)`` works. A new proxy is made for every
     hand-out and refuses use once released, so a stale reference cannot touch a
     connection another task now holds.
+
+    Taking ``.raw`` (or any driver attribute) marks the session dirty: whoever
+    holds the driver connection may change session state, so its release runs
+    the manager's ``reset``. Code that only sends statements which leave no
+    session state (the ORM) reads ``trusted_raw`` instead, and the release
+    resets only when the manager's ``needs_reset`` says so.
     """
 
     __slots__ = ("_holder", "_id", "_pool", "_released")
@@ -62,11 +71,36 @@ class PoolConnection(Generic[C]):
 
     @property
     def raw(self) -> C:
-        """Return the driver connection; raise ``InvalidConnection`` once released."""
+        """Return the driver connection and mark the session dirty.
+
+        Raise ``InvalidConnection`` once released.
+        """
+        holder = self._holder
+        if holder is None:
+            raise InvalidConnection(self._gone())
+        holder.dirty = True
+        return holder.conn
+
+    @property
+    def trusted_raw(self) -> C:
+        """Return the driver connection without marking the session dirty.
+
+        For callers whose statements never leave session state behind (the
+        ORM's compiled SQL). Raise ``InvalidConnection`` once released.
+        """
         holder = self._holder
         if holder is None:
             raise InvalidConnection(self._gone())
         return holder.conn
+
+    @property
+    def dirty(self) -> bool:
+        """Return True when the next release will reset the session."""
+        return self._live().dirty
+
+    def mark_dirty(self) -> None:
+        """Record that the session may have changed, so release resets it."""
+        self._live().dirty = True
 
     @property
     def id(self) -> str:

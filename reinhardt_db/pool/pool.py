@@ -109,8 +109,87 @@ class Pool(PoolCore[C]):
         self._check_loop()
         return self._hand_out(self._idle.pop(), 0.0)
 
+    def acquire_nowait(self) -> PoolConnection[C] | None:
+        """Hand out an idle connection without awaiting, or return None.
+
+        The synchronous fast path of ``acquire()``, with its rules: only while
+        nobody is queued (fair), past-``max_lifetime`` connections are closed,
+        and with ``test_before_acquire`` each is probed by the manager's
+        ``is_valid_nowait``. Return None whenever that is not enough (nothing
+        idle, callers queued, a ``before_acquire`` hook, a probe that needs I/O,
+        a closed pool, first use in this loop): then ``await acquire()``.
+        """
+        idle = self._idle
+        if (
+            not idle
+            or self._waiters
+            or self._closed
+            or self._before_acquire is not None
+            or self._loop is not asyncio.get_running_loop()
+        ):
+            return None
+        options = self._options
+        probe = self._manager.is_valid_nowait if options.test_before_acquire else None
+        max_lifetime = options.max_lifetime
+        now = _monotonic()
+        while idle:
+            holder = idle[-1]
+            if max_lifetime is not None and now - holder.created >= max_lifetime:
+                idle.pop()
+                self._discard(holder, "max_lifetime")
+                continue
+            if probe is not None:
+                ok = probe(holder.conn)
+                if ok is None:
+                    return None
+                if not ok:
+                    idle.pop()
+                    self._lost += 1
+                    if self._listeners:
+                        reason = "is_valid_nowait() returned False"
+                        self._emit(ConnectionTestFailed, holder.id, {"reason": reason})
+                    self._discard(holder, "test_failed")
+                    continue
+            idle.pop()
+            return self._hand_out(holder, 0.0)
+        return None
+
+    def release_nowait(self, conn: PoolConnection[C]) -> bool:
+        """Give back a connection that needs no reset, without awaiting; True when done.
+
+        Return False, doing nothing, when the release has work to await (a
+        dirty connection or one the manager's ``needs_reset`` flags, an
+        ``after_release`` hook, ``max_lifetime`` reached, a soft-invalidated or
+        already released connection, a closed pool): then ``await release(conn)``.
+        """
+        holder = conn._holder
+        if (
+            holder is None
+            or conn._pool is not self
+            or holder.dirty
+            or holder.soft_invalid
+            or self._closed
+            or self._after_release is not None
+            or self._loop is not asyncio.get_running_loop()
+        ):
+            return False
+        now = _monotonic()
+        max_lifetime = self._options.max_lifetime
+        if max_lifetime is not None and now - holder.created >= max_lifetime:
+            return False
+        if self._manager.needs_reset(holder.conn):
+            return False
+        conn._released = True
+        conn._holder = None
+        self._dispatch(holder, now, returned=True)
+        return True
+
     async def release(self, conn: PoolConnection[C]) -> None:
-        """Give ``conn`` back: reset it, then hand it to the next waiter or keep it idle.
+        """Give ``conn`` back: reset it if needed, then hand it to the next waiter or keep it idle.
+
+        The manager's ``reset`` runs when the connection was marked dirty (its
+        ``.raw`` was taken, or ``mark_dirty()``) or ``manager.needs_reset(conn)``
+        says so.
 
         Raise ``InvalidConnection`` if it was already released or came from
         another pool. A connection that is soft-invalidated, past
@@ -132,7 +211,8 @@ class Pool(PoolCore[C]):
             reason = None
         if reason is None:
             try:
-                await self._run_reset(holder)
+                if holder.dirty or self._manager.needs_reset(holder.conn):
+                    await self._run_reset(holder)
                 hook = self._after_release
                 if hook is not None and not await self._run_hook(
                     "after_release", hook, holder, ConnectionMetadata(now - holder.created, 0.0)
@@ -389,6 +469,7 @@ class Pool(PoolCore[C]):
             if self._listeners:
                 self._emit(ConnectionReset, holder.id, {"error": repr(exc)})
             raise
+        holder.dirty = False
         if self._listeners:
             self._emit(ConnectionReset, holder.id, {"error": None})
 

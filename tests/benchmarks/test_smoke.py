@@ -78,8 +78,9 @@ def test_command_line_chooses_suite_workloads_and_backend() -> None:
 def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() -> None:
     assert parse(["--only", "get_by_pk", "sqlite"])[0] == ["orm"]
     assert parse(["--only", "tasks_select1"])[0] == ["pool"]
-    assert parse(["--backend", "sqlite"])[0] == ["orm"]  # the pool suite needs PostgreSQL
-    assert parse([])[0] == ["orm", "pool"]
+    assert parse(["--only", "raw_fetch_one"])[0] == ["raw"]
+    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw"]  # the pool suite needs PostgreSQL
+    assert parse([])[0] == ["orm", "pool", "raw"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from reinhardt_db.backends.base.driver import (
 from reinhardt_db.backends.base.features import DatabaseFeatures
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.backends.base.schema import SchemaEditor
+from reinhardt_db.backends.base.streams import RowStream
 
 __all__ = [
     "ISOLATION_LEVELS",
@@ -16,6 +17,7 @@ __all__ = [
     "DatabaseOperations",
     "Driver",
     "ExecuteResult",
+    "RowStream",
     "SchemaEditor",
     "check_isolation",
 ]

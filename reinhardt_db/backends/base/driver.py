@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reinhardt_db import exceptions as exc
+from reinhardt_db.backends.base.streams import RowStream
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -83,8 +84,6 @@ class Driver(ABC):
     vendor: ClassVar[str]
     #: Driver exception classes that :meth:`map_error` understands.
     driver_errors: ClassVar[tuple[type[BaseException], ...]]
-    #: True when a streaming read occupies the connection until it is exhausted.
-    stream_holds_connection: ClassVar[bool] = False
 
     def __init__(self, settings: DatabaseSettings) -> None:
         self.settings = settings
@@ -111,8 +110,15 @@ class Driver(ABC):
     @abstractmethod
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
-    ) -> tuple[list[str], list[Any]]:
+    ) -> tuple[Sequence[str], list[Any]]:
         """Run a query and return (column names, rows)."""
+
+    async def fetch_one_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[Sequence[str], Any | None]:
+        """Run a query and return (column names, its first row or None)."""
+        names, rows = await self.fetch_described(raw, sql, params)
+        return names, rows[0] if rows else None
 
     @abstractmethod
     async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
@@ -123,10 +129,17 @@ class Driver(ABC):
         """Run a statement once per parameter set; return the rows touched (or sets run)."""
 
     @abstractmethod
-    def stream(
-        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Any]]:
-        """Yield the result in chunks, with a server-side cursor where there is one."""
+    async def open_stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
+    ) -> RowStream:
+        """Start reading a query's result in chunks of ``chunk_size`` rows.
+
+        ``shared``: the connection is a task's bound connection, so other
+        statements may run between two chunks and the session must stay the
+        caller's (no transaction of the stream's own). Otherwise the stream has
+        the connection to itself. ``slot`` is a number no other stream open on
+        this connection uses (for cursor names).
+        """
 
     # -- raw-SQL API placeholder translation ----------------------------------------
     @abstractmethod

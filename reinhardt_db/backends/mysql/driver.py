@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import aiomysql
@@ -23,6 +23,9 @@ from reinhardt_db.backends.base.driver import (
     check_isolation,
     unresolvable_host,
 )
+from reinhardt_db.backends.base.streams import RowStream
+from reinhardt_db.backends.mysql import streams
+from reinhardt_db.backends.mysql.session import reset_session
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["MySQLConnectionManager", "MySQLDriver"]
@@ -52,13 +55,6 @@ class _Cursor(aiomysql.Cursor):
     what is left (notes such as ``DROP TABLE IF EXISTS`` of a missing table)
     is not worth a round trip and a Python warning per statement.
     """
-
-    async def _show_warnings(self, conn: Any) -> None:
-        return None
-
-
-class _SSCursor(aiomysql.SSCursor):
-    """Unbuffered cursor, without the ``SHOW WARNINGS`` round trip."""
 
     async def _show_warnings(self, conn: Any) -> None:
         return None
@@ -174,9 +170,16 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
     async def is_valid(self, conn: aiomysql.Connection) -> bool:
         return not self.driver.is_broken(conn)
 
+    def is_valid_nowait(self, conn: aiomysql.Connection) -> bool:
+        return not self.driver.is_broken(conn)
+
+    def needs_reset(self, conn: aiomysql.Connection) -> bool:
+        # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
+        # statements leave nothing behind but, at worst, an open transaction.
+        return bool(conn.get_transaction_status())
+
     async def reset(self, conn: aiomysql.Connection) -> None:
-        if conn.get_transaction_status():
-            await conn.rollback()
+        await reset_session(conn)
 
     async def close(self, conn: aiomysql.Connection) -> None:
         conn.close()
@@ -191,7 +194,6 @@ class MySQLDriver(Driver):
         OSError,
         asyncio.IncompleteReadError,
     )
-    stream_holds_connection: ClassVar[bool] = True
 
     def connection_manager(self) -> MySQLConnectionManager:
         url = self.settings.parsed
@@ -231,11 +233,20 @@ class MySQLDriver(Driver):
 
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
-    ) -> tuple[list[str], list[Any]]:
+    ) -> tuple[Sequence[str], list[Any]]:
         cursor = _Cursor(raw)
         await cursor.execute(sql, tuple(params))
-        names = [d[0] for d in cursor.description or ()]
+        names = tuple(d[0] for d in cursor.description or ())
         return names, list(cursor._rows or [])
+
+    async def fetch_one_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[Sequence[str], Any | None]:
+        cursor = _Cursor(raw)
+        await cursor.execute(sql, tuple(params))
+        rows = cursor._rows
+        names = tuple(d[0] for d in cursor.description or ())
+        return names, rows[0] if rows else None
 
     async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
         cursor = _Cursor(raw)
@@ -250,20 +261,10 @@ class MySQLDriver(Driver):
         rowcount: int = await cursor.executemany(sql, [tuple(p) for p in seq])
         return rowcount
 
-    async def stream(
-        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Any]]:
-        cursor = _SSCursor(raw)
-        await cursor.execute(sql, tuple(params))
-        try:
-            while True:
-                rows = await cursor.fetchmany(chunk_size)
-                if not rows:
-                    return
-                yield rows
-        finally:
-            if not raw.closed:
-                await cursor.close()
+    async def open_stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
+    ) -> RowStream:
+        return await streams.open_stream(raw, sql, params, chunk_size)
 
     def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
         check_isolation(isolation)

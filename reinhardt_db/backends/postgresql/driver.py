@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -15,6 +15,9 @@ from sqlalchemy.engine.interfaces import Dialect
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_dollar
 from reinhardt_db.backends.base.driver import Driver, ExecuteResult, causes, unresolvable_host
+from reinhardt_db.backends.base.streams import RowStream
+from reinhardt_db.backends.postgresql import streams
+from reinhardt_db.backends.postgresql.session import SessionResettingConnection
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["PostgreSQLConnectionManager", "PostgreSQLDriver"]
@@ -100,9 +103,22 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
         # own, so this costs no round trip.
         return not conn.is_closed()
 
+    def is_valid_nowait(self, conn: asyncpg.Connection) -> bool:
+        return not conn.is_closed()
+
+    def needs_reset(self, conn: asyncpg.Connection) -> bool:
+        # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
+        # statements leave nothing behind but, at worst, an open transaction.
+        return bool(conn.is_in_transaction())
+
     async def reset(self, conn: asyncpg.Connection) -> None:
         if conn.is_in_transaction():
+            # Ours, before asyncpg's reset reports a transaction left open as
+            # an error to the event loop: a raw "BEGIN" left open is not one.
             await conn.execute("ROLLBACK")
+        # asyncpg's reset forgets add_listener() callbacks, then sends
+        # SessionResettingConnection.get_reset_query(): one round trip.
+        await conn.reset()
 
     async def close(self, conn: asyncpg.Connection) -> None:
         await conn.close(timeout=5)
@@ -136,6 +152,7 @@ class PostgreSQLDriver(Driver):
         options = dict(self.settings.options)
         server_settings.update(options.pop("server_settings", {}))
         params["server_settings"] = server_settings
+        params["connection_class"] = SessionResettingConnection
         params.update(options)
         return PostgreSQLConnectionManager({k: v for k, v in params.items() if v is not None}, self)
 
@@ -154,11 +171,17 @@ class PostgreSQLDriver(Driver):
 
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
-    ) -> tuple[list[str], list[Any]]:
-        statement = await raw.prepare(sql)
-        rows = await statement.fetch(*params)
-        names = [attr.name for attr in statement.get_attributes()]
-        return names, [tuple(r) for r in rows]
+    ) -> tuple[Sequence[str], list[Any]]:
+        # fetch() goes through asyncpg's statement cache (prepare() would not,
+        # and costs a round trip of its own); its Records carry the names.
+        rows: list[Any] = await raw.fetch(sql, *params)
+        return (tuple(rows[0].keys()) if rows else ()), rows
+
+    async def fetch_one_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[Sequence[str], Any | None]:
+        row = await raw.fetchrow(sql, *params)
+        return (() if row is None else tuple(row.keys())), row
 
     async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
         status: str = await raw.execute(sql, *params)
@@ -170,28 +193,12 @@ class PostgreSQLDriver(Driver):
         await raw.executemany(sql, seq)
         return len(seq)
 
-    async def stream(
-        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Any]]:
-        # A cursor lives in a transaction; open one only if the caller has none.
-        if raw.is_in_transaction():
-            async for chunk in self._read_cursor(raw, sql, params, chunk_size):
-                yield chunk
-            return
-        async with raw.transaction(readonly=True):
-            async for chunk in self._read_cursor(raw, sql, params, chunk_size):
-                yield chunk
-
-    @staticmethod
-    async def _read_cursor(
-        raw: Any, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Any]]:
-        cursor = await raw.cursor(sql, *params)
-        while True:
-            rows = await cursor.fetch(chunk_size)
-            if not rows:
-                return
-            yield rows
+    async def open_stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
+    ) -> RowStream:
+        return await streams.open_stream(
+            raw, sql, params, chunk_size, shared=shared, slot=slot
+        )
 
     async def server_version(self, raw: Any) -> str:
         version = await raw.fetchval("SHOW server_version")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -24,7 +24,10 @@ from sqlalchemy.engine.interfaces import Dialect
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_qmark
 from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
+from reinhardt_db.backends.base.streams import RowStream
+from reinhardt_db.backends.sqlite import streams
 from reinhardt_db.backends.sqlite._aiosqlite import close_at_exit, daemonize
+from reinhardt_db.backends.sqlite.session import reset_session
 from reinhardt_db.pool import ConnectionManager
 
 __all__ = ["SQLiteConnectionManager", "SQLiteDriver"]
@@ -49,11 +52,23 @@ def _fetch(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[An
 
 def _fetch_described(
     conn: sqlite3.Connection, sql: str, params: Sequence[Any]
-) -> tuple[list[str], list[Any]]:
+) -> tuple[tuple[str, ...], list[Any]]:
     cursor = conn.execute(sql, params)
     rows = cursor.fetchall()
-    names = [d[0] for d in cursor.description or ()]
+    names = tuple(d[0] for d in cursor.description or ())
     return names, rows
+
+
+def _fetch_one_described(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any]
+) -> tuple[tuple[str, ...], Any | None]:
+    cursor = conn.execute(sql, params)
+    try:
+        row = cursor.fetchone()
+        names = tuple(d[0] for d in cursor.description or ())
+    finally:
+        cursor.close()
+    return names, row
 
 
 def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> ExecuteResult:
@@ -63,14 +78,6 @@ def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Execu
 
 def _executemany(conn: sqlite3.Connection, sql: str, seq: Sequence[Sequence[Any]]) -> int:
     return conn.executemany(sql, seq).rowcount
-
-
-def _open_cursor(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
-    return conn.execute(sql, params)
-
-
-def _fetchmany(cursor: sqlite3.Cursor, size: int) -> list[Any]:
-    return cursor.fetchmany(size)
 
 
 @lru_cache(maxsize=256)
@@ -155,11 +162,19 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
     async def is_valid(self, conn: aiosqlite.Connection) -> bool:
         return conn._running and conn._connection is not None
 
+    def is_valid_nowait(self, conn: aiosqlite.Connection) -> bool:
+        return bool(conn._running and conn._connection is not None)
+
+    def needs_reset(self, conn: aiosqlite.Connection) -> bool:
+        # Sessions changed by raw SQL are marked dirty by the pool; the ORM's
+        # statements leave nothing behind but, at worst, an open transaction.
+        return conn._connection is None or bool(conn._connection.in_transaction)
+
     async def reset(self, conn: aiosqlite.Connection) -> None:
         if conn._connection is None:
             raise ValueError("Connection closed")
-        if conn.in_transaction:
-            await conn.rollback()
+        on_disk = self.path != ":memory:" and not self.path.startswith("file::memory:")
+        await conn._execute(reset_session, conn._conn, _setup, on_disk)
 
     async def close(self, conn: aiosqlite.Connection) -> None:
         if not conn._running or not conn._thread.is_alive():
@@ -193,9 +208,17 @@ class SQLiteDriver(Driver):
 
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
-    ) -> tuple[list[str], list[Any]]:
-        result: tuple[list[str], list[Any]] = await raw._execute(
+    ) -> tuple[Sequence[str], list[Any]]:
+        result: tuple[Sequence[str], list[Any]] = await raw._execute(
             _fetch_described, raw._conn, sql, params
+        )
+        return result
+
+    async def fetch_one_described(
+        self, raw: Any, sql: str, params: Sequence[Any]
+    ) -> tuple[Sequence[str], Any | None]:
+        result: tuple[Sequence[str], Any | None] = await raw._execute(
+            _fetch_one_described, raw._conn, sql, params
         )
         return result
 
@@ -207,19 +230,10 @@ class SQLiteDriver(Driver):
         result: int = await raw._execute(_executemany, raw._conn, sql, seq)
         return result
 
-    async def stream(
-        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int
-    ) -> AsyncIterator[list[Any]]:
-        cursor = await raw._execute(_open_cursor, raw._conn, sql, params)
-        try:
-            while True:
-                rows = await raw._execute(_fetchmany, cursor, chunk_size)
-                if not rows:
-                    return
-                yield rows
-        finally:
-            if raw._connection is not None:
-                await raw._execute(cursor.close)
+    async def open_stream(
+        self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
+    ) -> RowStream:
+        return await streams.open_stream(raw, sql, params, chunk_size)
 
     def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
         check_isolation(isolation)

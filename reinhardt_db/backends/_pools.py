@@ -1,0 +1,133 @@
+"""A database's pools: one per event loop, opened on first use in that loop."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import replace
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from reinhardt_db import exceptions as exc
+from reinhardt_db.pool import Pool, PoolConnection, PoolOptions, PoolTimeout
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+
+    from reinhardt_db.backends.base import (
+        DatabaseFeatures,
+        DatabaseOperations,
+        Driver,
+        SchemaEditor,
+    )
+    from reinhardt_db.conf import DatabaseSettings
+
+__all__ = ["DatabasePools"]
+
+
+class DatabasePools:
+    """The pool part of :class:`~reinhardt_db.backends.database.Database`.
+
+    Declares the attributes every part of ``Database`` shares; ``Database``
+    sets them.
+    """
+
+    alias: str
+    settings: DatabaseSettings
+    driver: Driver
+    ops: DatabaseOperations
+    features: DatabaseFeatures
+    vendor: str
+    dialect: Dialect
+    _schema_editor_class: type[SchemaEditor]
+    _backend: ModuleType
+    _driver_errors: tuple[type[BaseException], ...]
+    _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool[Any]]
+    _last_loop: asyncio.AbstractEventLoop | None
+    _last_pool: Pool[Any] | None
+
+    async def _read_features(self, raw: Any) -> None:
+        raise NotImplementedError  # Database defines it
+
+    def _init_pools(self) -> None:
+        self._pools = weakref.WeakKeyDictionary()
+        self._last_loop = None
+        self._last_pool = None
+
+    @property
+    def pool(self) -> Pool[Any]:
+        """The pool of the running event loop (opened on first use)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise exc.InterfaceError(
+                f"database {self.alias!r}: the pool belongs to an event loop; "
+                "use it from async code (inside asyncio.run(...))"
+            ) from None
+        pool = self._last_pool
+        if loop is self._last_loop and pool is not None and not pool.closed:
+            return pool
+        return self._open_pool(loop)
+
+    def _open_pool(self, loop: asyncio.AbstractEventLoop) -> Pool[Any]:
+        # Synchronous on purpose: no await between the lookup and the store, so
+        # concurrent first uses in one loop can only ever open one pool.
+        pool = self._pools.get(loop)
+        if pool is None or pool.closed:
+            pool = Pool(
+                self.driver.connection_manager(),
+                self._pool_options(),
+                name=self.alias,
+                after_connect=self._read_features,
+            )
+            self._pools[loop] = pool
+        self._last_loop, self._last_pool = loop, pool
+        return pool
+
+    def _pool_options(self) -> PoolOptions:
+        options = self.settings.pool.to_options()
+        if self.vendor == "sqlite" and self.settings.parsed.database == ":memory:":
+            # Each SQLite connection to ":memory:" is its own empty database, and
+            # closing the last one loses it: keep exactly one, forever.
+            options = replace(
+                options, max_size=1, min_size=min(options.min_size, 1),
+                idle_timeout=None, max_lifetime=None,
+            )
+        return options
+
+    def _unavailable(self, error: PoolTimeout) -> exc.DatabaseUnavailable | None:
+        """The error for a timeout caused by connect failures; None when all were busy."""
+        if error.__cause__ is None:
+            return None
+        url = self.settings.parsed
+        where = url.database if self.vendor == "sqlite" else f"{url.host}:{url.port}"
+        return exc.DatabaseUnavailable(
+            f"database {self.alias!r} ({self.vendor} at {where}) could not be reached "
+            f"within acquire_timeout={self.settings.pool.acquire_timeout}s: {error.__cause__}"
+        )
+
+    async def _acquire(self, pool: Pool[Any]) -> PoolConnection[Any]:
+        """Acquire from ``pool``; a database that cannot be reached is DatabaseUnavailable."""
+        conn = pool.acquire_nowait()
+        if conn is not None:
+            return conn
+        try:
+            return await pool.acquire()
+        except PoolTimeout as error:
+            unavailable = self._unavailable(error)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+
+    async def close(self) -> None:
+        """Close this database's pool for the running loop (others are dropped)."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        pools = list(self._pools.items())
+        self._pools.clear()
+        self._last_loop = self._last_pool = None
+        for pool_loop, pool in pools:
+            if pool_loop is loop:
+                await pool.close()

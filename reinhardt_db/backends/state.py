@@ -1,0 +1,182 @@
+"""The connection a task holds: :class:`ConnectionState`, and how tasks find it.
+
+``db.connection()`` acquires one pooled connection and binds a
+:class:`ConnectionState` for it to the current task's context; tasks created
+inside the block copy that context (``asyncio.create_task``, ``gather``) and so
+share the connection, one statement at a time. ``db.transaction()`` adds a
+binding of its own on the same state, so a task created inside a transaction
+can tell, after the transaction ended, that the statements it was meant to run
+in it can no longer run there.
+
+A binding whose block has ended is never used: a task that outlives a
+``connection()`` block runs its statements on pooled connections of its own
+(as outside any block); a task that outlives a ``transaction()`` block gets
+``TransactionManagementError``. Neither ever touches the released connection.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any
+
+from reinhardt_db import exceptions as exc
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.streams import RowStream
+    from reinhardt_db.pool import Pool, PoolConnection
+
+__all__ = ["Binding", "BoundConnection", "ConnectionState", "OpenStream", "bindings"]
+
+
+class ConnectionState:
+    """The pooled connection bound to a task (and the tasks it spawns) for a block.
+
+    - ``conn``: the pool's connection itself (``PoolConnection``); it refuses use
+      once released, so nothing can reach the driver connection after the block.
+    - ``released``: True once the block ended and the connection went back.
+    - ``busy``: a statement (or a stream's fetch) is in flight; another one
+      started meanwhile raises ``TransactionManagementError``.
+    - ``streams``: the streams (``iterator()``, ``stream_rows``) open on the
+      connection; ``streaming`` is True while there is one.
+    - ``in_transaction``: ``db.transaction()`` has BEGUN and not yet ended.
+    - ``atomic_blocks``: the stack of ``atomic()`` blocks open on this
+      connection, innermost last. Reserved for the transactions layer
+      (``reinhardt_db.transaction``), which pushes and pops its own block
+      objects; this module never reads it.
+    - ``invalid``: the connection was closed after an error or a cancellation.
+    """
+
+    __slots__ = (
+        "alias",
+        "atomic_blocks",
+        "busy",
+        "conn",
+        "depth",
+        "in_transaction",
+        "invalid",
+        "pool",
+        "released",
+        "streams",
+    )
+
+    def __init__(self, alias: str, pool: Pool[Any], conn: PoolConnection[Any]) -> None:
+        self.alias = alias
+        self.pool = pool
+        self.conn = conn
+        self.depth = 1
+        self.busy = False
+        self.released = False
+        self.in_transaction = False
+        self.invalid = False
+        self.streams: list[OpenStream] = []
+        self.atomic_blocks: list[Any] = []
+
+    @property
+    def streaming(self) -> bool:
+        """Return True while a stream is open on the connection."""
+        return bool(self.streams)
+
+    @property
+    def raw(self) -> Any:
+        """Return the driver connection, for calls the ORM has no API for.
+
+        The session counts as changed from then on: when the block ends, the
+        pool resets it (``RESET ALL``, ``DISCARD TEMP``, ... on PostgreSQL) before
+        anyone else gets it. Raise ``InvalidConnection`` once the block ended.
+        """
+        return self.conn.raw
+
+    def discard(self) -> None:
+        """Close the connection: its state is unknown (cancelled mid-statement, lost)."""
+        if not self.invalid:
+            self.invalid = True
+            if not self.released:
+                self.conn.invalidate()
+
+    def __repr__(self) -> str:
+        flags = [
+            name
+            for name, on in (
+                ("released", self.released),
+                ("busy", self.busy),
+                ("streaming", self.streaming),
+                ("in_transaction", self.in_transaction),
+                ("invalid", self.invalid),
+            )
+            if on
+        ]
+        return f"<ConnectionState {self.alias!r} {' '.join(flags) or 'idle'}>"
+
+
+#: The name this object had before it carried the whole connection state.
+BoundConnection = ConnectionState
+
+
+class OpenStream:
+    """A stream open on a :class:`ConnectionState`, and what became of it.
+
+    ``abandoned``: its reader let go before the end (``aclose()``, ``break``);
+    the stream is closed before the connection's next statement, by the task
+    that runs it, never by the garbage collector's task. ``ended``: the block
+    it was read in is over (``"connection()"`` or ``"transaction()"``), so it
+    can no longer be read.
+    """
+
+    __slots__ = ("abandoned", "ended", "slot", "stream")
+
+    def __init__(self, stream: RowStream, slot: int) -> None:
+        self.stream = stream
+        self.slot = slot
+        self.abandoned = False
+        self.ended: str | None = None
+
+
+class Binding:
+    """One block's claim on a :class:`ConnectionState`, as seen from a task's context.
+
+    ``open`` turns False when the block that made the binding ends; tasks that
+    copied the context keep the object and so see it end.
+    """
+
+    __slots__ = ("open", "state", "transaction")
+
+    def __init__(self, state: ConnectionState, *, transaction: bool) -> None:
+        self.state = state
+        self.transaction = transaction
+        self.open = True
+
+
+# alias -> Binding. A fresh dict is set on every change so that tasks spawned
+# inside a block see the binding without ever mutating their parent's view.
+bindings: ContextVar[dict[str, Binding] | None] = ContextVar(
+    "reinhardt_db_bound_connections", default=None
+)
+
+
+def discarded_error(alias: str) -> exc.OperationalError:
+    """The error for a statement on a connection closed earlier in the block."""
+    return exc.OperationalError(
+        f"the connection bound to database {alias!r} was closed after an earlier error or "
+        "cancellation in this block, and its transaction is gone; leave the block and "
+        "start the work again"
+    )
+
+
+def busy_error(alias: str) -> exc.TransactionManagementError:
+    """The error for a statement started while another runs on the same connection."""
+    return exc.TransactionManagementError(
+        f"the connection bound to database {alias!r} is busy with another statement: "
+        "a task spawned inside connection()/atomic() shares its parent's connection, and "
+        "statements on one connection cannot overlap. Await the statements one after "
+        "another, or run the concurrent tasks outside the block."
+    )
+
+
+def ended_transaction_error(alias: str) -> exc.TransactionManagementError:
+    """The error for a task that outlived the transaction it was started in."""
+    return exc.TransactionManagementError(
+        f"this task was started inside a transaction on database {alias!r} that has "
+        "ended, so its statements can no longer run in it. Await the task before the "
+        "transaction block ends, or start it outside the block "
+        "(asyncio.create_task(..., context=contextvars.Context()))."
+    )
