@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 test: lint
+	bash .ci/prepare-servers
 	$(PY) -m pytest -n $(XDIST) -q -p no:cacheprovider
 
 $(VENV)/.bench: $(STAMP)
