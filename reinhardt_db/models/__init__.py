@@ -20,9 +20,12 @@ from reinhardt_db.models.fields import (
     EmailField,
     Field,
     FloatField,
+    ForeignKey,
     GenericIPAddressField,
     IntegerField,
     JSONField,
+    ManyToManyField,
+    OneToOneField,
     PositiveBigIntegerField,
     PositiveIntegerField,
     PositiveSmallIntegerField,
@@ -36,9 +39,19 @@ from reinhardt_db.models.fields import (
 )
 from reinhardt_db.models.indexes import Index
 from reinhardt_db.models.mixins import TimestampedModel
+from reinhardt_db.models.on_delete import (
+    CASCADE,
+    DO_NOTHING,
+    PROTECT,
+    RESTRICT,
+    SET,
+    SET_DEFAULT,
+    SET_NULL,
+)
 from reinhardt_db.models.options import Options
 from reinhardt_db.models.signals import (
     Signal,
+    m2m_changed,
     post_delete,
     post_save,
     pre_delete,
@@ -62,9 +75,16 @@ from reinhardt_db.models.validators import (
 )
 
 __all__ = [
+    "CASCADE",
     "DATABASE_DEFAULT",
+    "DO_NOTHING",
     "NON_FIELD_ERRORS",
     "NOT_PROVIDED",
+    "PROTECT",
+    "RESTRICT",
+    "SET",
+    "SET_DEFAULT",
+    "SET_NULL",
     "AutoField",
     "BaseConstraint",
     "BigAutoField",
@@ -84,11 +104,13 @@ __all__ = [
     "EmailValidator",
     "Field",
     "FloatField",
+    "ForeignKey",
     "GenericIPAddressField",
     "Index",
     "IntegerChoices",
     "IntegerField",
     "JSONField",
+    "ManyToManyField",
     "MaxLengthValidator",
     "MaxValueValidator",
     "MinLengthValidator",
@@ -96,6 +118,7 @@ __all__ = [
     "Model",
     "ModelBase",
     "ModelState",
+    "OneToOneField",
     "Options",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
@@ -113,6 +136,7 @@ __all__ = [
     "URLValidator",
     "UUIDField",
     "UniqueConstraint",
+    "m2m_changed",
     "post_delete",
     "post_save",
     "pre_delete",

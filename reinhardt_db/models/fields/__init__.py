@@ -27,6 +27,15 @@ from reinhardt_db.models.fields.numeric import (
     PositiveSmallIntegerField,
     SmallIntegerField,
 )
+from reinhardt_db.models.fields.related import (
+    ForeignKey,
+    ForeignObjectRel,
+    ManyToManyField,
+    ManyToManyRel,
+    OneToOneField,
+    OneToOneRel,
+    RelatedField,
+)
 from reinhardt_db.models.fields.temporal import DateField, DateTimeField, DurationField, TimeField
 from reinhardt_db.models.fields.text import CharField, EmailField, SlugField, TextField, URLField
 
@@ -51,12 +60,19 @@ __all__ = [
     "Field",
     "FieldOptions",
     "FloatField",
+    "ForeignKey",
+    "ForeignObjectRel",
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "ManyToManyField",
+    "ManyToManyRel",
+    "OneToOneField",
+    "OneToOneRel",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
+    "RelatedField",
     "SlugField",
     "SmallAutoField",
     "SmallIntegerField",

@@ -1,0 +1,382 @@
+"""``prefetch_related``: load relations of many instances with one query per relation and level.
+
+::
+
+    posts = await Post.objects.prefetch_related("tags", "author__profile")
+    authors = await Author.objects.prefetch_related(
+        Prefetch("posts", queryset=Post.objects.filter(published=True), to_attr="published")
+    )
+    await models.prefetch_related_objects(posts, "author")
+    await post.fetch_related("tags")
+
+For each level of a lookup the keys of the instances at hand go into one
+``IN`` list (in chunks under the backend's parameter limit,
+``db.features.max_query_params``), or, with ``Prefetch(...,
+strategy="subquery")``, the parent query itself becomes the subquery. The
+rows are matched to their instances in Python: a foreign key's target is
+cached on the instance (``post.author``), a set goes to the instance's
+prefetch cache (``post.tags.all()`` answers from it), or to ``to_attr`` as a
+plain list. Relations already loaded (by ``select_related`` or an earlier
+prefetch) are not fetched again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from reinhardt_db.backends import connections
+from reinhardt_db.exceptions import FieldError
+from reinhardt_db.models.expressions import F
+from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
+from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
+
+__all__ = ["Prefetch", "check_lookup", "prefetch_related_objects"]
+
+_VALUE = "_prefetch_related_val"
+_STRATEGIES = ("in", "subquery")
+
+
+class Prefetch:
+    """A ``prefetch_related`` lookup with a custom queryset, target attribute or strategy.
+
+    ``queryset`` filters, orders or ``select_related``\\ s the related rows;
+    ``to_attr`` stores them as a plain list attribute (an instance or None for
+    a foreign key) instead of the relation's cache; ``strategy="subquery"``
+    sends the parent query as a subquery instead of a list of keys (for
+    large parent sets).
+    """
+
+    def __init__(
+        self,
+        lookup: str,
+        queryset: Any = None,
+        to_attr: str | None = None,
+        strategy: str = "in",
+    ) -> None:
+        if not isinstance(lookup, str) or not lookup:
+            raise TypeError(f"Prefetch() takes a lookup name such as 'tags', got {lookup!r}")
+        if queryset is not None and (
+            not getattr(queryset, "_is_queryset", False) or queryset._mode != "models"
+        ):
+            raise ValueError(
+                "Prefetch querysets cannot use values() or values_list(); pass a QuerySet of "
+                "model instances"
+            )
+        if strategy not in _STRATEGIES:
+            raise ValueError(f"Prefetch strategy must be 'in' or 'subquery', got {strategy!r}")
+        if to_attr is not None and not to_attr.isidentifier():
+            raise ValueError(f"to_attr must be an identifier, got {to_attr!r}")
+        self.prefetch_through = lookup
+        self.queryset = queryset
+        self.to_attr = to_attr
+        self.strategy = strategy
+        parts = lookup.split(LOOKUP_SEP)
+        if to_attr:
+            parts[-1] = to_attr
+        self.prefetch_to = LOOKUP_SEP.join(parts)
+
+    def __repr__(self) -> str:
+        return f"<Prefetch {self.prefetch_through!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prefetch) and self.prefetch_to == other.prefetch_to
+
+    def __hash__(self) -> int:
+        return hash((Prefetch, self.prefetch_to))
+
+
+def _normalize(lookup: Any) -> Prefetch:
+    if isinstance(lookup, Prefetch):
+        return lookup
+    if isinstance(lookup, str):
+        return Prefetch(lookup)
+    raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}")
+
+
+def relation_for(model: Any, name: str) -> Any:
+    """The relation ``name`` of ``model`` as prefetching sees it (accessor names), or None."""
+    meta = model._meta
+    field = meta.fields_map.get(name)
+    if field is not None:
+        return field if field.is_relation and field.name == name else None
+    for m2m in meta.many_to_many:
+        if m2m.name == name:
+            return m2m
+    for rel in meta.related_objects:
+        if not rel.hidden and rel.accessor_name == name:
+            return rel
+    return None
+
+
+def _relation_names(model: Any) -> list[str]:
+    meta = model._meta
+    names = [f.name for f in meta.concrete_fields if f.is_relation]
+    names += [f.name for f in meta.many_to_many]
+    names += [r.accessor_name for r in meta.related_objects if not r.hidden]
+    return names
+
+
+def _unknown(model: Any, name: str, lookup: str) -> FieldError:
+    names = _relation_names(model)
+    return FieldError(
+        f"Cannot find {name!r} on {model.__name__} object, {lookup!r} is an invalid parameter "
+        f"to prefetch_related(): {model.__name__} has no relation of that name."
+        f"{did_you_mean(name, names)} Relations: {', '.join(names) or 'none'}."
+    )
+
+
+def check_lookup(model: Any, lookup: Any) -> None:
+    """Raise ``FieldError`` (with a hint) when ``lookup`` does not follow relations of ``model``."""
+    prefetch = _normalize(lookup)
+    for part in prefetch.prefetch_through.split(LOOKUP_SEP):
+        relation = relation_for(model, part)
+        if relation is None:
+            raise _unknown(model, part, prefetch.prefetch_through)
+        model = relation.related_model
+
+
+async def prefetch_related_objects(
+    instances: Sequence[Any] | Iterable[Any],
+    *lookups: Any,
+    using: str | None = None,
+    parent: Any = None,
+) -> None:
+    """Load the relations ``lookups`` of ``instances`` (all of one model) in place.
+
+    ``parent`` is the QuerySet the instances came from (for
+    ``strategy="subquery"``); ``using`` the database (default: the instances').
+    """
+    objs = [obj for obj in instances if obj is not None]
+    if not objs or not lookups:
+        return
+    model = type(objs[0])
+    alias = using or objs[0]._state.db or "default"
+    done: dict[str, tuple[list[Any], Any]] = {}
+    for lookup in map(_normalize, lookups):
+        if lookup.prefetch_to in done and lookup.queryset is not None:
+            raise ValueError(
+                f"{lookup.prefetch_to!r} lookup was already seen with a different queryset; "
+                "give the Prefetch a to_attr"
+            )
+        level_objs, level_model, level_parent = objs, model, parent
+        through = lookup.prefetch_through.split(LOOKUP_SEP)
+        to_parts = lookup.prefetch_to.split(LOOKUP_SEP)
+        for depth, part in enumerate(through):
+            if not level_objs:
+                break
+            last = depth == len(through) - 1
+            key = LOOKUP_SEP.join(to_parts[:depth + 1] if last else through[:depth + 1])
+            if key in done:
+                level_objs, level_parent = done[key]
+                level_model = type(level_objs[0]) if level_objs else level_model
+                continue
+            relation = relation_for(level_model, part)
+            if relation is None:
+                raise _unknown(level_model, part, lookup.prefetch_through)
+            fetcher = _Level(
+                relation, level_objs, alias,
+                lookup.queryset if last else None,
+                lookup.to_attr if last else None,
+                level_parent if lookup.strategy == "subquery" else None,
+            )
+            level_objs, level_parent = await fetcher.run()
+            done[key] = (level_objs, level_parent)
+            level_model = relation.related_model
+
+
+class _Level:
+    """One relation of one level: fetch, match, cache; return the related objects."""
+
+    def __init__(
+        self,
+        relation: Any,
+        objs: list[Any],
+        alias: str,
+        queryset: Any,
+        to_attr: str | None,
+        parent: Any,
+    ) -> None:
+        self.relation = relation
+        self.objs = objs
+        self.alias = alias
+        self.queryset = queryset
+        self.to_attr = to_attr
+        self.parent = parent
+        self.db = connections[alias]
+
+    # -- what is loaded already ------------------------------------------------------------
+    def _loaded(self, obj: Any) -> bool:
+        relation, values = self.relation, obj.__dict__
+        if self.to_attr is not None:
+            return self.to_attr in values
+        if _is_multi(relation):
+            return relation.cache_name in values.get(PREFETCH_CACHE, {})
+        if relation.concrete:  # forward: the cached instance must match the key
+            key = values.get(relation.attname)
+            cached = values.get(relation.cache_name, _MISSING)
+            if key is None:
+                return True
+            return cached is not _MISSING and cached is not None and (
+                cached.__dict__.get(relation.target_field.attname) == key
+            )
+        return relation.cache_name in values
+
+    def _gather(self) -> list[Any]:
+        found: list[Any] = []
+        relation = self.relation
+        for obj in self.objs:
+            values = obj.__dict__
+            if self.to_attr is not None:
+                value = values.get(self.to_attr)
+            elif _is_multi(relation):
+                value = values.get(PREFETCH_CACHE, {}).get(relation.cache_name)
+            else:
+                value = values.get(relation.cache_name)
+            if isinstance(value, list):
+                found.extend(value)
+            elif value is not None:
+                found.append(value)
+        return found
+
+    # -- running -------------------------------------------------------------------------
+    async def run(self) -> tuple[list[Any], Any]:
+        """Fetch for the instances that lack the relation; return every related object."""
+        pending = [obj for obj in self.objs if not self._loaded(obj)]
+        used: Any = None
+        if pending:
+            used = await self._fetch(pending)
+        return self._gather(), used
+
+    def _base(self) -> Any:
+        relation = self.relation
+        if self.queryset is not None:
+            return self.queryset.using(self.alias) if self.queryset._db is None else self.queryset
+        model = relation.related_model
+        # A foreign key's target is read even if the default manager hides it (Django).
+        manager = model._meta.base_manager if not _is_multi(relation) else (
+            model._meta.default_manager
+        )
+        return manager.db_manager(self.alias).all()
+
+    async def _fetch(self, objs: list[Any]) -> Any:
+        relation = self.relation
+        base = self._base()
+        if relation.concrete:  # forward foreign key / one-to-one
+            field = relation
+            target = field.target_field
+            keys = {o.__dict__.get(field.attname) for o in objs} - {None}
+            path, key_of = target.name, (lambda row: row.__dict__.get(target.attname))
+            source = field.attname
+            parent_values = None if self.parent is None else (self.parent, field.attname)
+        elif relation.many_to_many:
+            reverse = not hasattr(relation, "m2m_source_field")  # a ManyToManyRel
+            keys, path, source, parent_values = self._m2m_keys(relation, objs, reverse)
+            key_of = _pop_value
+        else:  # reverse foreign key / one-to-one
+            field = relation.field
+            target = field.target_field
+            keys = {o.__dict__.get(target.attname) for o in objs} - {None}
+            path, key_of = field.name, (lambda row: row.__dict__.get(field.attname))
+            source = target.attname
+            parent_values = None if self.parent is None else (self.parent, target.attname)
+        rows, used = await self._query(
+            base, path, keys, parent_values, annotate=relation.many_to_many
+        )
+        self._attach(objs, rows, key_of, source)
+        return used
+
+    def _m2m_keys(
+        self, relation: Any, objs: list[Any], reverse: bool
+    ) -> tuple[set[Any], str, str, Any]:
+        if not reverse:  # post.tags: rows are tags, matched on the junction's post column
+            field = relation
+            source_fk = field.m2m_source_field
+            path = field.remote_field.name
+        else:  # tag.posts
+            field = relation.field
+            source_fk = field.m2m_target_field
+            path = field.name
+        source = source_fk.target_field.attname
+        keys = {o.__dict__.get(source) for o in objs} - {None}
+        parent_values = None if self.parent is None else (self.parent, source)
+        return keys, path, source, parent_values
+
+    async def _query(
+        self, base: Any, path: str, keys: set[Any], parent_values: Any, annotate: bool
+    ) -> tuple[list[Any], Any]:
+        """Run the level's query (chunked); ``annotate``: select the junction's key too."""
+        if not keys:
+            return [], None
+
+        def narrowed(value: Any) -> Any:
+            queryset = base.filter(**{f"{path}__in": value})
+            # After the filter, so the junction join is the filter's (one row per link).
+            return queryset.annotate(**{_VALUE: F(path)}) if annotate else queryset
+
+        parent = parent_values[0] if parent_values is not None else None
+        if parent is not None and not parent.query.is_sliced:
+            queryset = narrowed(parent.values(parent_values[1]).order_by())
+            return list(await queryset), queryset
+        ordered = sorted(keys, key=_sort_key)
+        limit = _chunk_size(self.db, base)
+        rows: list[Any] = []
+        used: Any = None
+        for start in range(0, len(ordered), limit):
+            queryset = narrowed(ordered[start:start + limit])
+            rows.extend(await queryset)
+            used = queryset if start == 0 and len(ordered) <= limit else None
+        return rows, used
+
+    def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> None:
+        relation = self.relation
+        to_attr = self.to_attr
+        if _is_multi(relation):
+            groups: dict[Any, list[Any]] = {}
+            for row in rows:
+                groups.setdefault(key_of(row), []).append(row)
+            back = None
+            if not relation.concrete and not relation.many_to_many:
+                back = relation.field  # posts of an author: each post's author is known
+            for obj in objs:
+                found = groups.get(obj.__dict__.get(source), [])
+                if back is not None:
+                    for child in found:
+                        child.__dict__[back.cache_name] = obj
+                if to_attr is not None:
+                    obj.__dict__[to_attr] = found
+                else:
+                    obj.__dict__.setdefault(PREFETCH_CACHE, {})[relation.cache_name] = found
+            return
+        by_key = {key_of(row): row for row in rows}
+        back_name = relation.back_cache_name
+        for obj in objs:
+            single = by_key.get(obj.__dict__.get(source))
+            if to_attr is not None:
+                obj.__dict__[to_attr] = single
+            else:
+                obj.__dict__[relation.cache_name] = single
+            if single is not None and back_name:
+                single.__dict__[back_name] = obj
+
+
+_MISSING = object()
+
+
+def _is_multi(relation: Any) -> bool:
+    return bool(relation.many_to_many or (not relation.concrete and not relation.one_to_one))
+
+
+def _pop_value(row: Any) -> Any:
+    return row.__dict__.pop(_VALUE, None)
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def _chunk_size(db: Any, queryset: Any) -> int:
+    """Keys per ``IN`` list: a power of two (lists are padded) under the parameter limit."""
+    room = db.features.max_query_params - len(queryset.query.params()) - 8
+    room = max(room, 1)
+    return 1 << (room.bit_length() - 1)
