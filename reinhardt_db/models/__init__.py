@@ -170,6 +170,7 @@ from reinhardt_db.models.expressions import (
 )
 from reinhardt_db.models.lookups import Lookup, Transform
 from reinhardt_db.models.manager import BaseManager, Manager
+from reinhardt_db.models.prefetch import Prefetch, prefetch_related_objects
 from reinhardt_db.models.query import QuerySet
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.softdelete import (
@@ -192,6 +193,7 @@ __all__ += [
     "Max",
     "Min",
     "OrderBy",
+    "Prefetch",
     "Q",
     "QuerySet",
     "SoftDeleteManager",
@@ -202,4 +204,5 @@ __all__ += [
     "Transform",
     "Value",
     "Variance",
+    "prefetch_related_objects",
 ]

@@ -418,7 +418,7 @@ class QuerySet(WriteMixin, Generic[M]):
             query.order_by = ()
             query.default_ordering = False
             query.high_mark = MAX_GET_RESULTS
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         if len(rows) == 1:
             return rows[0]
         model = self.model
@@ -436,7 +436,7 @@ class QuerySet(WriteMixin, Generic[M]):
         if not clone.query.is_ordered():
             clone.query.set_ordering(("pk",))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         return rows[0] if rows else None
 
     async def last(self) -> M | None:
@@ -449,7 +449,7 @@ class QuerySet(WriteMixin, Generic[M]):
         else:
             clone.query.set_ordering(("-pk",))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         return rows[0] if rows else None
 
     async def earliest(self, *fields: str) -> M:
@@ -475,7 +475,7 @@ class QuerySet(WriteMixin, Generic[M]):
         clone = self._chain()
         clone.query.set_ordering(tuple(ordering))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         if not rows:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
         return rows[0]
