@@ -38,7 +38,7 @@ from reinhardt_db.models.fields.related_descriptors import (
     ReverseManyDescriptor,
     ReverseOneToOneDescriptor,
 )
-from reinhardt_db.models.on_delete import CASCADE, OnDelete
+from reinhardt_db.models.on_delete import CASCADE, DO_NOTHING, OnDelete
 from reinhardt_db.models.sql.joins import PathStep
 
 __all__ = [
@@ -581,7 +581,10 @@ class ManyToManyField(RelatedField):
             symmetrical = to == RECURSIVE
         if symmetrical and to == RECURSIVE and related_name is None:
             related_name = "%(class)s_rel_+"
-        self.remote_field = ManyToManyRel(self, to, related_name, related_query_name, CASCADE)
+        # The junction's own foreign keys carry the delete (CASCADE); this side does nothing.
+        self.remote_field = ManyToManyRel(
+            self, to, related_name, related_query_name, DO_NOTHING
+        )
         self.through: Any = through
         self.through_fields = through_fields
         self.symmetrical = symmetrical
