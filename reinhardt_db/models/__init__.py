@@ -160,6 +160,7 @@ from reinhardt_db.models.aggregates import (
     Sum,
     Variance,
 )
+from reinhardt_db.models.association import AssociationProxy
 from reinhardt_db.models.expressions import (
     CombinedExpression,
     Expression,
@@ -181,6 +182,7 @@ from reinhardt_db.models.softdelete import (
 
 __all__ += [
     "Aggregate",
+    "AssociationProxy",
     "Avg",
     "BaseManager",
     "CombinedExpression",
