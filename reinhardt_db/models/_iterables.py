@@ -146,7 +146,8 @@ def related_reader(slices: Sequence[ModelSlice]) -> Reader:
     """Return a reader building the first slice's instances with their related ones.
 
     Each row holds the slices' columns one after the other; the related
-    instance is None where its key column is NULL (nothing joined).
+    instance is None where its key column is NULL (nothing joined). Within
+    one result, rows that join the same related row share its instance.
     """
     for item in slices:
         _check_names(item.names)
@@ -200,12 +201,17 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
         for child in children.get(number, []):
             sub = slices[child]
             key = f"v{starts[child] + sub.key}"
+            # One instance per related row in a result: rows naming the same key
+            # share it (and building it once is most of the cost of a join).
             lines.append(f"{indent}if {key} is None:")
             lines.append(f"{indent}    o{child} = None")
             lines.append(f"{indent}else:")
-            lines.extend(build(child, indent + "    "))
+            lines.append(f"{indent}    o{child} = seen{child}.get({key})")
+            lines.append(f"{indent}    if o{child} is None:")
+            lines.extend(build(child, indent + "        "))
+            lines.append(f"{indent}        seen{child}[{key}] = o{child}")
             if sub.back:
-                lines.append(f"{indent}    o{child}.__dict__[{sub.back!r}] = {obj}")
+                lines.append(f"{indent}        o{child}.__dict__[{sub.back!r}] = {obj}")
             target = f"{obj}.{sub.cache}" if attributes else f"d{number}[{sub.cache!r}]"
             lines.append(f"{indent}{target} = o{child}")
         return lines
@@ -215,6 +221,7 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
         "    state = ModelState(alias, False)",
         "    out = []",
         "    append = out.append",
+        *[f"    seen{number} = {{}}" for number in range(1, len(slices))],
         f"    for {_unpack(position)} in rows:",
         *build(0, "        "),
         "        append(o0)",

@@ -22,11 +22,14 @@ prefetch) are not fetched again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import gc
+import operator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from reinhardt_db.backends import connections
 from reinhardt_db.exceptions import FieldError
+from reinhardt_db.models._iterables import GC_PAUSE_ROWS
 from reinhardt_db.models.expressions import F
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
 from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
@@ -206,34 +209,43 @@ class _Level:
         self.db = connections[alias]
 
     # -- what is loaded already ------------------------------------------------------------
-    def _loaded(self, obj: Any) -> bool:
-        relation, values = self.relation, obj.__dict__
+    def _pending(self) -> list[Any]:
+        """The instances whose relation is not loaded yet."""
+        relation, objs = self.relation, self.objs
         if self.to_attr is not None:
-            return self.to_attr in values
+            name = self.to_attr
+            return [obj for obj in objs if name not in obj.__dict__]
+        name = relation.cache_name
         if _is_multi(relation):
-            return relation.cache_name in values.get(PREFETCH_CACHE, {})
-        if relation.concrete:  # forward: the cached instance must match the key
-            key = values.get(relation.attname)
-            cached = values.get(relation.cache_name, _MISSING)
+            return [obj for obj in objs if name not in obj.__dict__.get(PREFETCH_CACHE, ())]
+        if not relation.concrete:
+            return [obj for obj in objs if name not in obj.__dict__]
+        # Forward: the cached instance must match the key.
+        attname, target = relation.attname, relation.target_field.attname
+        pending = []
+        for obj in objs:
+            values = obj.__dict__
+            key = values.get(attname)
             if key is None:
-                return True
-            return cached is not _MISSING and cached is not None and (
-                cached.__dict__.get(relation.target_field.attname) == key
-            )
-        return relation.cache_name in values
+                continue
+            cached = values.get(name)
+            if cached is None or cached.__dict__.get(target) != key:
+                pending.append(obj)
+        return pending
 
     def _gather(self) -> list[Any]:
-        found: list[Any] = []
         relation = self.relation
-        for obj in self.objs:
-            values = obj.__dict__
-            if self.to_attr is not None:
-                value = values.get(self.to_attr)
-            elif _is_multi(relation):
-                value = values.get(PREFETCH_CACHE, {}).get(relation.cache_name)
-            else:
-                value = values.get(relation.cache_name)
-            if isinstance(value, list):
+        if self.to_attr is not None:
+            values = [obj.__dict__.get(self.to_attr) for obj in self.objs]
+        elif _is_multi(relation):
+            name = relation.cache_name
+            values = [obj.__dict__.get(PREFETCH_CACHE, {}).get(name) for obj in self.objs]
+        else:
+            name = relation.cache_name
+            values = [obj.__dict__.get(name) for obj in self.objs]
+        found: list[Any] = []
+        for value in values:
+            if type(value) is list:
                 found.extend(value)
             elif value is not None:
                 found.append(value)
@@ -242,7 +254,7 @@ class _Level:
     # -- running -------------------------------------------------------------------------
     async def run(self) -> tuple[list[Any], Any]:
         """Fetch for the instances that lack the relation; return every related object."""
-        pending = [obj for obj in self.objs if not self._loaded(obj)]
+        pending = self._pending()
         used: Any = None
         if pending:
             used = await self._fetch(pending)
@@ -262,11 +274,12 @@ class _Level:
     async def _fetch(self, objs: list[Any]) -> Any:
         relation = self.relation
         base = self._base()
+        key_of: Callable[[Any], Any]
         if relation.concrete:  # forward foreign key / one-to-one
             field = relation
             target = field.target_field
             keys = {o.__dict__.get(field.attname) for o in objs} - {None}
-            path, key_of = target.name, (lambda row: row.__dict__.get(target.attname))
+            path, key_of = target.name, operator.attrgetter(target.attname)
             source = field.attname
             parent_values = None if self.parent is None else (self.parent, field.attname)
         elif relation.many_to_many:
@@ -277,13 +290,22 @@ class _Level:
             field = relation.field
             target = field.target_field
             keys = {o.__dict__.get(target.attname) for o in objs} - {None}
-            path, key_of = field.name, (lambda row: row.__dict__.get(field.attname))
+            path, key_of = field.name, operator.attrgetter(field.attname)
             source = target.attname
             parent_values = None if self.parent is None else (self.parent, target.attname)
         rows, used = await self._query(
             base, path, keys, parent_values, annotate=relation.many_to_many
         )
-        self._attach(objs, rows, key_of, source)
+        if len(rows) >= GC_PAUSE_ROWS and gc.isenabled():
+            # As the row readers do: the freshly read instances cannot form cycles
+            # worth collecting, and walking them is most of the cost of matching.
+            gc.disable()
+            try:
+                self._attach(objs, rows, key_of, source)
+            finally:
+                gc.enable()
+        else:
+            self._attach(objs, rows, key_of, source)
         return used
 
     def _m2m_keys(
@@ -331,36 +353,47 @@ class _Level:
     def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> None:
         relation = self.relation
         to_attr = self.to_attr
+        own_key = operator.attrgetter(source)
         if _is_multi(relation):
             groups: dict[Any, list[Any]] = {}
             for row in rows:
-                groups.setdefault(key_of(row), []).append(row)
-            back = None
-            if not relation.concrete and not relation.many_to_many:
-                back = relation.field  # posts of an author: each post's author is known
-            for obj in objs:
-                found = groups.get(obj.__dict__.get(source), [])
-                if back is not None:
-                    for child in found:
-                        child.__dict__[back.cache_name] = obj
-                if to_attr is not None:
-                    obj.__dict__[to_attr] = found
+                key = key_of(row)
+                group = groups.get(key)
+                if group is None:
+                    groups[key] = [row]
                 else:
-                    obj.__dict__.setdefault(PREFETCH_CACHE, {})[relation.cache_name] = found
+                    group.append(row)
+            # The posts of an author: each post's author is that author.
+            back = relation.field.cache_name if not (
+                relation.concrete or relation.many_to_many
+            ) else None
+            name = relation.cache_name
+            for obj in objs:
+                found = groups.get(own_key(obj))
+                if found is None:
+                    found = []
+                elif back is not None:
+                    for child in found:
+                        setattr(child, back, obj)
+                if to_attr is not None:
+                    setattr(obj, to_attr, found)
+                else:
+                    cache = obj.__dict__.get(PREFETCH_CACHE)
+                    if cache is None:
+                        obj.__dict__[PREFETCH_CACHE] = {name: found}
+                    else:
+                        cache[name] = found
             return
         by_key = {key_of(row): row for row in rows}
         back_name = relation.back_cache_name
+        target = to_attr if to_attr is not None else relation.cache_name
         for obj in objs:
-            single = by_key.get(obj.__dict__.get(source))
-            if to_attr is not None:
-                obj.__dict__[to_attr] = single
-            else:
-                obj.__dict__[relation.cache_name] = single
+            single = by_key.get(own_key(obj))
+            setattr(obj, target, single)
             if single is not None and back_name:
-                single.__dict__[back_name] = obj
+                setattr(single, back_name, obj)
 
 
-_MISSING = object()
 
 
 def _is_multi(relation: Any) -> bool:
@@ -368,7 +401,9 @@ def _is_multi(relation: Any) -> bool:
 
 
 def _pop_value(row: Any) -> Any:
-    return row.__dict__.pop(_VALUE, None)
+    value = getattr(row, _VALUE)
+    delattr(row, _VALUE)
+    return value
 
 
 def _sort_key(value: Any) -> tuple[str, Any]:

@@ -25,6 +25,7 @@ Each relation describes how queries cross it as ``sql.joins.PathStep``\\ s
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -176,7 +177,7 @@ class ForeignObjectRel:
         return name % {"class": meta.model_name, "model_name": meta.model_name,
                        "app_label": meta.app_label.lower()}
 
-    @property
+    @cached_property
     def accessor_name(self) -> str:
         """The attribute of target instances: ``related_name`` or ``<model>_set``."""
         if self.related_name:
@@ -188,7 +189,7 @@ class ForeignObjectRel:
             return meta.model_name
         return f"{meta.model_name}_set"
 
-    @property
+    @cached_property
     def name(self) -> str:
         """The name lookups use for this reverse relation."""
         if self.related_query_name:
@@ -200,7 +201,7 @@ class ForeignObjectRel:
             return self._format(meta.default_related_name)
         return meta.model_name
 
-    @property
+    @cached_property
     def cache_name(self) -> str:
         """One-to-one: the attribute caching the loaded instance; else the prefetch key."""
         if self.one_to_one:
@@ -272,7 +273,7 @@ class RelatedField(Field[Any]):
             raise _unresolved(self, model)
         return model
 
-    @property
+    @cached_property
     def cache_name(self) -> str:
         """The instance attribute holding the loaded related object (or list)."""
         return f"_{self.name}_cache"
