@@ -241,3 +241,33 @@ def compile_count(monkeypatch: Any) -> list[int]:
     monkeypatch.setattr(ClauseElement, "compile", counting)
     return calls
 
+
+
+async def test_meta_ordering_across_relations(make_tables: Any) -> None:
+    from reinhardt_db import models
+    from reinhardt_db.testing import isolate_apps
+
+    with isolate_apps():
+        class Shelf(models.Model):
+            name = models.CharField(max_length=10)
+
+            class Meta:
+                app_label = "tests_ordering"
+
+        class Book(models.Model):
+            title = models.CharField(max_length=10)
+            shelf = models.ForeignKey(Shelf, null=True, on_delete=models.SET_NULL)
+
+            class Meta:
+                app_label = "tests_ordering"
+                ordering = ["-shelf__name", "title"]
+
+        await make_tables(Shelf, Book)
+        a, b = await Shelf.objects.create(name="a"), await Shelf.objects.create(name="b")
+        await Book.objects.bulk_create([
+            Book(title="x", shelf=a), Book(title="y", shelf=b), Book(title="w", shelf=None),
+            Book(title="z", shelf=b),
+        ])
+        titles = [book.title for book in await Book.objects.filter(title__gte="x")]
+        assert titles == ["y", "z", "x"]
+        assert len(await Book.objects.all()) == 4  # the LEFT OUTER JOIN keeps shelf-less books
