@@ -271,3 +271,12 @@ async def test_meta_ordering_across_relations(make_tables: Any) -> None:
         titles = [book.title for book in await Book.objects.filter(title__gte="x")]
         assert titles == ["y", "z", "x"]
         assert len(await Book.objects.all()) == 4  # the LEFT OUTER JOIN keeps shelf-less books
+
+
+async def test_single_delete_statement_filtered_across_relations(data: dict[str, Any]) -> None:
+    with capture_queries() as queries:
+        assert await Profile.objects.filter(user__name="ann").delete() == (
+            1, {"tests_relations.Profile": 1},
+        )
+    assert len(queries) == 1 and queries[0].sql.upper().startswith("DELETE")
+    assert await Profile.objects.count() == 0

@@ -10,6 +10,7 @@ from reinhardt_db.models.fields.base import (
     FieldOptions,
 )
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
+from reinhardt_db.models.fields.many_to_many import ManyToManyField, ManyToManyRel
 from reinhardt_db.models.fields.misc import (
     BinaryField,
     BooleanField,
@@ -30,8 +31,6 @@ from reinhardt_db.models.fields.numeric import (
 from reinhardt_db.models.fields.related import (
     ForeignKey,
     ForeignObjectRel,
-    ManyToManyField,
-    ManyToManyRel,
     OneToOneField,
     OneToOneRel,
     RelatedField,
