@@ -302,6 +302,11 @@ class Database:
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        if sql_logger.isEnabledFor(_DEBUG):  # logged when started (its duration is the caller's)
+            sql_logger.debug(
+                "(stream) %s; params=%r; alias=%s", sql, params, self.alias,
+                extra={"duration_ms": 0.0, "sql": sql, "params": params, "alias": self.alias},
+            )
         # No ContextVar binding here: an async generator runs in its consumer's
         # context, so a binding made inside it would leak into the consumer.
         bound = self.bound_connection()

@@ -13,9 +13,9 @@
     with assert_num_queries(3):
         await Post.objects.prefetch_related("tags", "author__profile")
 
-Every statement the ORM and the raw API (``db.execute``, ``db.fetch_all`` ...)
-run on any database alias is seen; transaction control (BEGIN, COMMIT) is
-not. Only the current task and the tasks it starts inside the block are
+Every statement the ORM and the raw API (``db.execute``, ``db.fetch_all``,
+``db.stream_rows`` ...) run on any database alias is seen; transaction control
+(BEGIN, COMMIT) is not. Only the current task and the tasks it starts inside the block are
 captured (a ``ContextVar``), so other tasks running meanwhile do not count.
 
 How: the backends log every statement to the ``reinhardt_db.sql`` logger,

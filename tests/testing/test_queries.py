@@ -92,3 +92,9 @@ def test_usable_without_pytest_fixtures(tmp_path: Any) -> None:
         assert asyncio.run(run()) == ["default", "other"]
     finally:
         reset_settings()
+
+
+async def test_streamed_queries_are_captured(backend: Any) -> None:
+    with capture_queries() as queries:
+        chunks = [chunk async for chunk in backend.stream_rows("SELECT 1", ())]
+    assert chunks and len(queries) == 1 and "SELECT 1" in queries[0].sql
