@@ -22,16 +22,18 @@ prefetch) are not fetched again.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from reinhardt_db.backends import connections
 from reinhardt_db.exceptions import FieldError
-from reinhardt_db.models._iterables import GC_PAUSE_ROWS
+from reinhardt_db.models._iterables import GC_PAUSE_ROWS, grouping_reader
 from reinhardt_db.models.expressions import F
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
+from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
 
 __all__ = ["Prefetch", "check_lookup", "prefetch_related_objects"]
@@ -293,20 +295,51 @@ class _Level:
             path, key_of = field.name, operator.attrgetter(field.attname)
             source = target.attname
             parent_values = None if self.parent is None else (self.parent, target.attname)
-        rows, used = await self._query(
+        querysets, used = self._querysets(
             base, path, keys, parent_values, annotate=relation.many_to_many
         )
-        if len(rows) >= GC_PAUSE_ROWS and gc.isenabled():
-            # As the row readers do: the freshly read instances cannot form cycles
-            # worth collecting, and walking them is most of the cost of matching.
-            gc.disable()
-            try:
-                self._attach(objs, rows, key_of, source)
-            finally:
-                gc.enable()
-        else:
+        if not relation.concrete and not relation.many_to_many and not relation.one_to_one and (
+            all(_plain(queryset, relation.field) for queryset in querysets)
+        ):
+            await self._fetch_grouped(querysets, objs, relation, source)
+            return used
+        rows: list[Any] = []
+        for queryset in querysets:
+            rows.extend(await queryset)
+        with _gc_paused(len(rows)):
             self._attach(objs, rows, key_of, source)
         return used
+
+    async def _fetch_grouped(
+        self, querysets: list[Any], objs: list[Any], relation: Any, source: str
+    ) -> None:
+        """A reverse foreign key's rows, read, grouped and linked in one generated loop."""
+        field = relation.field
+        parents = {getattr(obj, source): obj for obj in objs}
+        groups: dict[Any, list[Any]] = {key: [] for key in parents}
+        for queryset in querysets:
+            query = queryset.query
+            if query.empty:
+                continue
+            db = connections[queryset.db]
+            fields = compiler.loaded_fields(query)
+            entry = compiler.compile_select(query, db, compiler.MODE_MODELS)
+            read = _grouping_reader(db, query.model, fields, field, entry)
+            rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+            with _gc_paused(len(rows)):
+                read(rows, db.alias, parents, groups)
+        with _gc_paused(len(objs)):
+            name, to_attr = relation.cache_name, self.to_attr
+            for key, obj in parents.items():
+                found = groups[key]
+                if to_attr is not None:
+                    setattr(obj, to_attr, found)
+                    continue
+                cache = obj.__dict__.get(PREFETCH_CACHE)
+                if cache is None:
+                    obj.__dict__[PREFETCH_CACHE] = {name: found}
+                else:
+                    cache[name] = found
 
     def _m2m_keys(
         self, relation: Any, objs: list[Any], reverse: bool
@@ -324,10 +357,14 @@ class _Level:
         parent_values = None if self.parent is None else (self.parent, source)
         return keys, path, source, parent_values
 
-    async def _query(
+    def _querysets(
         self, base: Any, path: str, keys: set[Any], parent_values: Any, annotate: bool
     ) -> tuple[list[Any], Any]:
-        """Run the level's query (chunked); ``annotate``: select the junction's key too."""
+        """The level's queries (chunks of keys, or one with the parent as a subquery).
+
+        ``annotate``: select the junction's key too (many-to-many). The second
+        value is the query when there is one, for the next level's subquery.
+        """
         if not keys:
             return [], None
 
@@ -339,16 +376,13 @@ class _Level:
         parent = parent_values[0] if parent_values is not None else None
         if parent is not None and not parent.query.is_sliced:
             queryset = narrowed(parent.values(parent_values[1]).order_by())
-            return list(await queryset), queryset
+            return [queryset], queryset
         ordered = sorted(keys, key=_sort_key)
         limit = _chunk_size(self.db, base)
-        rows: list[Any] = []
-        used: Any = None
-        for start in range(0, len(ordered), limit):
-            queryset = narrowed(ordered[start:start + limit])
-            rows.extend(await queryset)
-            used = queryset if start == 0 and len(ordered) <= limit else None
-        return rows, used
+        querysets = [
+            narrowed(ordered[start:start + limit]) for start in range(0, len(ordered), limit)
+        ]
+        return querysets, (querysets[0] if len(querysets) == 1 else None)
 
     def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> None:
         relation = self.relation
@@ -404,6 +438,51 @@ def _pop_value(row: Any) -> Any:
     value = getattr(row, _VALUE)
     delattr(row, _VALUE)
     return value
+
+
+def _plain(queryset: Any, field: Any) -> bool:
+    """True for a QuerySet of plain instances that load ``field`` (no joins loaded,
+    no annotations, no prefetch of its own)."""
+    query = queryset.query
+    return bool(
+        queryset._mode == compiler.MODE_MODELS
+        and not query.select_related
+        and not query.annotation_mask
+        and not queryset._prefetch_lookups
+        and field in compiler.loaded_fields(query)
+    )
+
+
+_READERS: dict[Any, Any] = {}
+
+
+def _grouping_reader(db: Any, model: Any, fields: list[Any], field: Any, entry: Any) -> Any:
+    key = (entry, field)
+    read = _READERS.get(key)
+    if read is None:
+        if len(_READERS) > 256:
+            _READERS.clear()
+        read = _READERS[key] = grouping_reader(
+            model,
+            [f.attname for f in fields],
+            [f.get_db_converter(db.ops) for f in fields],
+            fields.index(field),
+            field.cache_name,
+        )
+    return read
+
+
+@contextlib.contextmanager
+def _gc_paused(count: int) -> Iterator[None]:
+    """Pause the cyclic GC while handling many fresh instances (as the row readers do)."""
+    if count < GC_PAUSE_ROWS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _sort_key(value: Any) -> tuple[str, Any]:

@@ -55,7 +55,8 @@ class SelectParts:
         self.slices: list[readers.ModelSlice] = []
 
 
-def _loaded_fields(query: Query) -> list[Any]:
+def loaded_fields(query: Query) -> list[Any]:
+    """The model fields a SELECT of instances reads for ``query`` (deferral applied)."""
     meta = query.model._meta
     names, defer = query.deferred
     fields = list(meta.concrete_fields)
@@ -82,7 +83,7 @@ def _add_annotation(parts: SelectParts, query: Query, ctx: CompileContext, name:
 def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts:
     parts = SelectParts()
     if mode == MODE_MODELS:
-        for field in _loaded_fields(query):
+        for field in loaded_fields(query):
             column = ctx.column(field)
             parts.columns.append(column)
             parts.names.append(field.attname)
