@@ -176,7 +176,10 @@ class WriteMixin:
             db, ignore_conflicts, update_conflicts, update_fields, unique_fields
         )
         meta = self.model._meta
-        stamped = auto_now_fields(meta)
+        # Stamped fields, and foreign keys (a related instance saved after assignment).
+        stamped = auto_now_fields(meta) + tuple(
+            f for f in meta.concrete_fields if f.is_relation
+        )
         groups: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[Any]] = {}
         for obj in objs:
             if not isinstance(obj, self.model):

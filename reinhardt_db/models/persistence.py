@@ -266,4 +266,8 @@ async def refresh_instance(
     for name in names:
         attname = meta.fields_map[name].attname
         obj.__dict__[attname] = fresh.__dict__[attname]
+    if fields is None:
+        # Prefetched sets may be stale now (Django drops them too); loaded related
+        # instances are checked against the reloaded keys when read.
+        obj.__dict__.pop("_prefetched_objects_cache", None)
     mark_saved(obj, alias)

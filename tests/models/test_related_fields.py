@@ -219,3 +219,25 @@ async def test_saving_takes_the_key_of_a_related_instance_saved_later(make_table
     assert post.author_id == ann.pk
     fresh = await Post.objects.select_related("author").get(pk=post.pk)
     assert fresh.author.name == "ann"
+
+
+async def test_bulk_create_takes_keys_of_related_instances_saved_later(make_tables: Any) -> None:
+    await make_tables(*ALL)
+    ann = Author(name="ann")
+    posts = [Post(title="a", author=ann), Post(title="b", author=ann)]
+    with pytest.raises(ValueError, match="unsaved related object"):
+        await Post.objects.bulk_create(posts)
+    await ann.save()
+    await Post.objects.bulk_create(posts)
+    assert [p.author_id for p in posts] == [ann.pk, ann.pk]
+    assert await ann.posts.count() == 2
+
+
+async def test_refresh_from_db_forgets_prefetched_sets(make_tables: Any) -> None:
+    await make_tables(*ALL)
+    ann = await Author.objects.create(name="ann")
+    loaded = await Author.objects.prefetch_related("posts").get(pk=ann.pk)
+    await Post.objects.create(title="new", author=ann)
+    assert await loaded.posts.count() == 0  # the prefetched (now stale) set
+    await loaded.refresh_from_db()
+    assert await loaded.posts.count() == 1
