@@ -43,7 +43,10 @@ __all__ = [
     "PoolNotFound",
     "PoolTimeout",
     "ProgrammingError",
+    "ProtectedError",
     "ReinhardtError",
+    "RelationNotLoaded",
+    "RestrictedError",
     "TransactionManagementError",
     "ValidationError",
 ]
@@ -170,3 +173,33 @@ class DatabaseUnavailable(OperationalError, PoolTimeout):
     """No connection could be opened within ``acquire_timeout``: the database is down
     or unreachable. Both an ``OperationalError`` and a ``PoolTimeout``; ``__cause__``
     is the pool's ``PoolTimeout``, whose own cause is the last connect error."""
+
+
+class ProtectedError(IntegrityError):
+    """A delete was refused: ``on_delete=PROTECT`` rows refer to what would be deleted.
+
+    ``protected_objects`` holds the referring instances; nothing was deleted.
+    """
+
+    def __init__(self, message: str, protected_objects: Any) -> None:
+        super().__init__(message)
+        self.protected_objects = protected_objects
+
+
+class RestrictedError(IntegrityError):
+    """A delete was refused: ``on_delete=RESTRICT`` rows refer to what would be deleted.
+
+    ``restricted_objects`` holds the referring instances; nothing was deleted.
+    """
+
+    def __init__(self, message: str, restricted_objects: Any) -> None:
+        super().__init__(message)
+        self.restricted_objects = restricted_objects
+
+
+class RelationNotLoaded(ReinhardtError):
+    """A related object or set was read before it was loaded (reading never runs a query).
+
+    Load it with ``select_related()`` / ``prefetch_related()`` on the query, or
+    ``await obj.fetch_related(...)`` on the instance.
+    """

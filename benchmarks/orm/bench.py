@@ -56,6 +56,7 @@ Workloads = dict[str, Callable[[], Awaitable[Any]]]
 TARGETS = {
     "insert_single": 1.3, "bulk_insert": 1.3, "fetch_all": 1.6, "filter_small": 1.3,
     "get_by_pk": 1.4, "values_all": 1.15, "update_single": 1.5, "count_agg": 1.2,
+    "join_fetch": 1.5, "prefetch": 1.6,
 }
 SQLITE_TARGET = 2.0
 # (workload, baseline) -> vendor -> target, over the two defaults above (issue 9).
@@ -85,6 +86,40 @@ class Journal(models.Model):
     class Meta:
         app_label = "bench"
         db_table = "journal"
+
+
+class BenchAuthor(models.Model):
+    """The relation workloads' authors (ROWS/10 of them)."""
+
+    name = models.CharField(max_length=40)
+
+    class Meta:
+        app_label = "bench"
+        db_table = "bench_author"
+
+
+class BenchEntry(models.Model):
+    """The relation workloads' entries (ROWS of them, spread over the authors)."""
+
+    author = models.ForeignKey(BenchAuthor, on_delete=models.CASCADE, related_name="entries")
+    title = models.CharField(max_length=40)
+
+    class Meta:
+        app_label = "bench"
+        db_table = "bench_entry"
+
+
+RELATION_MODELS = [BenchAuthor, BenchEntry]
+
+
+async def _fill_relations(rows: int) -> None:
+    """Untimed: ROWS/10 authors, ROWS entries (the same for both contenders)."""
+    authors = await BenchAuthor.objects.bulk_create(
+        [BenchAuthor(name=f"author {i}") for i in range(max(rows // 10, 1))]
+    )
+    await BenchEntry.objects.bulk_create([
+        BenchEntry(author=authors[i % len(authors)], title=f"entry {i}") for i in range(rows)
+    ])
 
 
 def _orm_workloads(data: Data, plan: Plan, created: list[Journal]) -> Workloads:
@@ -136,10 +171,19 @@ def _orm_workloads(data: Data, plan: Plan, created: list[Journal]) -> Workloads:
             await qs.count()
             await qs.aggregate(avg=models.Avg("level"))
 
+    async def join_fetch() -> None:
+        result = await BenchEntry.objects.select_related("author")
+        assert len(result) == len(data)
+
+    async def prefetch() -> None:
+        result = await BenchAuthor.objects.prefetch_related("entries")
+        assert result
+
     return {
         "insert_single": insert_single, "bulk_insert": bulk_insert, "fetch_all": fetch_all,
         "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
         "update_single": update_single, "count_agg": count_agg,
+        "join_fetch": join_fetch, "prefetch": prefetch,
     }
 
 
@@ -189,8 +233,10 @@ async def bench_backend(
     notes: list[str] = []
     data = make_rows(sizes.rows)
     try:
-        await drop_tables([Journal], if_exists=True)
-        await create_tables([Journal])
+        await drop_tables([Journal, *RELATION_MODELS], if_exists=True)
+        await create_tables([Journal, *RELATION_MODELS])
+        if any(w in chosen for w in ("join_fetch", "prefetch")):
+            await _fill_relations(sizes.rows)
         raw = await raw_driver(vendor, url)
         try:
             await _reset_table(raw, data)
@@ -213,7 +259,7 @@ async def bench_backend(
                     notes.append(f"bulk_insert: {ORM} left primary keys unset on {vendor}")
         finally:
             await raw.close()
-            await drop_tables([Journal], if_exists=True)
+            await drop_tables([Journal, *RELATION_MODELS], if_exists=True)
     finally:
         await reinhardt_db.close_all()
         reset_settings()

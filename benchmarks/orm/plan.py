@@ -25,10 +25,13 @@ WORKLOADS = {
     "values_all": "ROWS dicts (raw: the driver's rows turned into dicts)",
     "update_single": "LOOPS saves of LOOPS distinct rows, `update_fields=['text']`",
     "count_agg": "LOOPS times a count and an average over `level = k`",
+    "join_fetch": "ROWS entries with their author, select_related (raw: the joined rows)",
+    "prefetch": "ROWS/10 authors with their ROWS entries, prefetch_related "
+                "(raw: two queries, grouped by author in Python)",
 }
 # Not a timed comparison: peak memory of iterator() on PostgreSQL (memory.py).
 MEMORY = "iterator_memory"
-PER_ROW = frozenset({"bulk_insert", "fetch_all", "values_all"})
+PER_ROW = frozenset({"bulk_insert", "fetch_all", "values_all", "join_fetch", "prefetch"})
 
 
 @dataclass(frozen=True)

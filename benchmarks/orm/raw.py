@@ -36,6 +36,21 @@ RAW = "raw driver"
 EXECUTEMANY = "raw executemany"
 COLS = "id, timestamp, level, text"
 INSERT_BATCH = 1000
+# The relation workloads' tables (bench.py's BenchAuthor and BenchEntry).
+JOIN_SQL = (
+    "SELECT e.id, e.author_id, e.title, a.id, a.name "
+    "FROM bench_entry e JOIN bench_author a ON a.id = e.author_id"
+)
+AUTHORS_SQL = "SELECT id, name FROM bench_author"
+ENTRIES_SQL = "SELECT id, author_id, title FROM bench_entry"
+
+
+def group_entries(authors: Any, entries: Any) -> dict[Any, list[Any]]:
+    """Each author's entries, as a user of the raw driver would gather them."""
+    grouped: dict[Any, list[Any]] = {author[0]: [] for author in authors}
+    for entry in entries:
+        grouped[entry[1]].append(entry)
+    return grouped
 
 
 class RawDriver(abc.ABC):
@@ -71,13 +86,18 @@ class RawDriver(abc.ABC):
     def workloads(self, data: Data, plan: Plan) -> Workloads:
         """The main raw contender of every workload."""
 
+    def relation_workloads(self) -> Workloads:
+        """``join_fetch`` and ``prefetch`` on the author/entry tables (drivers override)."""
+        return {}
+
     def baselines(self, data: Data, plan: Plan) -> dict[str, Workloads]:
         """Every raw contender: the main one for each workload, executemany for bulk_insert."""
 
         async def executemany() -> None:
             await self.bulk_insert_executemany(data)
 
-        return {RAW: self.workloads(data, plan), EXECUTEMANY: {"bulk_insert": executemany}}
+        main = {**self.workloads(data, plan), **self.relation_workloads()}
+        return {RAW: main, EXECUTEMANY: {"bulk_insert": executemany}}
 
 
 class PostgresRaw(RawDriver):
@@ -165,6 +185,22 @@ class PostgresRaw(RawDriver):
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
         }
+
+
+    def relation_workloads(self) -> Workloads:
+        c = self.conn
+
+        async def join_fetch() -> Any:
+            return await c.fetch(JOIN_SQL)
+
+        async def prefetch() -> Any:
+            authors = await c.fetch(AUTHORS_SQL)
+            entries = await c.fetch(
+                f"{ENTRIES_SQL} WHERE author_id = ANY($1::bigint[])", [a[0] for a in authors]
+            )
+            return group_entries(authors, entries)
+
+        return {"join_fetch": join_fetch, "prefetch": prefetch}
 
 
 def _naive_utc(data: Data) -> list[tuple[dt.datetime, int, str]]:
@@ -274,6 +310,22 @@ class MySQLRaw(RawDriver):
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
         }
+
+
+    def relation_workloads(self) -> Workloads:
+        ex = self._exec
+
+        async def join_fetch() -> Any:
+            return await ex(JOIN_SQL)
+
+        async def prefetch() -> Any:
+            authors = await ex(AUTHORS_SQL)
+            ids = [a[0] for a in authors]
+            marks = ", ".join(["%s"] * len(ids))
+            entries = await ex(f"{ENTRIES_SQL} WHERE author_id IN ({marks})", ids)
+            return group_entries(authors, entries)
+
+        return {"join_fetch": join_fetch, "prefetch": prefetch}
 
 
 def _sqlite_text(moment: dt.datetime) -> str:
@@ -386,6 +438,22 @@ class SQLiteRaw(RawDriver):
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
         }
+
+
+    def relation_workloads(self) -> Workloads:
+        c = self.conn
+
+        async def join_fetch() -> Any:
+            return await c.execute_fetchall(JOIN_SQL)
+
+        async def prefetch() -> Any:
+            authors = await c.execute_fetchall(AUTHORS_SQL)
+            ids = [a[0] for a in authors]
+            marks = ", ".join(["?"] * len(ids))
+            entries = await c.execute_fetchall(f"{ENTRIES_SQL} WHERE author_id IN ({marks})", ids)
+            return group_entries(authors, entries)
+
+        return {"join_fetch": join_fetch, "prefetch": prefetch}
 
 
 async def raw_driver(vendor: str, url: str) -> RawDriver:

@@ -16,6 +16,7 @@ from typing import Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._binding import TaskBinding
+from reinhardt_db.backends._logging import DEBUG, sql_logger
 from reinhardt_db.backends.base.streams import RowStream
 from reinhardt_db.backends.state import ConnectionState, OpenStream
 from reinhardt_db.pool import InvalidConnection, PoolConnection
@@ -37,6 +38,11 @@ class Streaming(TaskBinding):
         """
         if chunk_size < 1:
             raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+        if sql_logger.isEnabledFor(DEBUG):  # logged when started (its duration is the caller's)
+            sql_logger.debug(
+                "(stream) %s; params=%r; alias=%s", sql, params, self.alias,
+                extra={"duration_ms": 0.0, "sql": sql, "params": params, "alias": self.alias},
+            )
         # Looked up when iteration starts: an async generator runs in the
         # context of whoever iterates it.
         state = self._task_state()

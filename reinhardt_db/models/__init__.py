@@ -20,10 +20,13 @@ from reinhardt_db.models.fields import (
     EmailField,
     Field,
     FloatField,
+    ForeignKey,
     GenericIPAddressField,
     IntegerField,
     JSONField,
+    ManyToManyField,
     Mapped,
+    OneToOneField,
     PositiveBigIntegerField,
     PositiveIntegerField,
     PositiveSmallIntegerField,
@@ -37,9 +40,19 @@ from reinhardt_db.models.fields import (
 )
 from reinhardt_db.models.indexes import Index
 from reinhardt_db.models.mixins import TimestampedModel
+from reinhardt_db.models.on_delete import (
+    CASCADE,
+    DO_NOTHING,
+    PROTECT,
+    RESTRICT,
+    SET,
+    SET_DEFAULT,
+    SET_NULL,
+)
 from reinhardt_db.models.options import Options
 from reinhardt_db.models.signals import (
     Signal,
+    m2m_changed,
     post_delete,
     post_save,
     pre_delete,
@@ -63,9 +76,16 @@ from reinhardt_db.models.validators import (
 )
 
 __all__ = [
+    "CASCADE",
     "DATABASE_DEFAULT",
+    "DO_NOTHING",
     "NON_FIELD_ERRORS",
     "NOT_PROVIDED",
+    "PROTECT",
+    "RESTRICT",
+    "SET",
+    "SET_DEFAULT",
+    "SET_NULL",
     "AutoField",
     "BaseConstraint",
     "BigAutoField",
@@ -85,11 +105,13 @@ __all__ = [
     "EmailValidator",
     "Field",
     "FloatField",
+    "ForeignKey",
     "GenericIPAddressField",
     "Index",
     "IntegerChoices",
     "IntegerField",
     "JSONField",
+    "ManyToManyField",
     "Mapped",
     "MaxLengthValidator",
     "MaxValueValidator",
@@ -98,6 +120,7 @@ __all__ = [
     "Model",
     "ModelBase",
     "ModelState",
+    "OneToOneField",
     "Options",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
@@ -115,6 +138,7 @@ __all__ = [
     "URLValidator",
     "UUIDField",
     "UniqueConstraint",
+    "m2m_changed",
     "post_delete",
     "post_save",
     "pre_delete",
@@ -138,6 +162,7 @@ from reinhardt_db.models.aggregates import (
     Sum,
     Variance,
 )
+from reinhardt_db.models.association import AssociationProxy
 from reinhardt_db.models.expressions import (
     CombinedExpression,
     Expression,
@@ -148,6 +173,7 @@ from reinhardt_db.models.expressions import (
 )
 from reinhardt_db.models.lookups import Lookup, Transform
 from reinhardt_db.models.manager import BaseManager, Manager
+from reinhardt_db.models.prefetch import Prefetch, prefetch_related_objects
 from reinhardt_db.models.query import QuerySet
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.softdelete import (
@@ -158,6 +184,7 @@ from reinhardt_db.models.softdelete import (
 
 __all__ += [
     "Aggregate",
+    "AssociationProxy",
     "Avg",
     "BaseManager",
     "CombinedExpression",
@@ -170,6 +197,7 @@ __all__ += [
     "Max",
     "Min",
     "OrderBy",
+    "Prefetch",
     "Q",
     "QuerySet",
     "SoftDeleteManager",
@@ -180,4 +208,5 @@ __all__ += [
     "Transform",
     "Value",
     "Variance",
+    "prefetch_related_objects",
 ]

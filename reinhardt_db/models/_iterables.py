@@ -17,9 +17,9 @@ import gc
 import keyword
 from collections import namedtuple
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
-__all__ = ["Reader", "make_reader"]
+__all__ = ["ModelSlice", "Reader", "grouping_reader", "make_reader", "related_reader"]
 
 Reader = Callable[[Sequence[Any], str], list[Any]]
 Converter = Callable[[Any], Any] | None
@@ -119,6 +119,160 @@ def _model_reader(
         "        obj._state = state" if attributes else "        d['_state'] = state",
         "        append(obj)",
         "    return out",
+    ]
+    return _compile("\n".join(lines) + "\n", "read", namespace)
+
+
+class ModelSlice(NamedTuple):
+    """The columns of one model in a row that holds several (``select_related``).
+
+    ``parent`` is the index of the slice whose instance gets this one as
+    ``cache`` (the relation's cache attribute); ``back`` names the attribute
+    of this instance that gets the parent (one-to-one relations), or "".
+    ``key`` is the position, within ``names``, of a column that is NULL
+    exactly when the LEFT OUTER JOIN found no row (the primary key).
+    """
+
+    model: Any
+    names: Sequence[str]
+    converters: Sequence[Converter]
+    parent: int
+    cache: str
+    back: str
+    key: int
+
+
+def related_reader(slices: Sequence[ModelSlice]) -> Reader:
+    """Return a reader building the first slice's instances with their related ones.
+
+    Each row holds the slices' columns one after the other; the related
+    instance is None where its key column is NULL (nothing joined). Within
+    one result, rows that join the same related row share its instance.
+    """
+    for item in slices:
+        _check_names(item.names)
+    safe = _related_reader(slices, inline=False)
+    if not any(_has_inline(item.converters) for item in slices):
+        return safe
+    fast = _related_reader(slices, inline=True)
+
+    def read(rows: Sequence[Any], alias: str) -> list[Any]:
+        try:
+            return fast(rows, alias)
+        except (TypeError, ValueError):
+            return safe(rows, alias)
+
+    return read
+
+
+def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
+    from reinhardt_db.models.base import ModelState
+
+    namespace: dict[str, Any] = {"new": object.__new__, "ModelState": ModelState}
+    starts: list[int] = []
+    position = 0
+    for item in slices:
+        starts.append(position)
+        position += len(item.names)
+    children: dict[int, list[int]] = {}
+    for number, item in enumerate(slices[1:], start=1):
+        children.setdefault(item.parent, []).append(number)
+
+    def build(number: int, indent: str) -> list[str]:
+        item = slices[number]
+        namespace[f"cls{number}"] = item.model
+        extra = [slices[child].cache for child in children.get(number, [])]
+        if item.back:
+            extra.append(item.back)
+        attributes = _plain_attributes(item.model, [*item.names, *extra])
+        obj = f"o{number}"
+        lines = [f"{indent}{obj} = new(cls{number})"]
+        if not attributes:
+            lines.append(f"{indent}d{number} = {obj}.__dict__")
+        for offset, (name, converter) in enumerate(zip(item.names, item.converters, strict=True)):
+            index = starts[number] + offset
+            if converter is not None:
+                namespace[f"c{index}"] = converter
+                namespace.update(getattr(converter, "inline_globals", {}) if inline else {})
+            target = f"{obj}.{name}" if attributes else f"d{number}[{name!r}]"
+            lines.append(f"{indent}{target} = {_value_code(index, converter, inline)}")
+        lines.append(f"{indent}{obj}._state = state" if attributes
+                     else f"{indent}d{number}['_state'] = state")
+        for child in children.get(number, []):
+            sub = slices[child]
+            key = f"v{starts[child] + sub.key}"
+            # One instance per related row in a result: rows naming the same key
+            # share it (and building it once is most of the cost of a join).
+            lines.append(f"{indent}if {key} is None:")
+            lines.append(f"{indent}    o{child} = None")
+            lines.append(f"{indent}else:")
+            lines.append(f"{indent}    o{child} = seen{child}.get({key})")
+            lines.append(f"{indent}    if o{child} is None:")
+            lines.extend(build(child, indent + "        "))
+            lines.append(f"{indent}        seen{child}[{key}] = o{child}")
+            if sub.back:
+                lines.append(f"{indent}        o{child}.__dict__[{sub.back!r}] = {obj}")
+            target = f"{obj}.{sub.cache}" if attributes else f"d{number}[{sub.cache!r}]"
+            lines.append(f"{indent}{target} = o{child}")
+        return lines
+
+    lines = [
+        "def read(rows, alias):",
+        "    state = ModelState(alias, False)",
+        "    out = []",
+        "    append = out.append",
+        *[f"    seen{number} = {{}}" for number in range(1, len(slices))],
+        f"    for {_unpack(position)} in rows:",
+        *build(0, "        "),
+        "        append(o0)",
+        "    return out",
+    ]
+    return _compile("\n".join(lines) + "\n", "read", namespace)
+
+
+GroupingReader = Callable[[Sequence[Any], str, dict[Any, Any], dict[Any, list[Any]]], None]
+
+
+def grouping_reader(
+    model: Any, names: Sequence[str], converters: Sequence[Converter], key: int, back: str
+) -> GroupingReader:
+    """Return ``read(rows, alias, parents, groups)`` for prefetching a reverse foreign key.
+
+    It builds ``model`` instances as ``model_reader`` does and, in the same
+    loop, sets each one's ``back`` attribute to ``parents[<column key>]`` and
+    appends it to ``groups[<column key>]`` (a list for every key of
+    ``parents``): one pass instead of three.
+    """
+    _check_names(names)
+    from reinhardt_db.models.base import ModelState
+
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "ModelState": ModelState}
+    attributes = _plain_attributes(model, [*names, back])
+    lines = [
+        "def read(rows, alias, parents, groups):",
+        "    state = ModelState(alias, False)",
+        f"    for {_unpack(len(names))} in rows:",
+        "        obj = new(cls)",
+    ]
+    if not attributes:
+        lines.append("        d = obj.__dict__")
+    for index, (name, converter) in enumerate(zip(names, converters, strict=True)):
+        if converter is not None:
+            namespace[f"c{index}"] = converter
+        value = _value_code(index, converter)
+        if index == key:
+            lines.append(f"        k = {value}")
+            value = "k"
+        target = f"obj.{name}" if attributes else f"d[{name!r}]"
+        lines.append(f"        {target} = {value}")
+    store = f"obj.{back}" if attributes else f"d[{back!r}]"
+    lines += [
+        "        obj._state = state" if attributes else "        d['_state'] = state",
+        "        try:",
+        f"            {store} = parents[k]",
+        "            groups[k].append(obj)",
+        "        except KeyError:",
+        "            pass  # a row for a parent not asked about (the parents changed since)",
     ]
     return _compile("\n".join(lines) + "\n", "read", namespace)
 

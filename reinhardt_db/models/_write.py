@@ -11,7 +11,6 @@ from reinhardt_db import exceptions as exc
 from reinhardt_db.models.expressions import Expression, Param
 from reinhardt_db.models.lookups import pk_value
 from reinhardt_db.models.persistence import auto_now_fields, insert_plan, mark_saved
-from reinhardt_db.models.signals import post_delete, pre_delete
 from reinhardt_db.models.sql import compiler, dml
 from reinhardt_db.models.sql.context import did_you_mean
 
@@ -177,7 +176,10 @@ class WriteMixin:
             db, ignore_conflicts, update_conflicts, update_fields, unique_fields
         )
         meta = self.model._meta
-        stamped = auto_now_fields(meta)
+        # Stamped fields, and foreign keys (a related instance saved after assignment).
+        stamped = auto_now_fields(meta) + tuple(
+            f for f in meta.concrete_fields if f.is_relation
+        )
         groups: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[Any]] = {}
         for obj in objs:
             if not isinstance(obj, self.model):
@@ -324,6 +326,7 @@ class WriteMixin:
             return 0
         query = self.query.clone()
         resolver = query.resolver()
+        joined = len(query.joins)
         assignments = []
         for name, value in kwargs.items():
             field = resolver.get_field(name)
@@ -340,16 +343,23 @@ class WriteMixin:
                 query.values.append(pk_value(value))
                 shape = Param(len(query.values) - 1, field)
             assignments.append((field.name, shape))
+        if len(query.joins) != joined:
+            raise exc.FieldError(
+                "update() cannot read values across relations (F('author__name')); "
+                "update the rows one by one, or compute the values first"
+            )
         db = self._database()
         entry = compiler.compile_update(query, db, tuple(assignments))
         result = await db.execute_native(entry.sql, entry.params(query.params()))
         return result.rowcount
 
     async def delete(self) -> tuple[int, dict[str, int]]:
-        """DELETE every matching row; return ``(total, {"app.Model": count})``.
+        """DELETE every matching row and carry out the ``on_delete`` rules.
 
-        ``pre_delete``/``post_delete`` receive each instance only when a receiver
-        is connected; otherwise this is one DELETE statement.
+        Return ``(total, {"app.Model": count, ...})``, cascaded rows included.
+        One DELETE statement when nothing points at the model and nobody
+        listens to its delete signals; otherwise the deletion collector
+        (``models/deletion.py``) runs, in one transaction.
         """
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
@@ -358,40 +368,21 @@ class WriteMixin:
         self._result_cache = None
         if self.query.empty:
             return 0, {}
-        model = self.model
-        meta = model._meta
-        db = self._database()
-        if pre_delete.has_listeners(model) or post_delete.has_listeners(model):
-            async with atomic_block(db):
-                count = await self._delete_with_signals(db)
-        else:
-            entry = compiler.compile_delete(self.query, db)
-            result = await db.execute_native(entry.sql, entry.params(self.query.params()))
-            count = result.rowcount
-        return count, ({meta.label: count} if count else {})
+        from reinhardt_db.models.deletion import delete_queryset
+
+        return await delete_queryset(self)
 
     # Managers do not forward delete(): Model.objects.delete() would empty the table.
     delete.queryset_only = True  # type: ignore[attr-defined]
 
-    async def _delete_with_signals(self, db: Database) -> int:
-        model = self.model
-        objs = await self._chain()._execute()
-        if not objs:
+    async def _raw_delete(self) -> int:
+        """Run one DELETE for the matching rows (no signals, no rules); return the count."""
+        if self.query.empty:
             return 0
-        for obj in objs:
-            await pre_delete.send(model, instance=obj, using=db.alias)
-        count = 0
-        pks = [obj.pk for obj in objs]
-        for start in range(0, len(pks), 2048):
-            chunk = self._chain()
-            chunk.query = type(self.query)(model)
-            chunk.query.add_filter((), {"pk__in": pks[start:start + 2048]})
-            entry = compiler.compile_delete(chunk.query, db)
-            result = await db.execute_native(entry.sql, entry.params(chunk.query.params()))
-            count += result.rowcount
-        for obj in objs:
-            await post_delete.send(model, instance=obj, using=db.alias)
-        return count
+        db = self._database()
+        entry = compiler.compile_delete(self.query, db)
+        result = await db.execute_native(entry.sql, entry.params(self.query.params()))
+        return result.rowcount
 
 
 def _rows_per_insert(db: Database, fields: tuple[Any, ...], batch_size: int | None) -> int:

@@ -24,6 +24,7 @@ from reinhardt_db.exceptions import (
 from reinhardt_db.models.fields.auto import BigAutoField
 from reinhardt_db.models.fields.base import DATABASE_DEFAULT, EMPTY_VALUES, Field
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
+from reinhardt_db.models.fields.related import model_registered
 from reinhardt_db.models.options import Options, default_manager_class, read_meta
 
 if TYPE_CHECKING:
@@ -131,7 +132,9 @@ class ModelBase(type):
         _check_options(cls)
         _add_exceptions(cls, module)
         _add_managers(cls, [*own_managers, *inherited_managers])
-        apps.register_model(meta.app_label, cls)
+        if not meta.auto_created:  # junction models belong to their many-to-many field
+            apps.register_model(meta.app_label, cls)
+        model_registered(cls)
         return cls
 
 
@@ -284,7 +287,10 @@ class Model(metaclass=ModelBase):
             if field.attname in kwargs:
                 values[field.attname] = kwargs.pop(field.attname)
             elif field.name in kwargs:
-                values[field.attname] = kwargs.pop(field.name)
+                if field.is_relation:  # author=user: the key and the cached instance
+                    setattr(self, field.name, kwargs.pop(field.name))
+                else:
+                    values[field.attname] = kwargs.pop(field.name)
             else:
                 values[field.attname] = field.get_default()
         if kwargs:
@@ -292,6 +298,13 @@ class Model(metaclass=ModelBase):
             for key in list(kwargs):
                 if key in properties:
                     setattr(self, key, kwargs.pop(key))
+            for key in kwargs:
+                if key in meta.relations_map:
+                    raise TypeError(
+                        f"{cls.__name__}() got {key}=: a many-to-many or reverse relation "
+                        f"cannot be set when creating an instance; save it, then "
+                        f"'await obj.{key}.set(...)'."
+                    )
             for key in kwargs:
                 names = [f.name for f in meta.fields]
                 raise TypeError(
@@ -539,6 +552,16 @@ class Model(metaclass=ModelBase):
         from reinhardt_db.models.persistence import refresh_instance
 
         await refresh_instance(self, using, fields)
+
+    async def fetch_related(self, *lookups: Any, using: str | None = None) -> None:
+        """Load relations of this instance: ``await post.fetch_related("author", "tags")``.
+
+        Takes what ``prefetch_related()`` takes (``"author__profile"``, ``Prefetch``);
+        one query per relation and level. Relations already loaded are kept.
+        """
+        from reinhardt_db.models.prefetch import prefetch_related_objects
+
+        await prefetch_related_objects([self], *lookups, using=using)
 
 
 def _is_empty(value: Any) -> bool:

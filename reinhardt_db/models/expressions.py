@@ -172,6 +172,11 @@ class F(Expression):
     def resolve(self, resolver: Resolver) -> None:
         resolver.resolve_ref(self.name)
 
+    def parameterize(self, values: list[Any], resolver: Resolver) -> Expression:
+        # Across relations the name becomes a JoinPath naming the query's joins.
+        name = resolver.ref_path(self.name)
+        return self if name is self.name else F(name)
+
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
         return ctx.ref(self.name)
 
@@ -369,7 +374,7 @@ class FieldRef(F, Generic[T]):
         return f"FieldRef({self.name!r})"
 
     def parameterize(self, values: list[Any], resolver: Resolver) -> Expression:
-        return F(self.name)
+        return F(resolver.ref_path(self.name))
 
     def _q(self, lookup: str, value: Any) -> Q:
         return Q((f"{self.name}__{lookup}", value))

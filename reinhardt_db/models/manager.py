@@ -169,6 +169,14 @@ class BaseManager(Generic[M]):
         """See ``QuerySet.defer``."""
         return self.get_queryset().defer(*fields)
 
+    def select_related(self, *fields: str | None) -> QuerySet[M]:
+        """See ``QuerySet.select_related``."""
+        return self.get_queryset().select_related(*fields)
+
+    def prefetch_related(self, *lookups: Any) -> QuerySet[M]:
+        """See ``QuerySet.prefetch_related``."""
+        return self.get_queryset().prefetch_related(*lookups)
+
     def using(self, alias: str) -> QuerySet[M]:
         """See ``QuerySet.using``."""
         return self.get_queryset().using(alias)

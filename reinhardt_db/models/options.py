@@ -35,6 +35,7 @@ DEFAULT_NAMES = (
     "get_latest_by",
     "verbose_name",
     "verbose_name_plural",
+    "auto_created",
 )
 
 def default_manager_class() -> type[Any] | None:
@@ -125,6 +126,10 @@ class Options:
         self.local_managers: list[tuple[str, Any]] = []
         self.many_to_many: list[Any] = []
         self.related_objects: list[Any] = []
+        #: Created for a many-to-many field (a junction model), not declared by the user.
+        self.auto_created: bool = bool(meta.get("auto_created", False))
+        #: ``AssociationProxy`` attributes by name (usable in filters).
+        self.association_proxies: dict[str, Any] = {}
         self.property_names: frozenset[str] = frozenset()
         self._table: sa.Table | None = None
         self.metadata: sa.MetaData | None = None
@@ -168,10 +173,40 @@ class Options:
         self.pk = pk
         self._expire_cache()
 
+    def add_many_to_many(self, field: Any) -> None:
+        """Append a ``ManyToManyField`` (it has no column, so it is not in ``fields``)."""
+        self.many_to_many.append(field)
+        self._expire_cache()
+
+    def add_related_object(self, rel: Any) -> None:
+        """Record a relation pointing at this model (its reverse side)."""
+        if rel not in self.related_objects:
+            self.related_objects.append(rel)
+        self._expire_cache()
+
     def _expire_cache(self) -> None:
         for name in ("fields", "concrete_fields", "fields_map", "pk_fields", "pk_attnames",
-                     "db_returning_fields"):
+                     "db_returning_fields", "relations_map"):
             self.__dict__.pop(name, None)
+
+    @cached_property
+    def relations_map(self) -> dict[str, Any]:
+        """Many-to-many fields by name and reverse relations by query name."""
+        mapping: dict[str, Any] = {}
+        for rel in self.related_objects:
+            mapping.setdefault(rel.name, rel)
+        for field in self.many_to_many:
+            mapping[field.name] = field
+        return mapping
+
+    @property
+    def relation_names(self) -> list[str]:
+        """The names lookups may use for many-to-many and reverse relations."""
+        return [name for name, rel in self.relations_map.items() if not name.endswith("+")]
+
+    def get_fields(self) -> tuple[Any, ...]:
+        """Every field and relation: concrete fields, many-to-many, reverse relations."""
+        return (*self.local_fields, *self.many_to_many, *self.related_objects)
 
     @cached_property
     def fields(self) -> tuple[Field[Any], ...]:
@@ -209,15 +244,20 @@ class Options:
         """Fields the database fills on insert: auto keys and fields with ``db_default``."""
         return tuple(f for f in self.concrete_fields if f.is_auto or f.has_db_default())
 
-    def get_field(self, name: str) -> Field[Any]:
-        """Return the field called ``name`` (or with that attname).
+    def get_field(self, name: str) -> Any:
+        """Return the field called ``name`` (or with that attname), or the relation.
+
+        Many-to-many fields answer by name, reverse relations by query name.
 
         Raise ``FieldDoesNotExist`` with a did-you-mean hint.
         """
         try:
             return self.fields_map[name]
         except KeyError:
-            names = [f.name for f in self.local_fields]
+            relation = self.relations_map.get(name)
+            if relation is not None:
+                return relation
+            names = [f.name for f in self.local_fields] + self.relation_names
             raise FieldDoesNotExist(
                 f"{self.object_name} has no field named '{name}'{did_you_mean(name, names)}"
             ) from None
@@ -251,10 +291,18 @@ class Options:
 
     @property
     def table(self) -> sa.Table:
-        """The model's ``sqlalchemy.Table``, built on first access."""
+        """The model's ``sqlalchemy.Table``, built on first access.
+
+        The tables its foreign keys refer to are built with it, so that the
+        constraints resolve in the shared ``MetaData``.
+        """
         table = self._table
         if table is None:
             if self.abstract:
                 raise TypeError(f"{self.object_name} is abstract and has no table.")
             table = self._table = build_table(self.model)
+            for field in self.concrete_fields:
+                related: Any = field
+                if related.is_relation and related.db_constraint:
+                    related.related_model._meta.table  # noqa: B018 - build it now
         return table

@@ -207,22 +207,32 @@ async def _do_insert(obj: Any, db: Any) -> None:
 
 
 async def delete_instance(obj: Any, using: str | None = None) -> tuple[int, dict[str, int]]:
-    """DELETE ``obj``'s row; return ``(count, {"app.Model": count})`` and clear its pk."""
+    """DELETE ``obj``'s row; return ``(count, {"app.Model": count})`` and clear its pk.
+
+    With rows pointing at the model (``on_delete`` rules), the deletion
+    collector does it (``models/deletion.py``); otherwise one DELETE.
+    """
     model = type(obj)
     meta = model._meta
     if not obj._is_pk_set():
         raise ValueError(
             f"{model.__name__} object can't be deleted because its primary key is not set."
         )
+    # Lazy: the collector builds on the QuerySet, which builds on this module.
+    from reinhardt_db.models.deletion import acting_relations, delete_instances
+
     alias = using or obj._state.db or "default"
     db = connections[alias]
+    if acting_relations(model):
+        # Rows point here with rules to carry out: the collector, in one transaction.
+        return await delete_instances([obj], alias)
     if pre_delete.has_listeners(model):
-        await pre_delete.send(model, instance=obj, using=alias)
+        await pre_delete.send(model, instance=obj, using=alias, origin=obj)
     entry = dml.compile_delete_pk(model, db)
     pk_values = [obj.__dict__[name] for name in meta.pk_attnames]
     result = await db.execute_native(entry.sql, entry.params(pk_values))
     if post_delete.has_listeners(model):
-        await post_delete.send(model, instance=obj, using=alias)
+        await post_delete.send(model, instance=obj, using=alias, origin=obj)
     if len(meta.pk_attnames) == 1 and meta.pk_fields[0].is_auto:
         obj.__dict__[meta.pk_attnames[0]] = None
     count = result.rowcount
@@ -256,4 +266,8 @@ async def refresh_instance(
     for name in names:
         attname = meta.fields_map[name].attname
         obj.__dict__[attname] = fresh.__dict__[attname]
+    if fields is None:
+        # Prefetched sets may be stale now (Django drops them too); loaded related
+        # instances are checked against the reloaded keys when read.
+        obj.__dict__.pop("_prefetched_objects_cache", None)
     mark_saved(obj, alias)

@@ -66,6 +66,8 @@ class QuerySet(WriteMixin, Generic[M]):
         self._hints = hints or {}
         self._result_cache: list[M] | None = None
         self._mode = MODE_MODELS
+        #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
+        self._prefetch_lookups: tuple[Any, ...] = ()
 
     @classmethod
     def as_manager(cls) -> Any:
@@ -103,8 +105,17 @@ class QuerySet(WriteMixin, Generic[M]):
 
     async def _fetch_all(self) -> list[M]:
         if self._result_cache is None:
-            self._result_cache = await self._execute()
+            rows = await self._execute()
+            if self._prefetch_lookups and self._mode == MODE_MODELS and rows:
+                await self._after_fetch(rows)
+            self._result_cache = rows
         return self._result_cache
+
+    async def _after_fetch(self, rows: list[Any]) -> None:
+        """Run the post-fetch work on freshly read instances: ``prefetch_related``."""
+        from reinhardt_db.models.prefetch import prefetch_related_objects
+
+        await prefetch_related_objects(rows, *self._prefetch_lookups, using=self.db, parent=self)
 
     async def _execute(self) -> list[Any]:
         query = self.query
@@ -209,7 +220,7 @@ class QuerySet(WriteMixin, Generic[M]):
         return clone._single(key)
 
     async def _single(self, index: int) -> M:
-        rows = await self._execute()
+        rows = await self._fetch_all()
         if not rows:
             raise IndexError(f"QuerySet index {index} out of range")
         return rows[0]
@@ -233,7 +244,10 @@ class QuerySet(WriteMixin, Generic[M]):
         stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
         try:
             async for chunk in stream:
-                for item in reader(chunk, alias):
+                items = reader(chunk, alias)
+                if self._prefetch_lookups and self._mode == MODE_MODELS and items:
+                    await self._after_fetch(items)
+                for item in items:
                     yield item
         finally:
             await stream.aclose()  # type: ignore[attr-defined]
@@ -291,7 +305,7 @@ class QuerySet(WriteMixin, Generic[M]):
         for name in fields:
             resolver.resolve_ref(name)
         clone.query.distinct = True
-        clone.query.distinct_fields = tuple(fields)
+        clone.query.distinct_fields = tuple(resolver.ref_path(name) for name in fields)
         return clone
 
     def annotate(self, *args: Any, **kwargs: Any) -> Self:
@@ -341,6 +355,7 @@ class QuerySet(WriteMixin, Generic[M]):
                     resolver.resolve_ref(name)
                 except exc.FieldError:
                     raise resolver.field_names_error(name, "values() field") from None
+                name = resolver.ref_path(name)
             if name not in names:
                 names.append(name)
         if not names:
@@ -379,6 +394,42 @@ class QuerySet(WriteMixin, Generic[M]):
             names.add(field.name)
         return frozenset(names)
 
+    def select_related(self, *fields: str | None) -> Self:
+        """Load these foreign keys and one-to-one relations in the same query (JOINs).
+
+        ``select_related("author__profile")`` follows relations of relations; a
+        nullable one is a LEFT OUTER JOIN. Without names every non-null foreign
+        key is followed; ``select_related(None)`` drops them all.
+        """
+        if self._mode != MODE_MODELS:
+            raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        clone = self._chain()
+        if fields == (None,):
+            clone.query.select_related = ()
+            return clone
+        for name in fields:
+            if not isinstance(name, str):
+                raise TypeError(f"select_related() takes relation names, got {name!r}")
+        clone.query.add_select_related(tuple(fields))  # type: ignore[arg-type]
+        return clone
+
+    def prefetch_related(self, *lookups: Any) -> Self:
+        """Load these relations with one extra query each when the rows are read.
+
+        Names (``"tags"``, ``"author__profile"``) or ``Prefetch`` objects;
+        ``prefetch_related(None)`` drops them all.
+        """
+        clone = self._chain()
+        if lookups == (None,):
+            clone._prefetch_lookups = ()
+            return clone
+        from reinhardt_db.models.prefetch import check_lookup
+
+        for lookup in lookups:
+            check_lookup(self.model, lookup)
+        clone._prefetch_lookups = (*self._prefetch_lookups, *lookups)
+        return clone
+
     def using(self, alias: str) -> Self:
         """Run on the database ``alias``."""
         clone = self._chain()
@@ -408,7 +459,7 @@ class QuerySet(WriteMixin, Generic[M]):
             query.order_by = ()
             query.default_ordering = False
             query.high_mark = MAX_GET_RESULTS
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         if len(rows) == 1:
             return rows[0]
         model = self.model
@@ -426,7 +477,7 @@ class QuerySet(WriteMixin, Generic[M]):
         if not clone.query.is_ordered():
             clone.query.set_ordering(("pk",))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         return rows[0] if rows else None
 
     async def last(self) -> M | None:
@@ -439,7 +490,7 @@ class QuerySet(WriteMixin, Generic[M]):
         else:
             clone.query.set_ordering(("-pk",))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         return rows[0] if rows else None
 
     async def earliest(self, *fields: str) -> M:
@@ -465,7 +516,7 @@ class QuerySet(WriteMixin, Generic[M]):
         clone = self._chain()
         clone.query.set_ordering(tuple(ordering))
         clone.query.set_limits(high=1)
-        rows = await clone._execute()
+        rows = await clone._fetch_all()
         if not rows:
             raise self.model.DoesNotExist(f"{self.model.__name__} matching query does not exist.")
         return rows[0]

@@ -9,12 +9,17 @@
 Both go through the database's schema editor (``db.schema_editor()``):
 ``CREATE TABLE`` (columns, primary key, unique and check constraints), then
 ``CREATE INDEX`` for each index the server supports, then column comments
-where they are not inline, in one transaction where the backend has
-transactional DDL. Production schemas come from migrations.
+where they are not inline, then the foreign keys (``ALTER TABLE ... ADD
+CONSTRAINT`` once every table exists; SQLite has them inside ``CREATE
+TABLE``), in one transaction where the backend has transactional DDL. The
+junction tables of many-to-many fields come with their model. Tables are
+created referenced-first and dropped in the reverse order. Production
+schemas come from migrations.
 """
 
 from __future__ import annotations
 
+import graphlib
 from collections.abc import Collection, Iterable
 from typing import Any
 
@@ -29,19 +34,41 @@ __all__ = ["create_statements", "create_tables", "drop_statements", "drop_tables
 
 def _models(models: Iterable[type[Any]] | None) -> list[type[Any]]:
     if models is None:
-        return [m for m in apps.get_models() if m._meta.managed]
-    chosen = list(models)
-    for model in chosen:
-        meta = getattr(model, "_meta", None)
-        if meta is None or meta.abstract:
-            raise TypeError(f"{model!r} is not a concrete model; it has no table to create.")
+        chosen = [m for m in apps.get_models() if m._meta.managed]
+    else:
+        chosen = list(models)
+        for model in chosen:
+            meta = getattr(model, "_meta", None)
+            if meta is None or meta.abstract:
+                raise TypeError(f"{model!r} is not a concrete model; it has no table to create.")
+    # The junction tables of many-to-many fields come with the model declaring them.
+    for model in list(chosen):
+        for field in model._meta.many_to_many:
+            field.related_model  # noqa: B018 - an undefined target is an error here
+            through = field.through
+            if through._meta.auto_created and through not in chosen:
+                chosen.append(through)
     return chosen
 
 
 def _in_dependency_order(models: list[type[Any]]) -> list[type[Any]]:
-    by_table = {m._meta.table.name: m for m in models}
-    tables = sa.sql.ddl.sort_tables([m._meta.table for m in models])
-    return [by_table[table.name] for table in tables]
+    """Referenced models first (junction tables after both sides); cycles keep their order."""
+    sorter: graphlib.TopologicalSorter[type[Any]] = graphlib.TopologicalSorter()
+    for model in models:
+        targets = [
+            f.related_model for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model is not model and f.related_model in models
+        ]
+        sorter.add(model, *targets)
+    try:
+        order = list(sorter.static_order())
+    except graphlib.CycleError:
+        return list(models)
+    return [m for m in order if m in models]
+
+
+def _foreign_keys(model: type[Any]) -> list[sa.ForeignKeyConstraint]:
+    return sorted(model._meta.table.foreign_key_constraints, key=lambda fk: str(fk.name))
 
 
 def create_statements(
@@ -81,6 +108,23 @@ async def create_tables(
     async with connections[using].schema_editor() as editor:
         for model in chosen:
             await editor.create_model(model, if_not_exists=if_not_exists)
+        if not editor.features.supports_alter_table_constraints:
+            return  # written into CREATE TABLE (SQLite)
+        for model in chosen:
+            table = model._meta.table
+            existing: set[str] = set()
+            if if_not_exists:
+                existing = await editor.existing_foreign_key_names(table.name)
+            for fk in _foreign_keys(model):
+                if fk.name in existing:
+                    continue
+                await editor.create_foreign_key(
+                    table.name,
+                    [c.name for c in fk.columns],
+                    fk.referred_table.name,
+                    [e.column.name for e in fk.elements],
+                    name=str(fk.name),
+                )
 
 
 async def drop_tables(

@@ -24,6 +24,7 @@ from typing import Any
 
 __all__ = [
     "Signal",
+    "m2m_changed",
     "post_delete",
     "post_save",
     "pre_delete",
@@ -205,3 +206,8 @@ pre_delete = Signal("pre_delete")
 
 post_delete = Signal("post_delete")
 """Sent after each instance is deleted: ``sender, instance, using, origin``."""
+
+m2m_changed = Signal("m2m_changed")
+"""Sent when a many-to-many set changes: ``sender`` (the junction model), ``instance``,
+``action`` (``pre_add post_add pre_remove post_remove pre_clear post_clear``),
+``reverse``, ``model`` (the other side's model), ``pk_set`` (None for clears), ``using``."""

@@ -17,6 +17,7 @@ import datetime as dt
 from typing import Any, ClassVar, TypeVar
 
 from reinhardt_db.models.base import Model
+from reinhardt_db.models.deletion import acting_relations, delete_instances, delete_queryset
 from reinhardt_db.models.fields.temporal import DateTimeField
 from reinhardt_db.models.manager import Manager
 from reinhardt_db.models.query import QuerySet
@@ -34,7 +35,13 @@ class SoftDeleteQuerySet(QuerySet[M]):
     """A QuerySet whose ``delete()`` marks rows; ``hard_delete()`` removes them."""
 
     async def delete(self) -> tuple[int, dict[str, int]]:
-        """Mark the matching rows deleted (rows already deleted keep their time)."""
+        """Mark the matching rows deleted (rows already deleted keep their time).
+
+        Rows of soft-deletable models pointing here with ``on_delete=CASCADE``
+        are marked too; ``PROTECT``/``RESTRICT`` still refuse (``deletion.py``).
+        """
+        if acting_relations(self.model):
+            return await delete_queryset(self, soft=True)
         count = await self.filter(deleted_at__isnull=True).update(deleted_at=_now())
         return count, ({self.model._meta.label: count} if count else {})
 
@@ -88,7 +95,19 @@ class SoftDeleteModel(Model):
         return self.__dict__.get("deleted_at") is not None
 
     async def delete(self, using: str | None = None) -> tuple[int, dict[str, int]]:
-        """Mark this row deleted; return ``(1, {"app.Model": 1})``."""
+        """Mark this row deleted; return ``(total, {"app.Model": n, ...})``.
+
+        The cascade marks rows of soft-deletable models that point here with
+        ``on_delete=CASCADE`` (and so on down); other rows stay, and
+        ``PROTECT``/``RESTRICT`` still refuse the delete.
+        """
+        if acting_relations(type(self)):
+            if not self._is_pk_set():
+                raise ValueError(
+                    f"{type(self).__name__} object can't be deleted because its primary key "
+                    "is not set."
+                )
+            return await delete_instances([self], using or self._state.db or "default", soft=True)
         self.deleted_at = _now()
         await self.save(update_fields=["deleted_at"], using=using)
         return 1, {self._meta.label: 1}

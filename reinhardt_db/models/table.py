@@ -119,6 +119,23 @@ def _sa_constraint(model: type[Any], table: sa.Table, constraint: BaseConstraint
     raise TypeError(f"{model.__name__}: unsupported constraint {constraint!r}.")
 
 
+def _foreign_key(field: Any, db_table: str) -> sa.ForeignKeyConstraint:
+    """The database foreign key of a relation field (no ON DELETE: the ORM's collector acts).
+
+    ``use_alter``: where ``ALTER TABLE`` can add constraints the schema editor
+    adds it after every table exists (any creation order, cycles too); SQLite
+    writes it into ``CREATE TABLE``.
+    """
+    target = field.related_model._meta
+    to_column = field.target_field.column
+    return sa.ForeignKeyConstraint(
+        [field.column],
+        [f"{target.db_table}.{to_column}"],
+        name=constraint_name(db_table, [field.column], "fk"),
+        use_alter=True,
+    )
+
+
 def build_table(model: type[Any]) -> sa.Table:
     """Return a new ``Table`` for ``model`` in its registry's ``MetaData``."""
     meta = model._meta
@@ -148,6 +165,9 @@ def build_table(model: type[Any]) -> sa.Table:
             table.append_constraint(sa.UniqueConstraint(column, name=name))
         elif field.db_index and field not in pk_fields:
             sa.Index(constraint_name(db_table, [field.column], "idx"), column)
+    for field in meta.concrete_fields:
+        if field.is_relation and field.db_constraint:
+            table.append_constraint(_foreign_key(field, db_table))
     for group in meta.unique_together:
         group_columns = [meta.get_field(f).column for f in group]
         name = constraint_name(db_table, group_columns, "uniq")

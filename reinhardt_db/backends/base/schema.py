@@ -374,6 +374,14 @@ class SchemaEditor:
             await self.execute(sql)
         return name
 
+    async def existing_foreign_key_names(self, table_name: str) -> set[str]:
+        """Return the names of the foreign keys ``table_name`` has (for ``if_not_exists``).
+
+        Asked only where foreign keys are added with ``ALTER TABLE``; backends
+        that do so override it.
+        """
+        return set()
+
     async def remove_foreign_key(self, table: str, name: str) -> None:
         """Drop the foreign key ``name`` of ``table``."""
         fk = sa.ForeignKeyConstraint([], [], name=name)

@@ -41,3 +41,15 @@ class MySQLSchemaEditor(SchemaEditor):
             [table_name],
         )
         return {str(row[0]) for row in rows}
+
+    async def existing_foreign_key_names(self, table_name: str) -> set[str]:
+        """Return the foreign key names of ``table_name`` in the current database."""
+        if self.db is None:
+            return set()
+        rows = await self.db.fetch_rows(
+            "SELECT CONSTRAINT_NAME FROM information_schema.TABLE_CONSTRAINTS "
+            "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s "
+            "AND CONSTRAINT_TYPE = 'FOREIGN KEY'",
+            [table_name],
+        )
+        return {str(row[0]) for row in rows}

@@ -29,3 +29,15 @@ class PostgreSQLSchemaEditor(SchemaEditor):
             micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
             return f"'{micros} microseconds'::interval"
         return super().quote_value(value, compiler)
+
+    async def existing_foreign_key_names(self, table_name: str) -> set[str]:
+        """Return the foreign key names of ``table_name`` in the current schema."""
+        if self.db is None:
+            return set()
+        rows = await self.db.fetch_rows(
+            "SELECT constraint_name FROM information_schema.table_constraints "
+            "WHERE table_schema = current_schema() AND table_name = $1 "
+            "AND constraint_type = 'FOREIGN KEY'",
+            [table_name],
+        )
+        return {str(row[0]) for row in rows}

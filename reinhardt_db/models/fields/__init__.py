@@ -11,6 +11,7 @@ from reinhardt_db.models.fields.base import (
     Mapped,
 )
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
+from reinhardt_db.models.fields.many_to_many import ManyToManyField, ManyToManyRel
 from reinhardt_db.models.fields.misc import (
     BinaryField,
     BooleanField,
@@ -27,6 +28,13 @@ from reinhardt_db.models.fields.numeric import (
     PositiveIntegerField,
     PositiveSmallIntegerField,
     SmallIntegerField,
+)
+from reinhardt_db.models.fields.related import (
+    ForeignKey,
+    ForeignObjectRel,
+    OneToOneField,
+    OneToOneRel,
+    RelatedField,
 )
 from reinhardt_db.models.fields.temporal import DateField, DateTimeField, DurationField, TimeField
 from reinhardt_db.models.fields.text import CharField, EmailField, SlugField, TextField, URLField
@@ -52,13 +60,20 @@ __all__ = [
     "Field",
     "FieldOptions",
     "FloatField",
+    "ForeignKey",
+    "ForeignObjectRel",
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "ManyToManyField",
+    "ManyToManyRel",
     "Mapped",
+    "OneToOneField",
+    "OneToOneRel",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
+    "RelatedField",
     "SlugField",
     "SmallAutoField",
     "SmallIntegerField",

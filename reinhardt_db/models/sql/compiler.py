@@ -51,9 +51,12 @@ class SelectParts:
         self.converters: list[Callable[[Any], Any] | None] = []
         self.labels: dict[str, Any] = {}
         self.model_fields: list[Any] = []
+        #: With ``select_related``: one ``ModelSlice`` per model in the row.
+        self.slices: list[readers.ModelSlice] = []
 
 
-def _loaded_fields(query: Query) -> list[Any]:
+def loaded_fields(query: Query) -> list[Any]:
+    """The model fields a SELECT of instances reads for ``query`` (deferral applied)."""
     meta = query.model._meta
     names, defer = query.deferred
     fields = list(meta.concrete_fields)
@@ -80,7 +83,7 @@ def _add_annotation(parts: SelectParts, query: Query, ctx: CompileContext, name:
 def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts:
     parts = SelectParts()
     if mode == MODE_MODELS:
-        for field in _loaded_fields(query):
+        for field in loaded_fields(query):
             column = ctx.column(field)
             parts.columns.append(column)
             parts.names.append(field.attname)
@@ -89,6 +92,8 @@ def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts
             parts.model_fields.append(field)
         for name in query.annotation_mask:
             _add_annotation(parts, query, ctx, name)
+        if query.select_related:
+            _add_related(parts, query, ctx)
         return parts
     names = list(query.values_fields or ())
     names += [n for n in query.annotation_mask if n not in names]
@@ -97,12 +102,47 @@ def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts
             _add_annotation(parts, query, ctx, name)
             continue
         info = ctx.resolve_ref(name)
-        expr, transform = ctx.lhs(info)
+        expr, transform = ctx.lhs(info, name)
         if transform is not None:
             expr = transform.select_expression(expr)
         output = info.output_field
-        _add_column(parts, name, expr, ctx.field_converter(output) if output else None)
+        _add_column(parts, str(name), expr, ctx.field_converter(output) if output else None)
     return parts
+
+
+def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
+    """Add the columns of every ``select_related`` model, one slice per model."""
+    slices = [readers.ModelSlice(
+        query.model, list(parts.names), list(parts.converters), -1, "", "", 0
+    )]
+
+    def add(nodes: tuple[Any, ...], parent: int) -> None:
+        for relation, join, children in nodes:
+            model = relation.related_model
+            fields = model._meta.concrete_fields
+            names, converters = [], []
+            for field in fields:
+                column = ctx.column(field, join)
+                parts.columns.append(column)
+                parts.names.append(f"{len(slices)}.{field.attname}")
+                parts.converters.append(ctx.field_converter(field))
+                names.append(field.attname)
+                converters.append(ctx.field_converter(field))
+            key = fields.index(model._meta.pk_fields[0])
+            slices.append(readers.ModelSlice(
+                model, names, converters, parent, relation.cache_name,
+                relation.back_cache_name, key,
+            ))
+            add(children, len(slices) - 1)
+
+    add(query.select_related, 0)
+    parts.slices = slices
+
+
+def _reader(mode: str, query: Query, parts: SelectParts) -> Any:
+    if mode == MODE_MODELS and parts.slices:
+        return readers.without_gc(readers.related_reader(parts.slices))
+    return readers.make_reader(mode, query.model, parts.names, parts.converters)
 
 
 def _order_terms(
@@ -161,7 +201,7 @@ def build_select(
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns."""
     parts = _select_columns(query, ctx, mode)
-    stmt = sa.select(*parts.columns).select_from(ctx.table)
+    stmt = sa.select(*parts.columns)
     grouped = query.has_aggregate_annotation
     annotations = query.annotations
     for node in query.where:
@@ -195,7 +235,8 @@ def build_select(
         stmt = stmt.with_for_update(
             nowait=nowait, skip_locked=skip_locked, of=ctx.table if of else None
         )
-    return stmt, parts
+    # Last: building the terms above may join more tables (default ordering across relations).
+    return stmt.select_from(ctx.from_clause()), parts
 
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
@@ -211,9 +252,11 @@ def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
     key = (db.dialect, mode, query.key())
     entry = statement_cache.get(key)
     if entry is None:
-        ctx = CompileContext(query.model, db.ops, db.features, query.annotations)
+        ctx = CompileContext(
+            query.model, db.ops, db.features, query.annotations, joins=query.joins
+        )
         stmt, parts = build_select(query, ctx, mode)
-        reader = readers.make_reader(mode, query.model, parts.names, parts.converters)
+        reader = _reader(mode, query, parts)
         entry = _finish(stmt, ctx, db.dialect, reader)
         statement_cache.put(key, entry)
     return entry
@@ -226,7 +269,7 @@ def select_sql(query: Query, db: Any) -> CompiledStatement:
 
 def compile_subquery(ctx: CompileContext, query: Query, offset: int) -> sa.Select[Any]:
     """Build ``query`` as a one-column subquery inside ``ctx``'s statement."""
-    inner = ctx.child(query.model, query.annotations, offset)
+    inner = ctx.child(query.model, query.annotations, offset, joins=query.joins)
     if query.values_fields is None:
         query = query.clone()
         pk = query.model._meta.pk
@@ -261,6 +304,24 @@ def _where(stmt: Any, query: Query, ctx: CompileContext) -> Any:
     return stmt
 
 
+def _pk_subquery(query: Query, ctx: CompileContext) -> Any:
+    """``pk IN (SELECT pk FROM (<query's rows, joins and all>) AS U)`` for UPDATE/DELETE.
+
+    The derived table lets MySQL read the table it writes; aliases keep the
+    inner tables apart from the statement's target.
+    """
+    meta = query.model._meta
+    pk_fields = meta.pk_fields
+    inner = ctx.aliased_child(query.model, query.annotations, 0, query.joins)
+    columns = [inner.column(f).label(f"pk{i}") for i, f in enumerate(pk_fields)]
+    select = _where(sa.select(*columns), query, inner).select_from(inner.from_clause())
+    derived = select.subquery("U")
+    picked = sa.select(*derived.c)
+    if len(pk_fields) == 1:
+        return ctx.column(pk_fields[0]).in_(picked)
+    return sa.tuple_(*[ctx.column(f) for f in pk_fields]).in_(picked)
+
+
 def _inner_select(query: Query, ctx: CompileContext) -> Any:
     """``query`` as a subquery (for COUNT, EXISTS and aggregates over slices or groups)."""
     inner = _unordered(query)
@@ -273,14 +334,16 @@ def _select_over(query: Query, ctx: CompileContext, column: Any) -> Any:
     """``SELECT column`` over the rows of ``query``."""
     if _needs_subquery(query):
         return sa.select(column).select_from(_inner_select(query, ctx))
-    return _where(sa.select(column).select_from(ctx.table), query, ctx)
+    return _where(sa.select(column), query, ctx).select_from(ctx.from_clause())
 
 
 def _cached(key: Any, query: Query, db: Any, build: Any) -> CompiledStatement:
     """Look ``key`` up; on a miss run ``build(ctx) -> (statement, reader)`` and compile."""
     entry = statement_cache.get(key)
     if entry is None:
-        ctx = CompileContext(query.model, db.ops, db.features, query.annotations)
+        ctx = CompileContext(
+            query.model, db.ops, db.features, query.annotations, joins=query.joins
+        )
         stmt, reader = build(ctx)
         entry = _finish(stmt, ctx, db.dialect, reader)
         statement_cache.put(key, entry)
@@ -309,7 +372,7 @@ def compile_aggregate(
     """Return ``SELECT agg AS name, ...`` over ``query``; its reader yields one dict."""
 
     def build(ctx: CompileContext) -> tuple[Any, Any]:
-        source: Any = ctx.table
+        source: Any = None
         build_ctx = ctx
         if _needs_subquery(query):
             source = _inner_select(query, ctx)
@@ -318,9 +381,11 @@ def compile_aggregate(
                 build_ctx._annotation_sa[name] = source.c[name]
         columns = [expr.to_sa(build_ctx).label(name) for name, expr in aggregates]
         converters = [expr.converter(build_ctx) for _, expr in aggregates]
-        stmt: Any = sa.select(*columns).select_from(source)
-        if source is ctx.table:
-            stmt = _where(stmt, query, ctx)
+        stmt: Any = sa.select(*columns)
+        if source is None:
+            stmt = _where(stmt, query, ctx).select_from(ctx.from_clause())
+        else:
+            stmt = stmt.select_from(source)
         names = [name for name, _ in aggregates]
         return stmt, readers.make_reader(MODE_DICTS, None, names, converters)
 
@@ -335,14 +400,20 @@ def compile_update(
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         meta = query.model._meta
         values = {ctx.column(meta.get_field(name)): expr.to_sa(ctx) for name, expr in assignments}
-        return _where(sa.update(ctx.table).values(values), query, ctx), None
+        stmt = sa.update(ctx.table).values(values)
+        if query.joins:
+            return stmt.where(_pk_subquery(query, ctx)), None
+        return _where(stmt, query, ctx), None
 
     return _cached((db.dialect, "update", query.key(), assignments), query, db, build)
 
 
 def compile_delete(query: Query, db: Any) -> CompiledStatement:
     """Return ``DELETE FROM ... WHERE ...`` for ``query``."""
-    return _cached(
-        (db.dialect, "delete", query.key()), query, db,
-        lambda ctx: (_where(sa.delete(ctx.table), query, ctx), None),
-    )
+    def build(ctx: CompileContext) -> tuple[Any, Any]:
+        stmt = sa.delete(ctx.table)
+        if query.joins:
+            return stmt.where(_pk_subquery(query, ctx)), None
+        return _where(stmt, query, ctx), None
+
+    return _cached((db.dialect, "delete", query.key()), query, db, build)

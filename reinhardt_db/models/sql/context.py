@@ -16,8 +16,9 @@ that differs between backends asks them, never a vendor name.
 
 from __future__ import annotations
 
+import itertools
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,12 @@ def did_you_mean(name: str, choices: Sequence[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PathInfo:
-    """What a lookup path or reference resolves to."""
+    """What a lookup path or reference resolves to.
+
+    ``steps`` are the relation hops before ``field`` (``sql.joins.PathStep``),
+    ``relation_parts`` how many names of the path they used, and ``tail`` the
+    path after the field's name (transforms and lookup as written).
+    """
 
     field: Any
     annotation: str | None
@@ -57,6 +63,8 @@ class PathInfo:
     lookup: type[Any] | None
     output_field: Any
     nullable: bool
+    steps: tuple[Any, ...] = ()
+    tail: str = ""
 
 
 _PATH_CACHE: dict[tuple[Any, str, bool], PathInfo] = {}
@@ -86,6 +94,23 @@ def _is_json(field: Any) -> bool:
     return field is not None and field.get_internal_type() == "JSONField"
 
 
+def _choices(meta: Any) -> list[str]:
+    """Names a path may use on ``meta``'s model: fields, then relations."""
+    names = [f.name for f in meta.fields]
+    names += [n for n in getattr(meta, "relation_names", ()) if n not in names]
+    return names
+
+
+def _field_or_none(meta: Any, name: str) -> Any:
+    """The field or relation ``name`` of ``meta``'s model, or None (then a lookup follows)."""
+    if name == "pk":
+        return meta.pk
+    try:
+        return meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
 class Resolver:
     """Resolve names against one model and the annotations of one query."""
 
@@ -98,29 +123,47 @@ class Resolver:
         self.annotations: Mapping[str, Expression] = annotations or {}
 
     # -- fields ------------------------------------------------------------------------
-    def get_field(self, name: str) -> Any:
-        """Return the model field called ``name`` (``pk`` and attnames too)."""
+    def get_field(self, name: str, meta: Any = None) -> Any:
+        """Return the field called ``name`` (``pk``, attnames and relations too).
+
+        ``meta`` is another model's ``_meta`` when resolving past a relation.
+        """
+        meta = meta or self.meta
         if name == "pk":
-            return self.meta.pk
+            return meta.pk
         try:
-            return self.meta.get_field(name)
+            return meta.get_field(name)
         except FieldDoesNotExist:
             pass
-        choices = [f.name for f in self.meta.fields] + list(self.annotations) + ["pk"]
+        annotations = list(self.annotations) if meta is self.meta else []
+        choices = _choices(meta) + annotations + ["pk"]
         raise FieldError(
-            f"Cannot resolve keyword {name!r} into a field of {self.meta.object_name}."
+            f"Cannot resolve keyword {name!r} into a field of {meta.object_name}."
             f"{did_you_mean(name, choices)} Choices are: {', '.join(choices)}."
         )
 
     def field_names_error(self, name: str, what: str) -> FieldError:
         """A ``FieldError`` for an unknown ``name`` used as ``what``, with a hint."""
-        choices = [f.name for f in self.meta.fields] + list(self.annotations) + ["pk"]
+        choices = _choices(self.meta) + list(self.annotations) + ["pk"]
         return FieldError(
             f"Cannot resolve {what} {name!r} on {self.meta.object_name}."
             f"{did_you_mean(name, choices)} Choices are: {', '.join(choices)}."
         )
 
     # -- paths ---------------------------------------------------------------------------
+    def ref_path(self, name: str) -> str:
+        """Return the reference ``name`` as a query stores it (queries add joins here)."""
+        return name
+
+    def relation_leaf(
+        self, path: str, info: PathInfo, value: Any, values: list[Any], negated: bool
+    ) -> tuple[Any, ...]:
+        """Return the shape of a condition across relations (only queries can join)."""
+        raise FieldError(
+            f"{path!r} crosses a relation of {self.meta.object_name}; a condition here "
+            "(a constraint, an index) can only use the model's own columns."
+        )
+
     def resolve_lookup(self, path: str) -> PathInfo:
         """Resolve a filter keyword (``"age__gte"``); the lookup defaults to ``exact``."""
         return self._cached(path, True)
@@ -132,6 +175,7 @@ class Resolver:
     def _cached(self, path: str, want_lookup: bool) -> PathInfo:
         if self.annotations and annotation_head(path, self.annotations) is not None:
             return self._resolve(path, want_lookup)
+        path = str(path)  # a JoinPath resolves as its text
         key = (self.model, path, want_lookup)
         info = _PATH_CACHE.get(key)
         if info is None:
@@ -145,6 +189,8 @@ class Resolver:
         from reinhardt_db.models.json_lookups import KeyTransform
 
         field: Any = None
+        steps: tuple[Any, ...] = ()
+        related: Any = None
         annotation = annotation_head(path, self.annotations) if self.annotations else None
         if annotation is not None:
             tail = path[len(annotation) + len(LOOKUP_SEP):]
@@ -152,10 +198,9 @@ class Resolver:
             output = self.annotations[annotation].output_field(self)
             nullable = True
         else:
-            head, *rest = path.split(LOOKUP_SEP)
-            field = self.get_field(head)
+            field, steps, rest, related = self._follow(path)
             output = field
-            nullable = bool(field.null)
+            nullable = bool(getattr(field, "null", False)) or any(s.nullable for s in steps)
         transforms: list[tuple[type, tuple[Any, ...]]] = []
         lookup: type | None = None
         for position, part in enumerate(rest):
@@ -177,20 +222,59 @@ class Resolver:
                     transforms.append((KeyTransform, ((part,),)))
                 nullable = True
                 continue
-            if (
-                position == 0
-                and field is not None
-                and getattr(field, "is_relation", False)
-                and part in ("pk", getattr(field, "target_field_name", "id"))
-            ):
-                continue  # author__pk / author__id: the foreign key column itself
+            if position == 0 and related is not None:
+                choices = [*_choices(related), "pk"]
+                raise FieldError(
+                    f"Cannot resolve keyword {part!r} in {path!r}: {related.object_name} has "
+                    f"no such field and it is no lookup.{did_you_mean(part, choices)} "
+                    f"Choices are: {', '.join(choices)}."
+                )
             raise self._unknown(path, part, output, last_cls, want_lookup)
         if want_lookup and lookup is None:
             last_cls = transforms[-1][0] if transforms else None
             lookup = self._find(output, last_cls, "exact", want_transform=False)
             if lookup is None:
                 raise FieldError(f"{path!r} does not support the 'exact' lookup")
-        return PathInfo(field, annotation, tuple(transforms), lookup, output, nullable)
+        return PathInfo(
+            field, annotation, tuple(transforms), lookup, output, nullable,
+            tuple(steps), LOOKUP_SEP.join(rest),
+        )
+
+    def _follow(self, path: str) -> tuple[Any, tuple[Any, ...], list[str], Any]:
+        """Walk ``path`` across relations: ``(final field, hops, remaining names, meta)``.
+
+        ``meta`` is the related model's ``_meta`` when the walk stopped at a
+        relation (so a misspelt field name there gets a hint), else None.
+
+        A relation name followed by a name its model does not have (a lookup
+        such as ``in`` or ``isnull``), or by nothing, stands for the related
+        row's key. Hops that only reach a key the previous table already holds
+        (``author__id`` is ``author_id``) are dropped.
+        """
+        parts = path.split(LOOKUP_SEP)
+        meta = self.meta
+        proxy = getattr(meta, "association_proxies", {}).get(parts[0])
+        if proxy is not None:
+            parts = proxy.path.split(LOOKUP_SEP) + parts[1:]
+        steps: list[Any] = []
+        position = 0
+        stopped = None
+        field = self.get_field(parts[0], meta)
+        while getattr(field, "is_relation", False):
+            related_meta = field.related_model._meta
+            nxt = parts[position + 1] if position + 1 < len(parts) else None
+            target = _field_or_none(related_meta, nxt) if nxt is not None else None
+            steps.extend(field.path_steps())
+            if target is None:
+                field = field.target_field
+                stopped = related_meta
+                break
+            position += 1
+            field = target
+            meta = related_meta
+        while steps and steps[-1].direct and field is steps[-1].to_field:
+            field = steps.pop().from_field
+        return field, tuple(steps), parts[position + 1:], stopped
 
     @staticmethod
     def _find(output: Any, transform_cls: type | None, name: str, want_transform: bool) -> Any:
@@ -208,12 +292,8 @@ class Resolver:
         if transform_cls is not None:
             choices |= set(_class_lookups(transform_cls))
         owner = self.meta.object_name
-        if getattr(output, "is_relation", False):
-            return FieldError(
-                f"{path!r}: filtering across the relation {output.name!r} of {owner} "
-                f"is not supported by this query layer yet; filter on "
-                f"{output.attname!r} with the related primary key instead."
-            )
+        if output is not None and getattr(output, "model", None) is not None:
+            owner = output.model._meta.object_name
         kind = "lookup or transform" if want_lookup else "transform"
         what = type(output).__name__ if output is not None else "expression"
         return FieldError(
@@ -255,6 +335,7 @@ class CompileContext(Resolver):
         table: Any = None,
         parent: CompileContext | None = None,
         offset: int = 0,
+        joins: Sequence[Any] = (),
     ) -> None:
         super().__init__(model, annotations)
         self.ops = ops
@@ -262,25 +343,83 @@ class CompileContext(Resolver):
         self.vendor: str = ops.vendor
         self.table = self.meta.table if table is None else table
         self.offset = offset
+        #: ``sql.joins.Join`` entries; join ``k`` is ``joins[k - 1]``, 0 the own table.
+        self.joins: list[Any] = list(joins)
+        self._aliases: dict[int, Any] = {0: self.table}
         if parent is None:
             self.values = values
             self._getters: dict[str, Getter] = {}
             self._plan: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
+            self._alias_names: Iterator[int] = itertools.count(1)
         else:
             # A subquery: its parameters follow at ``offset`` in the parent's list.
             self.values = parent.values
             self._getters = parent._getters
             self._plan = parent._plan
+            self._alias_names = parent._alias_names
         self._annotation_sa: dict[str, Any] = {}
+        for join in range(1, len(self.joins) + 1):
+            self.alias(join)  # named in join order: T1, T2 ...
 
     def child(
-        self, model: Any, annotations: Mapping[str, Expression], offset: int, table: Any = None
+        self,
+        model: Any,
+        annotations: Mapping[str, Expression],
+        offset: int,
+        table: Any = None,
+        joins: Sequence[Any] = (),
     ) -> CompileContext:
         """Return a context for a subquery whose parameters start at ``offset``."""
         return CompileContext(
             model, self.ops, self.features, annotations,
-            table=table, parent=self, offset=self.offset + offset,
+            table=table, parent=self, offset=self.offset + offset, joins=joins,
         )
+
+    def aliased_child(
+        self, model: Any, annotations: Mapping[str, Expression], offset: int,
+        joins: Sequence[Any] = (),
+    ) -> CompileContext:
+        """Return a subquery context whose table has an alias of its own (correlation-safe)."""
+        return self.child(model, annotations, offset, self.new_alias(model._meta.table), joins)
+
+    # -- joins ---------------------------------------------------------------------------
+    def new_alias(self, table: Any) -> Any:
+        """Return ``table`` under a name no other table of the statement uses."""
+        return table.alias(f"T{next(self._alias_names)}")
+
+    def alias(self, join: int) -> Any:
+        """Return the (aliased) table of join ``join`` (0: the queried table)."""
+        found = self._aliases.get(join)
+        if found is None:
+            found = self._aliases[join] = self.new_alias(
+                self.joins[join - 1].step.to_model._meta.table
+            )
+        return found
+
+    def add_joins(self, steps: Sequence[Any]) -> tuple[int, ...]:
+        """Join ``steps`` while compiling (reusing joins the shape has), all LEFT OUTER.
+
+        For what the query's shape implies without naming: the model's
+        default ordering across relations.
+        """
+        from reinhardt_db.models.sql.joins import setup_joins
+
+        before = len(self.joins)
+        ids = setup_joins(self.joins, tuple(steps), None)
+        for index in range(before, len(self.joins)):
+            self.joins[index] = self.joins[index]._replace(outer=True)
+        return ids
+
+    def from_clause(self) -> Any:
+        """Return the queried table joined with every join of the query."""
+        source = self.table
+        for number, join in enumerate(self.joins, start=1):
+            step = join.step
+            left = self.alias(join.parent)
+            right = self.alias(number)
+            condition = right.c[step.to_field.column] == left.c[step.from_field.column]
+            source = source.join(right, condition, isouter=join.outer)
+        return source
 
     # -- parameters ----------------------------------------------------------------------
     def bind(
@@ -335,8 +474,10 @@ class CompileContext(Resolver):
         return field.get_db_converter(self.ops)
 
     # -- references ------------------------------------------------------------------------
-    def column(self, field: Any) -> ColumnElement[Any]:
-        """Return the table column of ``field``."""
+    def column(self, field: Any, join: int = 0) -> ColumnElement[Any]:
+        """Return the column of ``field`` in the table of join ``join`` (0: own table)."""
+        if join:
+            return self.alias(join).c[field.column]
         return self.table.c[field.column]
 
     def annotation_sa(self, name: str) -> ColumnElement[Any]:
@@ -347,13 +488,23 @@ class CompileContext(Resolver):
             self._annotation_sa[name] = built
         return built
 
-    def lhs(self, info: PathInfo) -> tuple[ColumnElement[Any], Any]:
-        """Build the left-hand side of ``info``: ``(expression, last transform or None)``."""
+    def lhs(self, info: PathInfo, path: str = "") -> tuple[ColumnElement[Any], Any]:
+        """Build the left-hand side of ``info``: ``(expression, last transform or None)``.
+
+        ``path`` is the path as stored in the query's shape: across relations a
+        ``JoinPath`` naming the joins to read from.
+        """
         if info.annotation is not None:
             expr = self.annotation_sa(info.annotation)
             field = self.annotations[info.annotation].output_field(self)
         else:
-            expr = self.column(info.field)
+            join = 0
+            if info.steps:
+                joins = getattr(path, "joins", None)
+                if joins is None:
+                    joins = self.add_joins(info.steps)
+                join = joins[-1]
+            expr = self.column(info.field, join)
             field = info.field
         transform = None
         for cls, args in info.transforms:
@@ -364,7 +515,7 @@ class CompileContext(Resolver):
 
     def ref(self, name: str) -> ColumnElement[Any]:
         """Return the SQL expression for a reference such as ``F(name)``."""
-        return self.lhs(self.resolve_ref(name))[0]
+        return self.lhs(self.resolve_ref(name), name)[0]
 
     # -- ordering ----------------------------------------------------------------------------
     def order_terms(

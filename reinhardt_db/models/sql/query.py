@@ -12,10 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reinhardt_db._hints import closest as closest_name
 from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
-from reinhardt_db.models.sql.context import LOOKUP_SEP, Resolver
+from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver
+from reinhardt_db.models.sql.joins import (
+    Join,
+    JoinPath,
+    RelatedExists,
+    promote,
+    required_joins,
+    setup_joins,
+)
 from reinhardt_db.models.sql.where import Node, parameterize_filter
 
 __all__ = ["Query"]
@@ -35,6 +44,8 @@ _INITIAL: dict[str, Any] = {
     "deferred": (frozenset(), True),
     "select_for_update": None,
     "empty": False,
+    "joins": (),
+    "select_related": (),
 }
 
 
@@ -57,6 +68,8 @@ class Query:
     deferred: tuple[frozenset[str], bool]
     select_for_update: tuple[Any, ...] | None
     empty: bool
+    joins: tuple[Join, ...]
+    select_related: tuple[Any, ...]
 
     def __init__(self, model: Any) -> None:
         # Every attribute is immutable except ``values`` (a fresh list per query):
@@ -90,6 +103,8 @@ class Query:
             self.values_fields,
             self.deferred,
             self.select_for_update,
+            self.joins,
+            self.select_related,
         )
 
     def __hash__(self) -> int:
@@ -115,9 +130,13 @@ class Query:
         return self.values
 
     # -- building --------------------------------------------------------------------------
-    def resolver(self) -> Resolver:
-        """Return a resolver for this query's model and annotations."""
-        return Resolver(self.model, self.annotations)
+    def resolver(self, reuse: set[int] | None = None) -> QueryResolver:
+        """Return a resolver for this query that adds the joins paths need.
+
+        ``reuse`` is the set of joins one ``filter()`` call may share (Django's
+        multi-valued semantics); None lets every join be reused.
+        """
+        return QueryResolver(self, reuse)
 
     def add_filter(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any], negated: bool = False
@@ -128,9 +147,14 @@ class Query:
             k == "pk" or k.startswith("pk__") for k in kwargs
         ):
             args, kwargs = _expand_composite_pk(pk, args, dict(kwargs))
-        node = parameterize_filter(args, kwargs, self.values, self.resolver(), negated)
+        resolver = self.resolver(set())
+        node = parameterize_filter(args, kwargs, self.values, resolver, negated)
         if node[2]:  # an empty Q() is no condition, negated or not
             self.where = (*self.where, node)
+            if self.joins:
+                joins = list(self.joins)
+                promote(joins, required_joins(node, resolver.matches_null))
+                self.joins = tuple(joins)
 
     def add_annotation(
         self, name: str, expression: Any, select: bool = True, default_alias: bool = False
@@ -176,9 +200,13 @@ class Query:
                 if item != "?":
                     name = item[1:] if item.startswith("-") else item
                     try:
-                        resolver.resolve_ref(name)
+                        info = resolver.resolve_ref(name)
                     except FieldError:
                         raise resolver.field_names_error(name, "ordering") from None
+                    if info.steps:
+                        ref = F(resolver.ref_path(name))
+                        shapes.append(OrderBy(ref, descending=item.startswith("-")))
+                        continue
                 shapes.append(item)
             elif isinstance(item, Expression):
                 expr = item if isinstance(item, OrderBy) else OrderBy(item)
@@ -188,6 +216,27 @@ class Query:
                 raise TypeError(f"order_by() takes field names or expressions, got {item!r}")
         self.order_by = tuple(shapes)
         self.default_ordering = False
+
+    def add_select_related(self, names: tuple[str, ...]) -> None:
+        """Join and load the single-valued relations ``names`` (``"author__profile"``).
+
+        With no names, follow every non-null foreign key, five levels deep at
+        most (Django's ``select_related()``).
+        """
+        paths = [name.split(LOOKUP_SEP) for name in names] if names else _non_null_paths(
+            self.model, 5
+        )
+        tree = _tree_to_dict(self.select_related)
+        joins = list(self.joins)
+        for parts in paths:
+            model, parent, level = self.model, 0, tree
+            for position, part in enumerate(parts):
+                relation = _single_relation(model, part, parts[:position + 1])
+                (join,) = setup_joins(joins, relation.path_steps(), None, parent)
+                entry = level.setdefault(relation, [join, {}])
+                model, parent, level = relation.related_model, entry[0], entry[1]
+        self.joins = tuple(joins)
+        self.select_related = _dict_to_tree(tree)
 
     def clear_ordering(self) -> None:
         """Drop every ordering, the model's default included."""
@@ -233,6 +282,127 @@ class Query:
         """Refuse to add conditions after a slice was taken."""
         if self.is_sliced:
             raise TypeError(f"Cannot {action} a query once a slice has been taken.")
+
+
+class QueryResolver(Resolver):
+    """A resolver that adds to its query the joins the paths it resolves cross."""
+
+    def __init__(self, query: Query, reuse: set[int] | None) -> None:
+        super().__init__(query.model, query.annotations)
+        self.query = query
+        self.reuse = reuse
+
+    def _setup(self, steps: tuple[Any, ...], start: int = 0) -> tuple[int, ...]:
+        joins = list(self.query.joins)
+        ids = setup_joins(joins, steps, self.reuse, start)
+        self.query.joins = tuple(joins)
+        return ids
+
+    def ref_path(self, name: str) -> str:
+        """Return ``name``, or a ``JoinPath`` with its joins when it crosses relations."""
+        if type(name) is not str:
+            return name
+        info = self.resolve_ref(name)
+        if not info.steps:
+            return name
+        return JoinPath(name, self._setup(info.steps))
+
+    def relation_leaf(
+        self, path: str, info: PathInfo, value: Any, values: list[Any], negated: bool
+    ) -> Node:
+        """Return the shape of a condition across relations, adding its joins.
+
+        Under a negation a condition over a multi-valued relation becomes an
+        ``EXISTS`` subquery of its own (Django's ``exclude()`` semantics).
+        """
+        steps = info.steps
+        if negated and any(step.multi for step in steps):
+            return self._exists_leaf(path, info, value, values)
+        ids = self._setup(steps)
+        assert info.lookup is not None
+        return (JoinPath(path, ids), info.lookup.parameterize_rhs(value, values, self))
+
+    def _exists_leaf(self, path: str, info: PathInfo, value: Any, values: list[Any]) -> Node:
+        steps = info.steps
+        first = next(i for i, step in enumerate(steps) if step.multi)
+        outer_ids = self._setup(steps[:first]) if first else ()
+        outer = outer_ids[-1] if outer_ids else 0
+        step = steps[first]
+        after = steps[first + 1:]
+        lookup = info.lookup
+        if getattr(lookup, "lookup_name", "") == "isnull" and not after and (
+            getattr(info.field, "primary_key", False) or getattr(info.field, "is_relation", False)
+        ):
+            # "<relation>__isnull": whether a related row exists at all.
+            if not isinstance(value, bool):
+                raise ValueError(
+                    f"The value of an isnull lookup must be True or False, got {value!r}."
+                )
+            return (RelatedExists(path, outer, step, None, 0), ("C", value))
+        names = [s.name for s in after] + [info.field.name]
+        if info.tail:
+            names.append(info.tail)
+        inner = Query(step.to_model)
+        inner.add_filter((), {LOOKUP_SEP.join(names): value})
+        base = len(values)
+        values.extend(inner.params())
+        return (RelatedExists(path, outer, step, inner, base), ("C", False))
+
+    def matches_null(self, leaf: Node) -> bool:
+        """True when the condition ``leaf`` holds for NULL (``isnull=True``, ``=None``)."""
+        path, rhs = leaf
+        if type(path) is not JoinPath:
+            return False
+        lookup = self.resolve_lookup(path).lookup
+        if getattr(lookup, "handles_null", False):
+            return bool(rhs != ("C", False))
+        return bool(rhs == ("C", None))
+
+
+def _single_relation(model: Any, name: str, path: list[str]) -> Any:
+    """The forward or one-to-one relation ``name`` of ``model`` (select_related's targets)."""
+    meta = model._meta
+    try:
+        relation = meta.get_field(name)
+    except FieldError:
+        relation = None
+    single = relation is not None and relation.is_relation and (
+        relation.many_to_one or relation.one_to_one
+    )
+    if not single:
+        choices = [
+            f.name for f in meta.get_fields()
+            if f.is_relation and (f.many_to_one or f.one_to_one)
+        ]
+        hint = f"; did you mean {closest_name(name, choices)!r}?" if closest_name(
+            name, choices
+        ) else ""
+        raise FieldError(
+            f"Invalid field name {name!r} in select_related({LOOKUP_SEP.join(path)!r}): "
+            f"{meta.object_name} has no foreign key or one-to-one relation of that name"
+            f"{hint} (choices: {', '.join(choices) or 'none'}). Many-valued relations "
+            "load with prefetch_related()."
+        )
+    return relation
+
+
+def _non_null_paths(model: Any, depth: int, seen: tuple[Any, ...] = ()) -> list[list[str]]:
+    paths: list[list[str]] = []
+    if depth == 0:
+        return paths
+    for field in model._meta.concrete_fields:
+        if field.is_relation and not field.null and field.related_model not in seen:
+            deeper = _non_null_paths(field.related_model, depth - 1, (*seen, model))
+            paths.extend([[field.name, *rest] for rest in deeper] or [[field.name]])
+    return paths
+
+
+def _tree_to_dict(nodes: tuple[Any, ...]) -> dict[Any, list[Any]]:
+    return {rel: [join, _tree_to_dict(children)] for rel, join, children in nodes}
+
+
+def _dict_to_tree(tree: dict[Any, list[Any]]) -> tuple[Any, ...]:
+    return tuple((rel, join, _dict_to_tree(children)) for rel, (join, children) in tree.items())
 
 
 def _expand_composite_pk(

@@ -21,6 +21,7 @@ from reinhardt_db.backends.vendors import features_for, operations_for
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import CompileContext, Resolver, annotation_head
+from reinhardt_db.models.sql.joins import RelatedExists
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
@@ -40,11 +41,17 @@ Node = tuple[Any, ...]
 _NULL_RHS = ("C", None)
 
 
-def _leaf(path: str, value: Any, values: list[Any], resolver: Resolver) -> Node:
+def _leaf(
+    path: str, value: Any, values: list[Any], resolver: Resolver, negated: bool = False
+) -> Node:
     if not isinstance(path, str):
         raise TypeError(f"a lookup name must be a string, got {path!r}")
     info = resolver.resolve_lookup(path)
     assert info.lookup is not None
+    if info.field is not None and info.field.is_relation:
+        value = info.field.lookup_value(value)
+    if info.steps:
+        return resolver.relation_leaf(path, info, value, values, negated)
     return (path, info.lookup.parameterize_rhs(value, values, resolver))
 
 
@@ -59,14 +66,21 @@ def _add_child(children: list[Node], node: Node, connector: str) -> None:
         children.append(node)
 
 
-def parameterize_q(q: Q, values: list[Any], resolver: Resolver) -> Node:
-    """Return the shape of ``q``, appending its constants to ``values``."""
+def parameterize_q(q: Q, values: list[Any], resolver: Resolver, negated: bool = False) -> Node:
+    """Return the shape of ``q``, appending its constants to ``values``.
+
+    ``negated``: ``q`` sits under a NOT (conditions over multi-valued relations
+    then become subqueries, as Django's ``exclude()`` does).
+    """
     children: list[Node] = []
+    negated = negated or q.negated
     for child in q.children:
         if isinstance(child, Q):
-            _add_child(children, parameterize_q(child, values, resolver), q.connector)
+            _add_child(
+                children, parameterize_q(child, values, resolver, negated), q.connector
+            )
         elif isinstance(child, tuple) and len(child) == 2:
-            children.append(_leaf(child[0], child[1], values, resolver))
+            children.append(_leaf(child[0], child[1], values, resolver, negated))
         else:
             raise TypeError(f"a Q object holds lookups or Q objects, got {child!r}")
     return (q.connector, q.negated, tuple(children))
@@ -83,7 +97,7 @@ def parameterize_filter(
     children: list[Node] = []
     for arg in args:
         if isinstance(arg, Q):
-            _add_child(children, parameterize_q(arg, values, resolver), Q.AND)
+            _add_child(children, parameterize_q(arg, values, resolver, negated), Q.AND)
         elif isinstance(arg, bool) or isinstance(arg, Expression):
             raise TypeError(
                 f"filter() got {arg!r}: compare a class-level field to build a condition, "
@@ -92,7 +106,7 @@ def parameterize_filter(
         else:
             raise TypeError(f"filter() takes Q objects and keyword lookups, got {arg!r}")
     for path, value in kwargs.items():
-        children.append(_leaf(path, value, values, resolver))
+        children.append(_leaf(path, value, values, resolver, negated))
     return (Q.AND, negated, tuple(children))
 
 
@@ -155,8 +169,10 @@ def compile_node(ctx: CompileContext, node: Node, negated: bool = False) -> Colu
 
 def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnElement[bool]:
     path, rhs_shape = leaf
+    if type(path) is RelatedExists:
+        return _compile_exists(ctx, path, rhs_shape[1])
     info = ctx.resolve_lookup(path)
-    lhs, transform = ctx.lhs(info)
+    lhs, transform = ctx.lhs(info, path)
     lookup_cls = info.lookup
     assert lookup_cls is not None
     lookup = lookup_cls(info.output_field, ctx, transform)
@@ -165,6 +181,27 @@ def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnEleme
     if negated and info.nullable and not lookup.handles_null and rhs_shape != _NULL_RHS:
         expr = sa.and_(expr, lhs.is_not(None))
     return expr
+
+
+def _compile_exists(ctx: CompileContext, cond: RelatedExists, absent: bool) -> ColumnElement[bool]:
+    """``EXISTS`` (``NOT EXISTS`` when ``absent``) of the related rows ``cond`` describes."""
+    step = cond.step
+    outer = ctx.alias(cond.outer).c[step.from_field.column]
+    inner_query = cond.query
+    if inner_query is None:
+        table = ctx.new_alias(step.to_model._meta.table)
+        stmt: Any = sa.select(sa.literal_column("1")).select_from(table)
+        stmt = stmt.where(table.c[step.to_field.column] == outer)
+    else:
+        inner = ctx.aliased_child(
+            inner_query.model, inner_query.annotations, cond.base, inner_query.joins
+        )
+        stmt = sa.select(sa.literal_column("1")).where(inner.column(step.to_field) == outer)
+        for node in inner_query.where:
+            stmt = stmt.where(compile_node(inner, node))
+        stmt = stmt.select_from(inner.from_clause())
+    exists = sa.exists(stmt)
+    return sa.not_(exists) if absent else exists
 
 
 def q_to_clause(

@@ -1,0 +1,496 @@
+"""``prefetch_related``: load relations of many instances with one query per relation and level.
+
+::
+
+    posts = await Post.objects.prefetch_related("tags", "author__profile")
+    authors = await Author.objects.prefetch_related(
+        Prefetch("posts", queryset=Post.objects.filter(published=True), to_attr="published")
+    )
+    await models.prefetch_related_objects(posts, "author")
+    await post.fetch_related("tags")
+
+For each level of a lookup the keys of the instances at hand go into one
+``IN`` list (in chunks under the backend's parameter limit,
+``db.features.max_query_params``), or, with ``Prefetch(...,
+strategy="subquery")``, the parent query itself becomes the subquery. The
+rows are matched to their instances in Python: a foreign key's target is
+cached on the instance (``post.author``), a set goes to the instance's
+prefetch cache (``post.tags.all()`` answers from it), or to ``to_attr`` as a
+plain list. Relations already loaded (by ``select_related`` or an earlier
+prefetch) are not fetched again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import operator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from reinhardt_db.backends import connections
+from reinhardt_db.exceptions import FieldError
+from reinhardt_db.models._iterables import GC_PAUSE_ROWS, grouping_reader
+from reinhardt_db.models.expressions import F
+from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
+from reinhardt_db.models.sql import compiler
+from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
+
+__all__ = ["Prefetch", "check_lookup", "prefetch_related_objects"]
+
+_VALUE = "_prefetch_related_val"
+_STRATEGIES = ("in", "subquery")
+
+
+class Prefetch:
+    """A ``prefetch_related`` lookup with a custom queryset, target attribute or strategy.
+
+    ``queryset`` filters, orders or ``select_related``\\ s the related rows;
+    ``to_attr`` stores them as a plain list attribute (an instance or None for
+    a foreign key) instead of the relation's cache; ``strategy="subquery"``
+    sends the parent query as a subquery instead of a list of keys (for
+    large parent sets).
+    """
+
+    def __init__(
+        self,
+        lookup: str,
+        queryset: Any = None,
+        to_attr: str | None = None,
+        strategy: str = "in",
+    ) -> None:
+        if not isinstance(lookup, str) or not lookup:
+            raise TypeError(f"Prefetch() takes a lookup name such as 'tags', got {lookup!r}")
+        if queryset is not None and (
+            not getattr(queryset, "_is_queryset", False) or queryset._mode != "models"
+        ):
+            raise ValueError(
+                "Prefetch querysets cannot use values() or values_list(); pass a QuerySet of "
+                "model instances"
+            )
+        if strategy not in _STRATEGIES:
+            raise ValueError(f"Prefetch strategy must be 'in' or 'subquery', got {strategy!r}")
+        if to_attr is not None and not to_attr.isidentifier():
+            raise ValueError(f"to_attr must be an identifier, got {to_attr!r}")
+        self.prefetch_through = lookup
+        self.queryset = queryset
+        self.to_attr = to_attr
+        self.strategy = strategy
+        parts = lookup.split(LOOKUP_SEP)
+        if to_attr:
+            parts[-1] = to_attr
+        self.prefetch_to = LOOKUP_SEP.join(parts)
+
+    def __repr__(self) -> str:
+        return f"<Prefetch {self.prefetch_through!r}>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Prefetch) and self.prefetch_to == other.prefetch_to
+
+    def __hash__(self) -> int:
+        return hash((Prefetch, self.prefetch_to))
+
+
+def _normalize(lookup: Any) -> Prefetch:
+    if isinstance(lookup, Prefetch):
+        return lookup
+    if isinstance(lookup, str):
+        return Prefetch(lookup)
+    raise TypeError(f"prefetch_related() takes names or Prefetch objects, got {lookup!r}")
+
+
+def relation_for(model: Any, name: str) -> Any:
+    """The relation ``name`` of ``model`` as prefetching sees it (accessor names), or None."""
+    meta = model._meta
+    field = meta.fields_map.get(name)
+    if field is not None:
+        return field if field.is_relation and field.name == name else None
+    for m2m in meta.many_to_many:
+        if m2m.name == name:
+            return m2m
+    for rel in meta.related_objects:
+        if not rel.hidden and rel.accessor_name == name:
+            return rel
+    return None
+
+
+def _relation_names(model: Any) -> list[str]:
+    meta = model._meta
+    names = [f.name for f in meta.concrete_fields if f.is_relation]
+    names += [f.name for f in meta.many_to_many]
+    names += [r.accessor_name for r in meta.related_objects if not r.hidden]
+    return names
+
+
+def _unknown(model: Any, name: str, lookup: str) -> FieldError:
+    names = _relation_names(model)
+    return FieldError(
+        f"Cannot find {name!r} on {model.__name__} object, {lookup!r} is an invalid parameter "
+        f"to prefetch_related(): {model.__name__} has no relation of that name."
+        f"{did_you_mean(name, names)} Relations: {', '.join(names) or 'none'}."
+    )
+
+
+def check_lookup(model: Any, lookup: Any) -> None:
+    """Raise ``FieldError`` (with a hint) when ``lookup`` does not follow relations of ``model``."""
+    prefetch = _normalize(lookup)
+    for part in prefetch.prefetch_through.split(LOOKUP_SEP):
+        relation = relation_for(model, part)
+        if relation is None:
+            raise _unknown(model, part, prefetch.prefetch_through)
+        model = relation.related_model
+
+
+async def prefetch_related_objects(
+    instances: Sequence[Any] | Iterable[Any],
+    *lookups: Any,
+    using: str | None = None,
+    parent: Any = None,
+) -> None:
+    """Load the relations ``lookups`` of ``instances`` (all of one model) in place.
+
+    ``parent`` is the QuerySet the instances came from (for
+    ``strategy="subquery"``); ``using`` the database (default: the instances').
+    """
+    objs = [obj for obj in instances if obj is not None]
+    if not objs or not lookups:
+        return
+    model = type(objs[0])
+    alias = using or objs[0]._state.db or "default"
+    done: dict[str, tuple[list[Any], Any]] = {}
+    for lookup in map(_normalize, lookups):
+        if lookup.prefetch_to in done and lookup.queryset is not None:
+            raise ValueError(
+                f"{lookup.prefetch_to!r} lookup was already seen with a different queryset; "
+                "give the Prefetch a to_attr"
+            )
+        level_objs, level_model, level_parent = objs, model, parent
+        through = lookup.prefetch_through.split(LOOKUP_SEP)
+        to_parts = lookup.prefetch_to.split(LOOKUP_SEP)
+        for depth, part in enumerate(through):
+            if not level_objs:
+                break
+            last = depth == len(through) - 1
+            key = LOOKUP_SEP.join(to_parts[:depth + 1] if last else through[:depth + 1])
+            if key in done:
+                level_objs, level_parent = done[key]
+                level_model = type(level_objs[0]) if level_objs else level_model
+                continue
+            relation = relation_for(level_model, part)
+            if relation is None:
+                raise _unknown(level_model, part, lookup.prefetch_through)
+            fetcher = _Level(
+                relation, level_objs, alias,
+                lookup.queryset if last else None,
+                lookup.to_attr if last else None,
+                level_parent if lookup.strategy == "subquery" else None,
+            )
+            level_objs, level_parent = await fetcher.run()
+            done[key] = (level_objs, level_parent)
+            level_model = relation.related_model
+
+
+class _Level:
+    """One relation of one level: fetch, match, cache; return the related objects."""
+
+    def __init__(
+        self,
+        relation: Any,
+        objs: list[Any],
+        alias: str,
+        queryset: Any,
+        to_attr: str | None,
+        parent: Any,
+    ) -> None:
+        self.relation = relation
+        self.objs = objs
+        self.alias = alias
+        self.queryset = queryset
+        self.to_attr = to_attr
+        self.parent = parent
+        self.db = connections[alias]
+
+    # -- what is loaded already ------------------------------------------------------------
+    def _pending(self) -> list[Any]:
+        """The instances whose relation is not loaded yet."""
+        relation, objs = self.relation, self.objs
+        if self.to_attr is not None:
+            name = self.to_attr
+            return [obj for obj in objs if name not in obj.__dict__]
+        name = relation.cache_name
+        if _is_multi(relation):
+            return [obj for obj in objs if name not in obj.__dict__.get(PREFETCH_CACHE, ())]
+        if not relation.concrete:
+            return [obj for obj in objs if name not in obj.__dict__]
+        # Forward: the cached instance must match the key.
+        attname, target = relation.attname, relation.target_field.attname
+        pending = []
+        for obj in objs:
+            values = obj.__dict__
+            key = values.get(attname)
+            if key is None:
+                continue
+            cached = values.get(name)
+            if cached is None or cached.__dict__.get(target) != key:
+                pending.append(obj)
+        return pending
+
+    def _gather(self) -> list[Any]:
+        relation = self.relation
+        if self.to_attr is not None:
+            values = [obj.__dict__.get(self.to_attr) for obj in self.objs]
+        elif _is_multi(relation):
+            name = relation.cache_name
+            values = [obj.__dict__.get(PREFETCH_CACHE, {}).get(name) for obj in self.objs]
+        else:
+            name = relation.cache_name
+            values = [obj.__dict__.get(name) for obj in self.objs]
+        found: list[Any] = []
+        for value in values:
+            if type(value) is list:
+                found.extend(value)
+            elif value is not None:
+                found.append(value)
+        return found
+
+    # -- running -------------------------------------------------------------------------
+    async def run(self) -> tuple[list[Any], Any]:
+        """Fetch for the instances that lack the relation; return every related object."""
+        pending = self._pending()
+        used: Any = None
+        if pending:
+            used = await self._fetch(pending)
+        return self._gather(), used
+
+    def _base(self) -> Any:
+        relation = self.relation
+        if self.queryset is not None:
+            return self.queryset.using(self.alias) if self.queryset._db is None else self.queryset
+        model = relation.related_model
+        # A foreign key's target is read even if the default manager hides it (Django).
+        manager = model._meta.base_manager if not _is_multi(relation) else (
+            model._meta.default_manager
+        )
+        return manager.db_manager(self.alias).all()
+
+    async def _fetch(self, objs: list[Any]) -> Any:
+        relation = self.relation
+        base = self._base()
+        key_of: Callable[[Any], Any]
+        if relation.concrete:  # forward foreign key / one-to-one
+            field = relation
+            target = field.target_field
+            keys = {o.__dict__.get(field.attname) for o in objs} - {None}
+            path, key_of = target.name, operator.attrgetter(target.attname)
+            source = field.attname
+            parent_values = None if self.parent is None else (self.parent, field.attname)
+        elif relation.many_to_many:
+            reverse = not hasattr(relation, "m2m_source_field")  # a ManyToManyRel
+            keys, path, source, parent_values = self._m2m_keys(relation, objs, reverse)
+            key_of = _pop_value
+        else:  # reverse foreign key / one-to-one
+            field = relation.field
+            target = field.target_field
+            keys = {o.__dict__.get(target.attname) for o in objs} - {None}
+            path, key_of = field.name, operator.attrgetter(field.attname)
+            source = target.attname
+            parent_values = None if self.parent is None else (self.parent, target.attname)
+        querysets, used = self._querysets(
+            base, path, keys, parent_values, annotate=relation.many_to_many
+        )
+        if not relation.concrete and not relation.many_to_many and not relation.one_to_one and (
+            all(_plain(queryset, relation.field) for queryset in querysets)
+        ):
+            await self._fetch_grouped(querysets, objs, relation, source)
+            return used
+        rows: list[Any] = []
+        for queryset in querysets:
+            rows.extend(await queryset)
+        with _gc_paused(len(rows)):
+            self._attach(objs, rows, key_of, source)
+        return used
+
+    async def _fetch_grouped(
+        self, querysets: list[Any], objs: list[Any], relation: Any, source: str
+    ) -> None:
+        """A reverse foreign key's rows, read, grouped and linked in one generated loop."""
+        field = relation.field
+        parents = {getattr(obj, source): obj for obj in objs}
+        groups: dict[Any, list[Any]] = {key: [] for key in parents}
+        for queryset in querysets:
+            query = queryset.query
+            if query.empty:
+                continue
+            db = connections[queryset.db]
+            fields = compiler.loaded_fields(query)
+            entry = compiler.compile_select(query, db, compiler.MODE_MODELS)
+            read = _grouping_reader(db, query.model, fields, field, entry)
+            rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+            with _gc_paused(len(rows)):
+                read(rows, db.alias, parents, groups)
+        with _gc_paused(len(objs)):
+            name, to_attr = relation.cache_name, self.to_attr
+            for key, obj in parents.items():
+                found = groups[key]
+                if to_attr is not None:
+                    setattr(obj, to_attr, found)
+                    continue
+                cache = obj.__dict__.get(PREFETCH_CACHE)
+                if cache is None:
+                    obj.__dict__[PREFETCH_CACHE] = {name: found}
+                else:
+                    cache[name] = found
+
+    def _m2m_keys(
+        self, relation: Any, objs: list[Any], reverse: bool
+    ) -> tuple[set[Any], str, str, Any]:
+        if not reverse:  # post.tags: rows are tags, matched on the junction's post column
+            field = relation
+            source_fk = field.m2m_source_field
+            path = field.remote_field.name
+        else:  # tag.posts
+            field = relation.field
+            source_fk = field.m2m_target_field
+            path = field.name
+        source = source_fk.target_field.attname
+        keys = {o.__dict__.get(source) for o in objs} - {None}
+        parent_values = None if self.parent is None else (self.parent, source)
+        return keys, path, source, parent_values
+
+    def _querysets(
+        self, base: Any, path: str, keys: set[Any], parent_values: Any, annotate: bool
+    ) -> tuple[list[Any], Any]:
+        """The level's queries (chunks of keys, or one with the parent as a subquery).
+
+        ``annotate``: select the junction's key too (many-to-many). The second
+        value is the query when there is one, for the next level's subquery.
+        """
+        if not keys:
+            return [], None
+
+        def narrowed(value: Any) -> Any:
+            queryset = base.filter(**{f"{path}__in": value})
+            # After the filter, so the junction join is the filter's (one row per link).
+            return queryset.annotate(**{_VALUE: F(path)}) if annotate else queryset
+
+        parent = parent_values[0] if parent_values is not None else None
+        if parent is not None and not parent.query.is_sliced:
+            queryset = narrowed(parent.values(parent_values[1]).order_by())
+            return [queryset], queryset
+        ordered = sorted(keys, key=_sort_key)
+        limit = _chunk_size(self.db, base)
+        querysets = [
+            narrowed(ordered[start:start + limit]) for start in range(0, len(ordered), limit)
+        ]
+        return querysets, (querysets[0] if len(querysets) == 1 else None)
+
+    def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> None:
+        relation = self.relation
+        to_attr = self.to_attr
+        own_key = operator.attrgetter(source)
+        if _is_multi(relation):
+            groups: dict[Any, list[Any]] = {}
+            for row in rows:
+                key = key_of(row)
+                group = groups.get(key)
+                if group is None:
+                    groups[key] = [row]
+                else:
+                    group.append(row)
+            # The posts of an author: each post's author is that author.
+            back = relation.field.cache_name if not (
+                relation.concrete or relation.many_to_many
+            ) else None
+            name = relation.cache_name
+            for obj in objs:
+                found = groups.get(own_key(obj))
+                if found is None:
+                    found = []
+                elif back is not None:
+                    for child in found:
+                        setattr(child, back, obj)
+                if to_attr is not None:
+                    setattr(obj, to_attr, found)
+                else:
+                    cache = obj.__dict__.get(PREFETCH_CACHE)
+                    if cache is None:
+                        obj.__dict__[PREFETCH_CACHE] = {name: found}
+                    else:
+                        cache[name] = found
+            return
+        by_key = {key_of(row): row for row in rows}
+        back_name = relation.back_cache_name
+        target = to_attr if to_attr is not None else relation.cache_name
+        for obj in objs:
+            single = by_key.get(own_key(obj))
+            setattr(obj, target, single)
+            if single is not None and back_name:
+                setattr(single, back_name, obj)
+
+
+
+
+def _is_multi(relation: Any) -> bool:
+    return bool(relation.many_to_many or (not relation.concrete and not relation.one_to_one))
+
+
+def _pop_value(row: Any) -> Any:
+    value = getattr(row, _VALUE)
+    delattr(row, _VALUE)
+    return value
+
+
+def _plain(queryset: Any, field: Any) -> bool:
+    """True for a QuerySet of plain instances that load ``field`` (no joins loaded,
+    no annotations, no prefetch of its own)."""
+    query = queryset.query
+    return bool(
+        queryset._mode == compiler.MODE_MODELS
+        and not query.select_related
+        and not query.annotation_mask
+        and not queryset._prefetch_lookups
+        and field in compiler.loaded_fields(query)
+    )
+
+
+_READERS: dict[Any, Any] = {}
+
+
+def _grouping_reader(db: Any, model: Any, fields: list[Any], field: Any, entry: Any) -> Any:
+    key = (entry, field)
+    read = _READERS.get(key)
+    if read is None:
+        if len(_READERS) > 256:
+            _READERS.clear()
+        read = _READERS[key] = grouping_reader(
+            model,
+            [f.attname for f in fields],
+            [f.get_db_converter(db.ops) for f in fields],
+            fields.index(field),
+            field.cache_name,
+        )
+    return read
+
+
+@contextlib.contextmanager
+def _gc_paused(count: int) -> Iterator[None]:
+    """Pause the cyclic GC while handling many fresh instances (as the row readers do)."""
+    if count < GC_PAUSE_ROWS or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _sort_key(value: Any) -> tuple[str, Any]:
+    return (type(value).__name__, value)
+
+
+def _chunk_size(db: Any, queryset: Any) -> int:
+    """Keys per ``IN`` list: a power of two (lists are padded) under the parameter limit."""
+    room = db.features.max_query_params - len(queryset.query.params()) - 8
+    room = max(room, 1)
+    return 1 << (room.bit_length() - 1)
