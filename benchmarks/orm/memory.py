@@ -41,7 +41,7 @@ async def iterator_memory(rows: int = ROWS) -> None:
         db = connections["default"]
         await db.execute(
             "INSERT INTO journal (timestamp, level, text) "
-            "SELECT now(), g % 5, md5(g::text) FROM generate_series(1, %s) AS g",
+            "SELECT now(), g %% 5, md5(g::text) FROM generate_series(1, %s) AS g",
             [rows],
         )
         # Warm up the code paths so that imports and caches are not counted.
