@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.models.expressions import Expression, Param
+from reinhardt_db.models.expressions import Expression, Param, Value
 from reinhardt_db.models.lookups import pk_value
 from reinhardt_db.models.persistence import auto_now_fields, insert_plan, mark_saved
 from reinhardt_db.models.signals import post_delete, pre_delete
@@ -329,6 +329,8 @@ class WriteMixin:
             field = resolver.get_field(name)
             if not field.concrete:
                 raise exc.FieldError(f"cannot update {name!r}: it has no column")
+            if type(value) is Value and value.output_field(resolver) is None:
+                value = value.value  # a plain constant: checked like any written value
             if isinstance(value, Expression):
                 value.resolve(resolver)
                 if value.has_aggregate:
@@ -338,7 +340,7 @@ class WriteMixin:
                 shape = value.parameterize(query.values, resolver)
             else:
                 query.values.append(pk_value(value))
-                shape = Param(len(query.values) - 1, field)
+                shape = Param(len(query.values) - 1, field, for_save=True)
             assignments.append((field.name, shape))
         db = self._database()
         entry = compiler.compile_update(query, db, tuple(assignments))

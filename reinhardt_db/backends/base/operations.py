@@ -188,6 +188,19 @@ class DatabaseOperations:
         """Return how a stored decimal becomes ``Decimal``."""
         return None
 
+    # -- values this backend cannot store exactly (writes refuse them) ---------------------
+    def date_range(self) -> tuple[Any, Any] | None:
+        """Return the inclusive ``(first, last)`` date stored exactly, or None for all of Python's."""
+        return None
+
+    def datetime_range(self) -> tuple[Any, Any] | None:
+        """Return the inclusive ``(first, last)`` aware UTC datetime stored exactly, or None."""
+        return None
+
+    def range_note(self, internal_type: str) -> str:
+        """Return why values outside this backend's range for ``internal_type`` are refused."""
+        return "the backend cannot store it exactly"
+
     # -- text ------------------------------------------------------------------------------
     def as_text(self, expr: Any) -> Any:
         """Return ``expr`` as text where text functions and patterns need it to be."""
@@ -320,6 +333,38 @@ class DatabaseOperations:
     def json_has_key(self, lhs: Any, doc: Any, key: Any, const: BindConst) -> Any:
         """Return the key exists; ``lhs`` is the value at the prefix, ``doc`` the column."""
         raise NotSupportedError(f"JSON key lookups are not supported on {self.display_name}")
+
+    # -- UPDATE ----------------------------------------------------------------------------
+    def checked_assignment(
+        self,
+        expr: Any,
+        bounds: tuple[Any, Any] | None = None,
+        max_length: int | None = None,
+        decimal_places: int | None = None,
+    ) -> Any:
+        """Return the value ``UPDATE ... SET col = expr`` assigns when the server computes it.
+
+        ``bounds`` (inclusive), ``max_length`` and ``decimal_places`` describe the
+        column. A server that refuses an out-of-range result itself (with a data
+        error) needs nothing: the default returns ``expr``.
+        """
+        return expr
+
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs IN`` a whole list bound as the one parameter ``param``.
+
+        The query layer uses it when a statement would bind more parameters than
+        ``features.max_query_params``; :meth:`in_list_param` builds the value.
+        """
+        raise NotSupportedError(
+            f"{self.display_name} cannot bind an 'in' list as one parameter; "
+            "split the list into several queries"
+        )
+
+    def in_list_param(self, items: list[Any]) -> Any:
+        """Return the one parameter :meth:`in_list` binds for ``items`` (already adapted)."""
+        return items
 
     # -- SELECT ----------------------------------------------------------------------------
     def random(self) -> Any:

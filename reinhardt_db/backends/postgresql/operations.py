@@ -8,6 +8,7 @@ use ``->``/``->>`` with the keys as bound parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -21,6 +22,10 @@ from reinhardt_db.backends.base.operations import BindConst, DatabaseOperations,
 __all__ = ["PostgreSQLOperations"]
 
 _DOLLAR = re.compile(r"\$(\d+)")
+_FIRST_DATE = dt.date.min + dt.timedelta(days=1)
+_LAST_DATE = dt.date.max - dt.timedelta(days=1)
+_FIRST_DATETIME = dt.datetime.min.replace(tzinfo=dt.UTC) + dt.timedelta(microseconds=1)
+_LAST_DATETIME = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
 # EXTRACT field names; "second" and "week_day" need more than a cast.
 _EXTRACT_FIELDS = {
     "year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
@@ -48,6 +53,23 @@ class PostgreSQLOperations(DatabaseOperations):
         "DateTimeField": lambda field: postgresql.TIMESTAMP(timezone=True),
         "DurationField": lambda field: postgresql.INTERVAL(),
     }
+
+    # -- values stored exactly -------------------------------------------------------------
+    def date_range(self) -> tuple[Any, Any] | None:
+        """Return 0001-01-02 to 9999-12-30: asyncpg sends the first and last date as +-infinity."""
+        return _FIRST_DATE, _LAST_DATE
+
+    def datetime_range(self) -> tuple[Any, Any] | None:
+        """Return Python's datetimes but the first and last microsecond (sent as +-infinity)."""
+        return _FIRST_DATETIME, _LAST_DATETIME
+
+    def range_note(self, internal_type: str) -> str:
+        """Explain the +-infinity mapping of asyncpg."""
+        return (
+            "asyncpg sends Python's first and last date/datetime as -infinity/infinity, "
+            "which PostgreSQL then extracts, orders and returns differently; use a value "
+            "inside the range"
+        )
 
     # -- text ------------------------------------------------------------------------------
     def as_text(self, expr: Any) -> Any:
@@ -123,6 +145,11 @@ class PostgreSQLOperations(DatabaseOperations):
     def json_has_key(self, lhs: Any, doc: Any, key: Any, const: BindConst) -> Any:
         """Return ``lhs ? key``."""
         return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
+
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs = ANY($n)``: the server types ``$n`` as an array of the column's type."""
+        return lhs == sa.any_(param)
 
     # -- SELECT and INSERT -----------------------------------------------------------------
     def distinct_on(self, stmt: Any, exprs: Sequence[Any]) -> Any:

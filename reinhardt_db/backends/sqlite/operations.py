@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -128,6 +129,15 @@ def _strftime(fmt: str, expr: Any) -> Any:
 def _iso_thursday(expr: Any) -> Any:
     # The Thursday of a date's ISO week decides its ISO year and week number.
     return sa.func.date(expr, lit("'-3 days'", sa.String), lit("'weekday 4'", sa.String))
+
+
+#: Raises SQLite's "integer overflow" error when evaluated (mapped to DataError).
+_FAIL = sa.func.abs(lit("-9223372036854775807 - 1"))
+
+
+def _number(value: Any) -> Any:
+    """A numeric literal of the backend's own SQL (a column bound, never user input)."""
+    return lit(repr(float(value)) if isinstance(value, float) else str(value), sa.Numeric())
 
 
 def _integer(field: Any) -> sa.types.TypeEngine[Any]:
@@ -275,6 +285,53 @@ class SQLiteOperations(DatabaseOperations):
     def json_has_key(self, lhs: Any, doc: Any, key: Any, const: BindConst) -> Any:
         """Return ``json_type(doc, path) IS NOT NULL``."""
         return sa.func.json_type(doc, key).is_not(None)
+
+    # -- UPDATE ----------------------------------------------------------------------------
+    def checked_assignment(
+        self,
+        expr: Any,
+        bounds: tuple[Any, Any] | None = None,
+        max_length: int | None = None,
+        decimal_places: int | None = None,
+    ) -> Any:
+        """Fail the UPDATE when the computed value does not fit, as the other backends do.
+
+        SQLite would store a sum beyond the column's range (or a REAL after a
+        64-bit overflow) and text of any length. The failing branch is
+        ``abs(-9223372036854775808)``, SQLite's "integer overflow" error, which
+        the driver reports as ``DataError``. Decimals are stored as text with
+        ``decimal_places`` digits (``printf``), as values written from Python are.
+        """
+        problems = []
+        if bounds is not None and isinstance(bounds[0], (int, float, Decimal)):
+            low, high = bounds
+            # Decimal columns hold text: compare the number, not the text.
+            number = sa.cast(expr, sa.REAL) if decimal_places is not None else expr
+            problems += [number < _number(low), number > _number(high)]
+        if max_length is not None:
+            problems.append(sa.func.length(expr) > lit(str(int(max_length))))
+        if not problems:
+            return expr
+        value = expr
+        if decimal_places is not None:
+            fmt = lit(f"'%.{int(decimal_places)}f'", sa.String)
+            value = sa.case((expr.is_(None), sa.null()), else_=sa.func.printf(fmt, expr))
+        return sa.case((sa.or_(*problems), _FAIL), else_=value)
+
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs IN (SELECT value FROM json_each(?))`` (the list as JSON text)."""
+        return lhs.in_(sa.select(lit("value", sa.NullType())).select_from(sa.func.json_each(param)))
+
+    def in_list_param(self, items: list[Any]) -> Any:
+        """Return the list as JSON text (SQLite's column affinity converts the items)."""
+        try:
+            return json.dumps(items)
+        except TypeError:
+            raise NotSupportedError(
+                "SQLite sends a long 'in' list as JSON, which cannot hold these values "
+                f"({type(items[0]).__name__}); split the list into several queries"
+            ) from None
 
     # -- INSERT ----------------------------------------------------------------------------
     def insert(self, table: Any) -> Any:

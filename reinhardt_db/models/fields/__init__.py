@@ -15,6 +15,7 @@ from reinhardt_db.models.fields.misc import (
     BooleanField,
     GenericIPAddressField,
     JSONField,
+    JSONNull,
     UUIDField,
 )
 from reinhardt_db.models.fields.numeric import (
@@ -54,6 +55,7 @@ __all__ = [
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "JSONNull",
     "PositiveBigIntegerField",
     "PositiveIntegerField",
     "PositiveSmallIntegerField",

@@ -3,7 +3,9 @@
 ``save()`` on the hot path runs one of these: the statement for a given model,
 field set and backend is built and compiled once. Each statement's getters read
 a flat list of Python values (one per field, then the primary key) and adapt
-them with the fields' ``get_db_prep_value``.
+them: values written with the fields' ``get_db_prep_save_func`` (which refuses
+what a column cannot hold), the primary key of the WHERE clause with
+``get_db_prep_func``.
 
 Multi-row INSERTs (``bulk_create``) compile the one-row statement and repeat
 its ``VALUES`` group textually (``db.ops.bulk_insert_sql``): compiling an N-row
@@ -98,7 +100,7 @@ def compile_insert(
         # (asyncpg does not cache statements that long).
         untyped = sa.types.NullType()
         values = {
-            table.c[f.column]: sa.type_coerce(ctx.bind(i, ctx.field_adapter(f)), untyped)
+            table.c[f.column]: sa.type_coerce(ctx.bind(i, ctx.field_save_adapter(f)), untyped)
             for i, f in enumerate(fields)
         }
         stmt = ops.insert(table)
@@ -156,7 +158,7 @@ def compile_update_pk(model: Any, db: Any, fields: tuple[Any, ...]) -> CompiledS
 
     def build(ctx: CompileContext) -> Any:
         assignments = {
-            ctx.column(f): ctx.bind(i, ctx.field_adapter(f)) for i, f in enumerate(fields)
+            ctx.column(f): ctx.bind(i, ctx.field_save_adapter(f)) for i, f in enumerate(fields)
         }
         return sa.update(ctx.table).values(assignments).where(_pk_condition(ctx, len(fields)))
 
@@ -198,7 +200,7 @@ def compile_bulk_update(
         assignments = {}
         for position, field in enumerate(fields, start=1):
             column = ctx.column(field)
-            adapter = ctx.field_adapter(field)
+            adapter = ctx.field_save_adapter(field)
             whens = [
                 (pk_col == ctx.bind(o * stride, pk_adapter),
                  ctx.bind(o * stride + position, adapter, column.type))

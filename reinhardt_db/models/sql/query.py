@@ -90,6 +90,7 @@ class Query:
             self.values_fields,
             self.deferred,
             self.select_for_update,
+            self.empty,
         )
 
     def __hash__(self) -> int:
