@@ -353,9 +353,11 @@ class IsNull(Lookup):
 class In(Lookup):
     """``field IN (...)``: a list, tuple or set, or a one-column QuerySet.
 
-    A list longer than the backend binds (``features.max_query_params``) is sent
-    as one parameter (``ops.in_list``: an array on PostgreSQL, JSON on SQLite, a
-    client-side list on MySQL) instead of failing.
+    A statement with more parameters than the server binds
+    (``features.max_query_params``) sends a long list as one parameter
+    (``ops.in_list``: an array on PostgreSQL, JSON through ``json_each`` on
+    SQLite) instead of failing; PyMySQL interpolates on the client, so MySQL
+    takes any number of placeholders.
     """
 
     lookup_name = "in"
@@ -411,6 +413,7 @@ class In(Lookup):
             and template[0] == "PL"
             and self.list_parameter
             and template[2] > 1
+            and ctx.features.server_side_parameters
             and ctx.param_count > ctx.features.max_query_params
             and ctx.values is None
         ):

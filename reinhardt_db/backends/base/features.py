@@ -30,3 +30,8 @@ class DatabaseFeatures:
     supports_order_by_nulls_modifier: bool = True
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
+    #: The server binds the parameters, so a statement may hold at most
+    #: ``max_query_params`` of them; beyond it a long ``in`` list is sent as one
+    #: parameter (``ops.in_list``). False where the driver interpolates on the
+    #: client (PyMySQL): any number of placeholders works.
+    server_side_parameters: bool = True

@@ -22,4 +22,6 @@ FEATURES = DatabaseFeatures(
     supports_two_phase_commit=True,
     # query layer
     supports_order_by_nulls_modifier=False,
+    # PyMySQL interpolates parameters into the SQL text on the client.
+    server_side_parameters=False,
 )

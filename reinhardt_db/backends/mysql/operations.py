@@ -159,15 +159,6 @@ class MySQLOperations(DatabaseOperations):
         found = sa.func.JSON_CONTAINS_PATH(doc, const("one"), key)
         return found == sa.literal_column("1")
 
-    # -- long IN lists ---------------------------------------------------------------------
-    def in_list(self, lhs: Any, param: Any) -> Any:
-        """Return ``lhs IN %s``: PyMySQL interpolates a tuple as ``(a, b, ...)`` on the client."""
-        return lhs.op("IN", is_comparison=True)(param)
-
-    def in_list_param(self, items: list[Any]) -> Any:
-        """Return the items as a tuple (PyMySQL escapes each)."""
-        return tuple(items)
-
     # -- SELECT and INSERT -----------------------------------------------------------------
     def random(self) -> Any:
         """Return ``RAND()``."""

@@ -321,7 +321,7 @@ class SQLiteOperations(DatabaseOperations):
     # -- long IN lists ---------------------------------------------------------------------
     def in_list(self, lhs: Any, param: Any) -> Any:
         """Return ``lhs IN (SELECT value FROM json_each(?))`` (the list as JSON text)."""
-        return lhs.in_(sa.select(lit("value", sa.NullType())).select_from(sa.func.json_each(param)))
+        return lhs.in_(sa.select(lit("value", sa.types.NullType())).select_from(sa.func.json_each(param)))
 
     def in_list_param(self, items: list[Any]) -> Any:
         """Return the list as JSON text (SQLite's column affinity converts the items)."""

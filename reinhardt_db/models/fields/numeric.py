@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import math
 import sys
 from collections.abc import Callable
 from decimal import Decimal
@@ -85,8 +86,12 @@ class IntegerField(Field[int]):
             return int(value)
         if isinstance(value, _BINARY):
             raise self.invalid(value, "an integer")
-        if isinstance(value, (float, Decimal)):
-            if value != value or value in (float("inf"), float("-inf")) or value % 1:
+        if isinstance(value, float):
+            if not math.isfinite(value) or not value.is_integer():
+                raise self.invalid(value, "an integer")
+            return int(value)
+        if isinstance(value, Decimal):
+            if not value.is_finite() or value != value.to_integral_value():
                 raise self.invalid(value, "an integer")
             return int(value)
         try:
@@ -291,11 +296,17 @@ class DecimalField(Field[Decimal]):
         quantize = Decimal.quantize
         too_many = self._too_many_digits
 
+        to_python = self.to_python
+
         def check(value: Decimal) -> Decimal:
             try:
                 rounded = quantize(value, exponent, context=context)
             except decimal.InvalidOperation:
+                if not value.is_finite():
+                    to_python(value)  # ValidationError: NaN and infinity are no decimals
                 raise too_many(value) from None
+            if not rounded.is_finite():  # a quiet NaN or infinity quantizes to itself
+                to_python(value)
             # -0.00 and 0.00 are one number; keep one spelling (SQLite compares text).
             return rounded if rounded else rounded.copy_abs()
 

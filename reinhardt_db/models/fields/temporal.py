@@ -242,6 +242,15 @@ class TimeField(_AutoNowMixin, Field[dt.time]):
         """Return the backend's adapter (fixed-width ISO text on SQLite)."""
         return ops.time_adapter()
 
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Refuse an aware ``time`` (``to_python`` does; a ``time`` skips it on the fast path)."""
+        to_python = self.to_python
+
+        def check(value: dt.time) -> dt.time:
+            return value if value.tzinfo is None else to_python(value)  # type: ignore[return-value]
+
+        return check
+
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (a text parser on SQLite, timedelta -> time on MySQL)."""
         return ops.time_converter()
