@@ -267,7 +267,8 @@ class Exact(Lookup):
     """``field = value``; ``None`` means ``IS NULL``."""
 
     lookup_name = "exact"
-    below_range = above_range = EMPTY_RESULT
+    below_range: ClassVar[tuple[str, str] | None] = EMPTY_RESULT
+    above_range: ClassVar[tuple[str, str] | None] = EMPTY_RESULT
 
     @classmethod
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:

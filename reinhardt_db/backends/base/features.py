@@ -35,3 +35,11 @@ class DatabaseFeatures:
     #: parameter (``ops.in_list``). False where the driver interpolates on the
     #: client (PyMySQL): any number of placeholders works.
     server_side_parameters: bool = True
+    #: ``bulk_create`` sends one array per column (``INSERT ... SELECT * FROM
+    #: unnest(...)``, ``ops.bulk_insert_select``): one short statement whatever the
+    #: number of rows, no parameter limit.
+    supports_bulk_insert_from_arrays: bool = False
+    #: The rows of one multi-row INSERT get consecutive auto ids (the statement
+    #: holds the database's write lock), so ``bulk_create`` computes them from the
+    #: last insert id (``ops.bulk_insert_ids``) instead of reading them back.
+    bulk_insert_ids_are_consecutive: bool = False

@@ -180,8 +180,13 @@ class DatabaseOperations:
         """Return how a stored duration becomes ``timedelta``."""
         return None
 
-    def decimal_adapter(self, max_digits: int, decimal_places: int) -> Adapter | None:
-        """Return how a ``Decimal`` of a ``NUMERIC(max_digits, decimal_places)`` is sent."""
+    def decimal_adapter(
+        self, max_digits: int, decimal_places: int, rounded: bool = False
+    ) -> Adapter | None:
+        """Return how a ``Decimal`` of a ``NUMERIC(max_digits, decimal_places)`` is sent.
+
+        ``rounded``: the values are written and already rounded to ``decimal_places``.
+        """
         return None
 
     def decimal_converter(self) -> Converter | None:
@@ -190,7 +195,7 @@ class DatabaseOperations:
 
     # -- values this backend cannot store exactly (writes refuse them) ---------------------
     def date_range(self) -> tuple[Any, Any] | None:
-        """Return the inclusive ``(first, last)`` date stored exactly, or None for all of Python's."""
+        """Return the inclusive ``(first, last)`` date stored exactly (None: every date)."""
         return None
 
     def datetime_range(self) -> tuple[Any, Any] | None:
@@ -405,6 +410,17 @@ class DatabaseOperations:
         start, end = _values_group(sql)
         groups = self.repeat_values_group(sql[start:end], rows, width)
         return sql[:start] + ", ".join(groups) + sql[end:]
+
+    def bulk_insert_select(self, params: Sequence[Any], columns: Sequence[Any]) -> Any | None:
+        """Return a SELECT of the rows held in one array parameter per column, or None.
+
+        ``params[i]`` is the bound parameter carrying the values of
+        ``columns[i]`` (a table column) as a list; ``INSERT ... SELECT`` takes the
+        rows in order. None when the backend cannot (the caller falls back to
+        multi-row ``VALUES``); asked only where
+        ``features.supports_bulk_insert_from_arrays``.
+        """
+        return None
 
     def repeat_values_group(self, group: str, rows: int, width: int) -> list[str]:
         """Return the ``VALUES`` group of each row (positional placeholders repeat as is)."""

@@ -20,4 +20,6 @@ FEATURES = DatabaseFeatures(
     has_native_json=True,
     has_native_datetime_tz=True,
     supports_two_phase_commit=True,
+    # query layer
+    supports_bulk_insert_from_arrays=True,
 )

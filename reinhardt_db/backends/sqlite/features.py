@@ -22,4 +22,5 @@ FEATURES = DatabaseFeatures(
     supports_two_phase_commit=False,
     # query layer
     supports_statistical_aggregates=False,
+    bulk_insert_ids_are_consecutive=True,
 )

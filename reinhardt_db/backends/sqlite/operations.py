@@ -99,6 +99,10 @@ _parse_datetime.inline = "_fromisoformat({v} + '+00:00')"  # type: ignore[attr-d
 _parse_datetime.inline_globals = {"_fromisoformat": _fromisoformat}  # type: ignore[attr-defined]
 
 
+def _plain_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
 def _decimal_text(max_digits: int, decimal_places: int) -> Adapter:
     exponent = Decimal(1).scaleb(-decimal_places)
     context = decimal.Context(prec=max(max_digits, 28) + 2)
@@ -110,7 +114,10 @@ def _decimal_text(max_digits: int, decimal_places: int) -> Adapter:
             quantized = value.quantize(exponent, context=context)
         except decimal.InvalidOperation:
             return format(value, "f")
-        return format(quantized if quantized == value else value, "f")
+        if quantized != value:
+            return format(value, "f")
+        # -0.00 is 0.00: one spelling, as writes store it.
+        return format(quantized if quantized else quantized.copy_abs(), "f")
 
     return to_text
 
@@ -184,7 +191,9 @@ class SQLiteOperations(DatabaseOperations):
 
         # Slicing off "+00:00" is several times cheaper than replace(tzinfo=None).
         def to_text(value: Any) -> str:
-            return to_utc(value).isoformat(" ", "microseconds")[:-6]
+            if value.tzinfo is not UTC:
+                value = to_utc(value)
+            return value.isoformat(" ", "microseconds")[:-6]
 
         return to_text
 
@@ -208,8 +217,12 @@ class SQLiteOperations(DatabaseOperations):
         """Return microseconds -> timedelta."""
         return micros_to_timedelta
 
-    def decimal_adapter(self, max_digits: int, decimal_places: int) -> Adapter | None:
+    def decimal_adapter(
+        self, max_digits: int, decimal_places: int, rounded: bool = False
+    ) -> Adapter | None:
         """Return the exact-text formatter (quantized to ``decimal_places`` when exact)."""
+        if rounded:
+            return _plain_text
         return _decimal_text(max_digits, decimal_places)
 
     def decimal_converter(self) -> Converter | None:
@@ -321,7 +334,8 @@ class SQLiteOperations(DatabaseOperations):
     # -- long IN lists ---------------------------------------------------------------------
     def in_list(self, lhs: Any, param: Any) -> Any:
         """Return ``lhs IN (SELECT value FROM json_each(?))`` (the list as JSON text)."""
-        return lhs.in_(sa.select(lit("value", sa.types.NullType())).select_from(sa.func.json_each(param)))
+        items = sa.select(lit("value", sa.types.NullType())).select_from(sa.func.json_each(param))
+        return lhs.in_(items)
 
     def in_list_param(self, items: list[Any]) -> Any:
         """Return the list as JSON text (SQLite's column affinity converts the items)."""
@@ -337,6 +351,16 @@ class SQLiteOperations(DatabaseOperations):
     def insert(self, table: Any) -> Any:
         """Return SQLite's INSERT (``ON CONFLICT``)."""
         return sqlite.insert(table)
+
+    async def bulk_insert_ids(
+        self, lastrowid: int, rows: int, fetch_row: Callable[[str], Awaitable[Any]]
+    ) -> range | None:
+        """Return the ``rows`` ids ending at ``lastrowid`` (the last row's).
+
+        An ``AUTOINCREMENT`` key gives each row of one INSERT the next id, and the
+        statement holds the write lock: the ids are consecutive.
+        """
+        return range(lastrowid - rows + 1, lastrowid + 1)
 
     # -- EXPLAIN ---------------------------------------------------------------------------
     async def explain_prefix(

@@ -520,7 +520,7 @@ class Field(RegisterLookupMixin, Generic[_T]):
         return func
 
     def get_db_prep_save(self, value: Any, ops: OpsLike) -> Any:
-        """Return ``value`` as the driver accepts it for a write; ``DataError`` if it cannot be stored."""
+        """Return ``value`` as the driver takes it for a write (``DataError`` if it cannot be)."""
         return self.get_db_prep_save_func(ops)(value)
 
     def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:

@@ -66,7 +66,7 @@ def _json_value(value: Any) -> Any:
     """The document a JSON field value stands for (``Value(x, JSONField())`` is ``x``)."""
     if value is JSON_NULL or type(value) is JSONNull:
         return None
-    if isinstance(value, Value) and isinstance(value.output_field(None), JSONField):
+    if isinstance(value, Value) and isinstance(value._output_field, JSONField):
         return None if value.value is None else value.value
     return value
 

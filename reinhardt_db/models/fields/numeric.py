@@ -275,15 +275,33 @@ class DecimalField(Field[Decimal]):
         """Return the backend's adapter (exact text on SQLite; the drivers take ``Decimal``)."""
         return ops.decimal_adapter(self.max_digits or 0, self.decimal_places or 0)
 
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        check = self.db_value_check(ops)
+        assert check is not None
+        adapt = ops.decimal_adapter(self.max_digits or 0, self.decimal_places or 0, rounded=True)
+        to_python = self.to_python
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not Decimal:
+                value = to_python(value)
+                if value is None:
+                    return None
+            value = check(value)
+            return value if adapt is None else adapt(value)
+
+        return prep
+
     def value_range(self) -> tuple[Any, Any] | None:
-        """Return the largest magnitude ``NUMERIC(max_digits, decimal_places)`` holds, both signs."""
+        """Return +- the largest value ``NUMERIC(max_digits, decimal_places)`` holds."""
         places = self.decimal_places or 0
         whole = (self.max_digits or 0) - places
         highest = Decimal(10) ** whole - Decimal(1).scaleb(-places)
         return -highest, highest
 
     def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
-        """Round to ``decimal_places`` (half to even, as Django), then refuse more than ``max_digits``.
+        """Round to ``decimal_places`` (half to even, as Django); refuse more than ``max_digits``.
 
         Every backend then stores the same digits: none rounds again, and a
         value too large is ``DataError`` instead of SQLite keeping it as text.

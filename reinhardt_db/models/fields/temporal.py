@@ -279,8 +279,13 @@ def _range_check(
     low, high = bounds
 
     def check(value: Any) -> Any:
-        if low <= normalize(value) <= high:
-            return value
+        try:
+            # Aware datetimes compare by instant whatever their zone: no conversion needed.
+            if low <= value <= high:
+                return value
+        except TypeError:  # a naive datetime: normalize() says what is wrong with it
+            if low <= normalize(value) <= high:
+                return value
         raise field.data_error(
             f"{value} is outside the range of {type(field).__name__} "
             f"({low} to {high}) {where}"
