@@ -125,6 +125,6 @@ async def test_conflicts_with_the_array_form(table: None, backend_name: str) -> 
 
 async def test_a_bad_value_refuses_the_whole_call(table: None) -> None:
     objs = [Wide(name=f"ok{i}") for i in range(20)] + [Wide(name="y" * 31)]
-    with pytest.raises(DataError, match="Wide.name: value is 31 characters"):
+    with pytest.raises(DataError, match=r"Wide\.name: value is 31 characters"):
         await Wide.objects.bulk_create(objs)
     assert await Wide.objects.count() == 0
