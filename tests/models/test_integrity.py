@@ -321,6 +321,16 @@ async def test_sqlite_parameters_it_cannot_bind_are_data_errors(
     assert list(await backend.fetch_one("SELECT %s", [1]) or ()) == [1]
 
 
+async def test_a_filter_value_that_cannot_be_encoded_is_data_error(
+    table: None, backend: Database
+) -> None:
+    await Post.objects.create(title="ok")
+    with pytest.raises(DataError):
+        await Post.objects.filter(title="\ud800").count()
+    # The connection (or its replacement) still works.
+    assert await Post.objects.filter(title="ok").count() == 1
+
+
 @pytest.mark.backends("mysql")
 async def test_mysql_nan_parameter_is_data_error(table: None) -> None:
     await Post.objects.create()

@@ -191,6 +191,7 @@ class MySQLDriver(Driver):
         pymysql.err.Error,
         OSError,
         asyncio.IncompleteReadError,
+        UnicodeEncodeError,  # a parameter PyMySQL cannot encode (a lone surrogate)
     )
     stream_holds_connection: ClassVar[bool] = True
 
@@ -322,6 +323,8 @@ class MySQLDriver(Driver):
                 if isinstance(error, driver_cls):
                     return ours(text)
             return exc.DatabaseError(text)
+        if isinstance(error, UnicodeEncodeError):
+            return exc.DataError(f"a parameter cannot be sent as UTF-8: {error}")
         if isinstance(error, (OSError, asyncio.IncompleteReadError)):
             return exc.OperationalError(f"MySQL connection lost: {error!r}")
         return exc.DatabaseError(str(error))
