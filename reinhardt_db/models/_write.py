@@ -345,8 +345,10 @@ class WriteMixin:
             field = resolver.get_field(name)
             if not field.concrete:
                 raise exc.FieldError(f"cannot update {name!r}: it has no column")
-            if type(value) is Value and value.output_field(resolver) is None:
-                value = value.value  # a plain constant: checked like any written value
+            if type(value) is Value and value.value is not None:
+                # A constant: written through the field, checked like any other
+                # value (Value(None, JSONField()) stays the JSON null it means).
+                value = value.value
             if isinstance(value, Expression):
                 value.resolve(resolver)
                 if value.has_aggregate:

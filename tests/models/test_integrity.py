@@ -138,10 +138,17 @@ async def _update_value(name: str, value: Any) -> Any:
     await Post.objects.update(**{name: Value(value)})
 
 
+async def _update_typed_value(name: str, value: Any) -> Any:
+    await Post.objects.create()
+    field = Post._meta.get_field(name).clone()
+    await Post.objects.update(**{name: Value(value, output_field=field)})
+
+
 WRITES: dict[str, WriteFn] = {
     "save-insert": _save_insert, "save-update": _save_update,
     "save-update_fields": _save_update_fields, "bulk_create": _bulk_create,
     "bulk_update": _bulk_update, "update": _update, "update-Value": _update_value,
+    "update-Value-output_field": _update_typed_value,
 }
 
 
