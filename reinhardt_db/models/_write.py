@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.models.expressions import Expression, Param
+from reinhardt_db.models.expressions import Expression, Param, Value
 from reinhardt_db.models.lookups import pk_value
-from reinhardt_db.models.persistence import auto_now_fields, insert_plan, mark_saved
+from reinhardt_db.models.persistence import auto_now_fields, insert_groups, mark_all_saved
 from reinhardt_db.models.sql import compiler, dml
 from reinhardt_db.models.sql.context import did_you_mean
 
@@ -175,18 +175,19 @@ class WriteMixin:
         conflict = self._conflict_spec(
             db, ignore_conflicts, update_conflicts, update_fields, unique_fields
         )
-        meta = self.model._meta
+        model = self.model
+        meta = model._meta
         # Stamped fields, and foreign keys (a related instance saved after assignment).
         stamped = auto_now_fields(meta) + tuple(
             f for f in meta.concrete_fields if f.is_relation
         )
-        groups: dict[tuple[tuple[Any, ...], tuple[Any, ...]], list[Any]] = {}
         for obj in objs:
-            if not isinstance(obj, self.model):
-                raise TypeError(f"bulk_create() takes {self.model.__name__} instances, got {obj!r}")
-            for field in stamped:
+            if type(obj) is not model and not isinstance(obj, model):
+                raise TypeError(f"bulk_create() takes {model.__name__} instances, got {obj!r}")
+        for field in stamped:
+            for obj in objs:
                 field.pre_save(obj, True)
-            groups.setdefault(insert_plan(meta, obj), []).append(obj)
+        groups = insert_groups(meta, objs)
         statements = sum(
             _batch_count(len(members), _rows_per_insert(db, fields, batch_size))
             for (fields, _), members in groups.items()
@@ -195,8 +196,7 @@ class WriteMixin:
         async with atomic_block(db) if statements > 1 else contextlib.nullcontext():
             for (fields, filled), members in groups.items():
                 await self._insert_group(db, fields, filled, members, batch_size, conflict)
-        for obj in objs:
-            mark_saved(obj, db.alias)
+        mark_all_saved(objs, db.alias)
         return objs
 
     def _conflict_spec(
@@ -245,19 +245,36 @@ class WriteMixin:
         conflict: tuple[Any, ...] | None,
     ) -> None:
         model = self.model
-        can_return = db.features.can_return_rows_from_bulk_insert and (
+        features = db.features
+        can_return = features.can_return_rows_from_bulk_insert and (
             conflict is None or conflict[0] == "update"
         )
-        returning = filled if (filled and can_return) else ()
-        entry = dml.compile_insert(model, db, fields, returning, conflict)
+        ids_follow = (
+            features.bulk_insert_ids_are_consecutive
+            and conflict is None
+            and len(filled) == 1
+            and filled[0].is_auto
+        )
+        returning = filled if (filled and can_return and not ids_follow) else ()
+        entry: dml.InsertStatement | dml.ArrayInsertStatement | None = None
         size = _rows_per_insert(db, fields, batch_size)
+        if features.supports_bulk_insert_from_arrays and fields and len(objs) > 1:
+            entry = dml.compile_insert_arrays(model, db, fields, returning, conflict)
+            if entry is not None:
+                size = batch_size or ARRAY_INSERT_ROWS
+        values_entry = dml.compile_insert(model, db, fields, returning, conflict)
         filled_names = [f.attname for f in filled]
         for start in range(0, len(objs), size):
             batch = objs[start:start + size]
-            sql = entry.sql_for(len(batch), db.ops)
-            params = entry.params_for_objects(batch)
+            if entry is not None and len(batch) > 1:
+                sql, params = entry.sql, entry.params_for_objects(batch)
+                reader = entry.reader
+            else:
+                sql = values_entry.sql_for(len(batch), db.ops)
+                params = values_entry.params_for_objects(batch)
+                reader = values_entry.reader
             if returning:
-                fetched = entry.reader(await db.fetch_rows(sql, params), db.alias)
+                fetched = reader(await db.fetch_rows(sql, params), db.alias)
                 for obj, values in zip(batch, fetched, strict=True):
                     obj.__dict__.update(zip(filled_names, values, strict=True))
                 continue
@@ -332,6 +349,10 @@ class WriteMixin:
             field = resolver.get_field(name)
             if not field.concrete:
                 raise exc.FieldError(f"cannot update {name!r}: it has no column")
+            if type(value) is Value and value.value is not None:
+                # A constant: written through the field, checked like any other
+                # value (Value(None, JSONField()) stays the JSON null it means).
+                value = value.value
             if isinstance(value, Expression):
                 value.resolve(resolver)
                 if value.has_aggregate:
@@ -341,7 +362,7 @@ class WriteMixin:
                 shape = value.parameterize(query.values, resolver)
             else:
                 query.values.append(pk_value(value))
-                shape = Param(len(query.values) - 1, field)
+                shape = Param(len(query.values) - 1, field, for_save=True)
             assignments.append((field.name, shape))
         if len(query.joins) != joined:
             raise exc.FieldError(
@@ -383,6 +404,11 @@ class WriteMixin:
         entry = compiler.compile_delete(self.query, db)
         result = await db.execute_native(entry.sql, entry.params(self.query.params()))
         return result.rowcount
+
+
+#: Rows per ``INSERT ... SELECT`` from arrays when no ``batch_size`` is given: the
+#: parameter count does not grow with the rows, only the message does.
+ARRAY_INSERT_ROWS = 50_000
 
 
 def _rows_per_insert(db: Database, fields: tuple[Any, ...], batch_size: int | None) -> int:

@@ -22,7 +22,7 @@ from reinhardt_db.exceptions import (
     ValidationError,
 )
 from reinhardt_db.models.fields.auto import BigAutoField
-from reinhardt_db.models.fields.base import DATABASE_DEFAULT, EMPTY_VALUES, Field
+from reinhardt_db.models.fields.base import DATABASE_DEFAULT, EMPTY_VALUES, NOT_PROVIDED, Field
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
 from reinhardt_db.models.fields.related import model_registered
 from reinhardt_db.models.options import Options, default_manager_class, read_meta
@@ -241,6 +241,29 @@ class _DefaultManagerAccess:
         raise AttributeError("objects")  # pragma: no cover - replaced on every concrete model
 
 
+def _init_plan(meta: Options) -> tuple[int, dict[str, Any], tuple[Any, ...]]:
+    """What ``Model.__init__`` needs per model, built on its first instance.
+
+    ``(size of a complete instance __dict__, constant defaults in field order,
+    (attname, default getter) of the defaults computed per instance)``.
+    """
+    constant: dict[str, Any] = {}
+    computed: list[tuple[str, Any]] = []
+    for field in meta.fields:
+        default = field.default
+        if type(field).get_default is Field.get_default and (
+            default is NOT_PROVIDED
+            or not (callable(default) or isinstance(default, (dict, list, set)))
+        ):
+            constant[field.attname] = field.get_default()
+        else:
+            constant[field.attname] = None  # keeps field order; replaced below
+            computed.append((field.attname, field.get_default))
+    plan = (len(constant) + 1, constant, tuple(computed))  # + 1: "_state"
+    meta.__dict__["_init_plan"] = plan
+    return plan
+
+
 class Model(metaclass=ModelBase):
     """Base class of every model; declare fields as class attributes.
 
@@ -269,6 +292,19 @@ class Model(metaclass=ModelBase):
         self._state: ModelState
         values = self.__dict__
         values["_state"] = ModelState()
+        plan = meta.__dict__.get("_init_plan") or _init_plan(meta)
+        if not args:
+            # Fast path: two C-level updates; a keyword that is no field attname
+            # (a property, a relation's name, a typo) adds a key and takes the long way.
+            values.update(plan[1])
+            values.update(kwargs)
+            if len(values) == plan[0]:
+                for attname, get_default in plan[2]:
+                    if attname not in kwargs:
+                        values[attname] = get_default()
+                return
+            values.clear()
+            values["_state"] = ModelState()
         fields = meta.fields
         if args:
             if len(args) > len(fields):

@@ -1,5 +1,7 @@
 """Date and time transforms: ``created_at__year``, ``created_at__date``, ``__week_day`` ...
 
+``TimeField`` has ``hour``, ``minute`` and ``second``.
+
 Each extracts one part of a date or date-time as an integer (``date`` gives a
 date). Date-times are stored in UTC on every backend and the sessions run in
 UTC, so the parts are UTC parts. Weeks and ISO years follow ISO 8601; ``week_day``
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DATETIME_TRANSFORMS",
     "DATE_TRANSFORMS",
+    "TIME_TRANSFORMS",
     "ExtractDay",
     "ExtractHour",
     "ExtractIsoWeekDay",
@@ -140,6 +143,5 @@ DATE_TRANSFORMS: tuple[type[Transform], ...] = (
     ExtractYear, ExtractMonth, ExtractDay, ExtractWeek, ExtractWeekDay, ExtractIsoWeekDay,
     ExtractQuarter, ExtractIsoYear,
 )
-DATETIME_TRANSFORMS: tuple[type[Transform], ...] = (
-    *DATE_TRANSFORMS, TruncDate, ExtractHour, ExtractMinute, ExtractSecond,
-)
+TIME_TRANSFORMS: tuple[type[Transform], ...] = (ExtractHour, ExtractMinute, ExtractSecond)
+DATETIME_TRANSFORMS: tuple[type[Transform], ...] = (*DATE_TRANSFORMS, TruncDate, *TIME_TRANSFORMS)

@@ -34,6 +34,7 @@ __all__ = [
     "OrderBy",
     "Param",
     "Value",
+    "field_key",
 ]
 
 T = TypeVar("T")
@@ -45,6 +46,13 @@ class Expression:
     Subclasses implement :meth:`to_sa` (build the SQLAlchemy expression) and,
     when they hold constants or other expressions, :meth:`get_source_expressions`,
     :meth:`parameterize` and :meth:`identity`.
+
+    :meth:`identity` is the expression's part of the compiled-statement cache
+    key. The default covers the source expressions *and* every other attribute
+    of the instance, so a subclass that keeps a constant in an attribute and
+    renders it into its SQL gets one cache entry per constant, never another
+    constant's SQL. Moving constants into the parameter list (:meth:`parameterize`
+    returning :class:`Param` slots) lets one entry serve every value.
     """
 
     contains_aggregate: ClassVar[bool] = False
@@ -55,8 +63,11 @@ class Expression:
         return []
 
     def identity(self) -> tuple[Any, ...]:
-        """Return a hashable description of this expression's shape."""
-        return tuple(e.identity() for e in self.get_source_expressions())
+        """Return a hashable description of this expression's shape (constants included)."""
+        return (
+            tuple(e.identity() for e in self.get_source_expressions()),
+            _attributes(self),
+        )
 
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self.identity() == other.identity()
@@ -205,14 +216,76 @@ class Value(Expression):
         return f"Value({self.value!r})"
 
     def identity(self) -> tuple[Any, ...]:
-        return ("V", repr(self.value), id(self._output_field))
+        return ("V", type(self.value), repr(self.value), field_key(self._output_field))
 
     def parameterize(self, values: list[Any], resolver: Resolver) -> Expression:
-        values.append(self.value)
+        value = self.value
+        if value is None and self._output_field is not None:
+            # What None means for that field (JSONField: the JSON scalar null).
+            value = getattr(self._output_field, "null_value", None)
+        values.append(value)
         return Param(len(values) - 1, self._output_field, type(self.value))
 
     def output_field(self, resolver: Resolver) -> Any:
         return self._output_field
+
+
+def field_key(field: Any) -> Any:
+    """Return a hashable identity of a Field for cache keys (never ``id()``, which is reused).
+
+    A field bound to a model is ``(model, name)``; an unbound one (``Value(x,
+    output_field=JSONField())``) is its class and deconstructed options, so equal
+    fields built twice share one compiled statement.
+    """
+    if field is None:
+        return None
+    model = getattr(field, "model", None)
+    if model is not None:
+        return (model, field.name)
+    cached = field.__dict__.get("_cache_key")
+    if cached is None:
+        _, _, args, kwargs = field.deconstruct()
+        cached = (type(field), _hashable(args), _hashable(sorted(kwargs.items())))
+        field.__dict__["_cache_key"] = cached
+    return cached
+
+
+def _hashable(value: Any) -> Any:
+    """Return a hashable stand-in for ``value`` that tells different values apart."""
+    if isinstance(value, Expression):
+        return ("E", type(value), value.identity())
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_hashable(item) for item in value))
+    if isinstance(value, dict):
+        return (dict, tuple((_hashable(k), _hashable(v)) for k, v in value.items()))
+    if hasattr(value, "deconstruct") and hasattr(value, "get_db_prep_func"):
+        return ("field", field_key(value))
+    try:
+        hash(value)
+    except TypeError:
+        return (type(value), repr(value))
+    return (type(value), value)
+
+
+def _attributes(expr: Expression) -> tuple[Any, ...]:
+    """Every instance attribute of ``expr`` (constants and expressions alike), hashable."""
+    names: list[str] = []
+    for klass in type(expr).__mro__:
+        slots = klass.__dict__.get("__slots__", ())
+        names.extend([slots] if isinstance(slots, str) else slots)
+    state = getattr(expr, "__dict__", None)
+    if state:
+        names.extend(state)
+    found = []
+    for name in sorted(set(names)):
+        if name.startswith("__"):
+            continue
+        try:
+            value = getattr(expr, name)
+        except AttributeError:
+            continue
+        found.append((name, _hashable(value)))
+    return tuple(found)
 
 
 _SQL_TYPES: dict[type, Any] = {
@@ -227,27 +300,38 @@ class Param(Expression):
 
     Without an ``output_field`` the bound parameter is typed from the Python type
     of the value (part of the shape), so the database knows what it receives.
+    ``for_save``: the value is written to the field's column (``update()``), so it
+    goes through ``get_db_prep_save_func`` and a value the column cannot hold is
+    ``DataError``.
     """
 
-    __slots__ = ("_output_field", "index", "python_type")
+    __slots__ = ("_output_field", "for_save", "index", "python_type")
 
     def __init__(
-        self, index: int, output_field: Any = None, python_type: type | None = None
+        self,
+        index: int,
+        output_field: Any = None,
+        python_type: type | None = None,
+        for_save: bool = False,
     ) -> None:
         self.index = index
         self._output_field = output_field
         self.python_type = python_type
+        self.for_save = for_save
 
     def __repr__(self) -> str:
         return f"Param({self.index})"
 
     def identity(self) -> tuple[Any, ...]:
-        return ("P", self.index, id(self._output_field), self.python_type)
+        return (
+            "P", self.index, field_key(self._output_field), self.python_type, self.for_save,
+        )
 
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
         field = self._output_field
         if field is not None:
-            return ctx.bind(self.index, ctx.field_adapter(field), field.sa_type(ctx.ops))
+            adapter = ctx.field_save_adapter(field) if self.for_save else ctx.field_adapter(field)
+            return ctx.bind(self.index, adapter, field.sa_type(ctx.ops))
         sql_type = _SQL_TYPES.get(self.python_type) if self.python_type is not None else None
         return ctx.bind(self.index, None, sql_type() if sql_type is not None else None)
 

@@ -187,14 +187,19 @@ for _lookup in KEY_TRANSFORM_LOOKUPS:
 
 
 class JSONExact(Exact):
-    """``data={...}``: JSON equality of the whole document."""
+    """``data={...}``: JSON equality of the whole document.
+
+    ``data=None`` matches the JSON scalar ``null`` (as in Django); SQL ``NULL``
+    is ``data__isnull=True``.
+    """
 
     prepare_rhs = True
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
+        const = self.ctx.const
         if rhs is None:
-            return lhs.is_(None)
-        return self.ops.json_document_equal(lhs, rhs, self.ctx.const)
+            return self.ops.json_key_is_json_null(lhs, (), lhs, const)
+        return self.ops.json_document_equal(lhs, rhs, const)
 
 
 class DataContains(Lookup):

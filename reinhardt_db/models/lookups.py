@@ -29,6 +29,8 @@ when its result has another type than its input.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -67,6 +69,41 @@ __all__ = [
 
 #: Template of an empty ``in`` list (it matches no row).
 EMPTY = "empty"
+#: The right-hand side of a condition that matches no row (an empty ``in`` list, a
+#: ``none()`` subquery, an integer too large for the column): compiled as FALSE.
+EMPTY_RESULT = ("C", EMPTY)
+#: The right-hand side of a condition every row meets, NULLs included
+#: (``lt`` a value above the column's range, as Django 5's FullResultSet).
+FULL_RESULT = ("C", "full")
+#: ``FULL_RESULT`` for a column whose values are ordered below and above its
+#: range (floats below infinity): every row whose value is not NULL.
+NOT_NULL_RESULT = ("C", "not null")
+#: Shapes :func:`where.compile_node` replaces by a constant (or ``IS NOT NULL``).
+CONSTANT_RESULTS = (EMPTY_RESULT, FULL_RESULT, NOT_NULL_RESULT)
+
+
+_RANGED = (int, float, decimal.Decimal, dt.timedelta)
+
+
+def outside(value: Any, bounds: tuple[Any, Any]) -> int:
+    """Return -1 below ``bounds``, 1 above, 2 for NaN (nothing compares), 0 inside or unknown.
+
+    Values of another type than the bounds (``"42"`` for an integer column) are
+    left to the field's own conversion: 0.
+    """
+    if not isinstance(value, _RANGED):
+        return 0
+    low, high = bounds
+    try:
+        if value != value:  # NaN
+            return 2
+        if value < low:
+            return -1
+        if value > high:
+            return 1
+    except (TypeError, ArithmeticError):
+        return 0
+    return 0
 
 
 def pk_value(value: Any) -> Any:
@@ -93,6 +130,11 @@ class Lookup:
     #: The right-hand side is a list of values (``in``): a QuerySet value stays a
     #: subquery instead of becoming a scalar one.
     rhs_is_list: ClassVar[bool] = False
+    #: What a value below / above the column's range (``Field.value_range()``)
+    #: means: ``EMPTY_RESULT``, ``FULL_RESULT``, or None to send the value as it is.
+    #: NaN matches nothing. Django 5's rule for integers, applied to every ranged field.
+    below_range: ClassVar[tuple[str, str] | None] = None
+    above_range: ClassVar[tuple[str, str] | None] = None
 
     def __init__(self, field: Any, ctx: CompileContext, transform: Any = None) -> None:
         self.field = field
@@ -103,6 +145,27 @@ class Lookup:
         self.transform = transform
 
     # -- the right-hand side's shape (at filter() time) --------------------------------
+    @classmethod
+    def shape_rhs(
+        cls, value: Any, values: list[Any], resolver: Resolver, bounds: tuple[Any, Any] | None
+    ) -> Any:
+        """Return the shape of ``value`` for a left-hand side holding values within ``bounds``.
+
+        A value outside the range the column can hold becomes ``EMPTY_RESULT`` or
+        ``FULL_RESULT`` (see :attr:`below_range`) instead of reaching the driver;
+        everything else goes to :meth:`parameterize_rhs`.
+        """
+        if bounds is not None and (cls.below_range or cls.above_range):
+            side = outside(value, bounds)
+            if side:
+                if side == -1 and cls.below_range is not None:
+                    return cls.below_range
+                if side == 1 and cls.above_range is not None:
+                    return cls.above_range
+                if side == 2:
+                    return EMPTY_RESULT
+        return cls.parameterize_rhs(value, values, resolver)
+
     @classmethod
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
         """Return the shape of ``value``, appending its constants to ``values``."""
@@ -204,6 +267,8 @@ class Exact(Lookup):
     """``field = value``; ``None`` means ``IS NULL``."""
 
     lookup_name = "exact"
+    below_range: ClassVar[tuple[str, str] | None] = EMPTY_RESULT
+    above_range: ClassVar[tuple[str, str] | None] = EMPTY_RESULT
 
     @classmethod
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
@@ -222,6 +287,7 @@ class IExact(Exact):
 
     lookup_name = "iexact"
     prepare_rhs = False
+    below_range = above_range = None
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         if rhs is None:
@@ -233,6 +299,7 @@ class GreaterThan(Lookup):
     """``field > value``."""
 
     lookup_name = "gt"
+    below_range, above_range = FULL_RESULT, EMPTY_RESULT
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return lhs > rhs
@@ -242,6 +309,7 @@ class GreaterThanOrEqual(Lookup):
     """``field >= value``."""
 
     lookup_name = "gte"
+    below_range, above_range = FULL_RESULT, EMPTY_RESULT
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return lhs >= rhs
@@ -251,6 +319,7 @@ class LessThan(Lookup):
     """``field < value``."""
 
     lookup_name = "lt"
+    below_range, above_range = EMPTY_RESULT, FULL_RESULT
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return lhs < rhs
@@ -260,6 +329,7 @@ class LessThanOrEqual(Lookup):
     """``field <= value``."""
 
     lookup_name = "lte"
+    below_range, above_range = EMPTY_RESULT, FULL_RESULT
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         return lhs <= rhs
@@ -282,10 +352,30 @@ class IsNull(Lookup):
 
 
 class In(Lookup):
-    """``field IN (...)``: a list, tuple or set, or a one-column QuerySet."""
+    """``field IN (...)``: a list, tuple or set, or a one-column QuerySet.
+
+    A statement with more parameters than the server binds
+    (``features.max_query_params``) sends a long list as one parameter
+    (``ops.in_list``: an array on PostgreSQL, JSON through ``json_each`` on
+    SQLite) instead of failing; PyMySQL interpolates on the client, so MySQL
+    takes any number of placeholders.
+    """
 
     lookup_name = "in"
     rhs_is_list = True
+    #: Whether a long list may travel as one parameter (``ops.in_list``).
+    list_parameter = True
+
+    @classmethod
+    def shape_rhs(
+        cls, value: Any, values: list[Any], resolver: Resolver, bounds: tuple[Any, Any] | None
+    ) -> Any:
+        if bounds is not None and not _is_queryset(value) and isinstance(value, Iterable) and (
+            not isinstance(value, (str, bytes))
+        ):
+            # A value the column cannot hold matches no row: leave it out.
+            value = [item for item in value if not outside(item, bounds)]
+        return cls.parameterize_rhs(value, values, resolver)
 
     @classmethod
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
@@ -310,19 +400,52 @@ class In(Lookup):
                 pass
             items.append(item)
         if not items:
-            return ("C", EMPTY)
-        # Pad to a power of two by repeating the last value: the same rows match,
-        # and lists of similar length share one compiled statement.
-        size = 1 << (len(items) - 1).bit_length() if resolver.pad_lists else len(items)
+            return EMPTY_RESULT
+        size = _padded(len(items)) if resolver.pad_lists else len(items)
         items.extend([items[-1]] * (size - len(items)))
         start = len(values)
         values.extend(items)
         return ("PL", start, size)
 
+    def compile_rhs(self, template: Any) -> Any:
+        ctx = self.ctx
+        if (
+            type(template) is tuple
+            and template[0] == "PL"
+            and self.list_parameter
+            and template[2] > 1
+            and ctx.features.server_side_parameters
+            and ctx.param_count > ctx.features.max_query_params
+            and ctx.values is None
+        ):
+            return _ListParam(ctx.bind_list(
+                template[1], template[2], self.rhs_adapter(), self.ops.in_list_param
+            ))
+        return super().compile_rhs(template)
+
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
         if isinstance(rhs, str) and rhs == EMPTY:
             return sa.false()
+        if isinstance(rhs, _ListParam):
+            return self.ops.in_list(lhs, rhs.param)
         return lhs.in_(rhs)
+
+
+class _ListParam:
+    """A whole ``in`` list bound as one parameter (see ``ops.in_list``)."""
+
+    __slots__ = ("param",)
+
+    def __init__(self, param: Any) -> None:
+        self.param = param
+
+
+def _padded(size: int) -> int:
+    """Pad to a power of two up to 1,024 (lists of similar length share one statement),
+    then to a multiple of 1,024, so padding never adds more than 1,023 parameters."""
+    if size <= 1024:
+        return 1 << (size - 1).bit_length()
+    return -(-size // 1024) * 1024
 
 
 class Range(Lookup):
@@ -337,6 +460,30 @@ class Range(Lookup):
         pair = list(value)
         if len(pair) != 2 or None in pair:
             raise ValueError(f"The value of a 'range' lookup must be (low, high), got {value!r}.")
+        return cls._pair_shape(pair, values)
+
+    @classmethod
+    def shape_rhs(
+        cls, value: Any, values: list[Any], resolver: Resolver, bounds: tuple[Any, Any] | None
+    ) -> Any:
+        if bounds is None or isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            return cls.parameterize_rhs(value, values, resolver)
+        pair = list(value)
+        if len(pair) != 2 or None in pair:
+            return cls.parameterize_rhs(value, values, resolver)
+        low, high = pair
+        low_side, high_side = outside(low, bounds), outside(high, bounds)
+        if low_side in (1, 2) or high_side in (-1, 2):
+            return EMPTY_RESULT
+        # Clamp an end beyond the column's range: the same rows match.
+        if low_side == -1:
+            low = bounds[0]
+        if high_side == 1:
+            high = bounds[1]
+        return cls._pair_shape([low, high], values)
+
+    @classmethod
+    def _pair_shape(cls, pair: list[Any], values: list[Any]) -> Any:
         start = len(values)
         values.extend(pk_value(v) for v in pair)
         return ("PL", start, 2)

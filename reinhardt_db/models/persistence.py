@@ -177,6 +177,48 @@ def insert_plan(meta: Any, obj: Any) -> _Plan:
     return plan
 
 
+def insert_groups(meta: Any, objs: list[Any]) -> dict[_Plan, list[Any]]:
+    """Group ``objs`` by :func:`insert_plan`, in order of first appearance.
+
+    The common case, one fillable field (an auto primary key), is one flat loop
+    with no call per object: ``bulk_create`` of 10,000 rows spends its time here.
+    """
+    fillable = _FILLABLE.get(meta)
+    if fillable is None:
+        insert_plan(meta, objs[0])
+        fillable = _FILLABLE[meta]
+    if len(fillable) != 1:
+        groups: dict[_Plan, list[Any]] = {}
+        for obj in objs:
+            groups.setdefault(insert_plan(meta, obj), []).append(obj)
+        return groups
+    field = fillable[0]
+    attname, auto, default = field.attname, field.is_auto, DATABASE_DEFAULT
+    filled: list[Any] = []
+    given: list[Any] = []
+    for obj in objs:
+        value = obj.__dict__.get(attname, default)
+        if value is default or (value is None and auto):
+            filled.append(obj)
+        else:
+            given.append(obj)
+    parts = [part for part in (filled, given) if part]
+    if len(parts) == 2 and parts[0][0] is not objs[0]:
+        parts.reverse()
+    return {insert_plan(meta, part[0]): part for part in parts}
+
+
+def mark_all_saved(objs: list[Any], alias: str) -> None:
+    """:func:`mark_saved` for many new instances (each owns its state while adding)."""
+    for obj in objs:
+        state = obj.__dict__.get("_state")
+        if state is not None and state.adding:
+            state.adding = False
+            state.db = alias
+        else:
+            mark_saved(obj, alias)
+
+
 def _filled(field: Any, values: dict[str, Any]) -> bool:
     value = values.get(field.attname, DATABASE_DEFAULT)
     return value is DATABASE_DEFAULT or (value is None and field.is_auto)

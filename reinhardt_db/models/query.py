@@ -23,6 +23,7 @@ from reinhardt_db.models._registration import ensure_lookups_registered
 from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
+from reinhardt_db.models.lookups import EMPTY_RESULT
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.compiler import (
     MODE_DICTS,
@@ -616,7 +617,7 @@ class QuerySet(WriteMixin, Generic[M]):
         return db.ops.explain_text(rows)
 
     # -- subqueries --------------------------------------------------------------------------
-    def _as_subquery_template(self, values: list[Any]) -> tuple[str, Query, int]:
+    def _as_subquery_template(self, values: list[Any]) -> tuple[Any, ...]:
         if self._mode in (MODE_DICTS, MODE_TUPLES, MODE_NAMED) and len(
             self.query.values_fields or ()
         ) + len(self.query.annotation_mask) > 1:
@@ -624,6 +625,9 @@ class QuerySet(WriteMixin, Generic[M]):
                 "a QuerySet used as a value must select one column: "
                 "values_list('field', flat=True)"
             )
+        if self.query.empty:
+            # none() as a value matches no row (Django's EmptyResultSet); exclude() keeps all.
+            return EMPTY_RESULT
         base = len(values)
         values.extend(self.query.params())
         return ("SQ", self.query, base)

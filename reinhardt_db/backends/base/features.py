@@ -69,6 +69,19 @@ class DatabaseFeatures:
     supports_order_by_nulls_modifier: bool = True
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
+    #: The server binds the parameters, so a statement may hold at most
+    #: ``max_query_params`` of them; beyond it a long ``in`` list is sent as one
+    #: parameter (``ops.in_list``). False where the driver interpolates on the
+    #: client (PyMySQL): any number of placeholders works.
+    server_side_parameters: bool = True
+    #: ``bulk_create`` sends one array per column (``INSERT ... SELECT * FROM
+    #: unnest(...)``, ``ops.bulk_insert_select``): one short statement whatever the
+    #: number of rows, no parameter limit.
+    supports_bulk_insert_from_arrays: bool = False
+    #: The rows of one multi-row INSERT get consecutive auto ids (the statement
+    #: holds the database's write lock), so ``bulk_create`` computes them from the
+    #: last insert id (``ops.bulk_insert_ids``) instead of reading them back.
+    bulk_insert_ids_are_consecutive: bool = False
 
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")

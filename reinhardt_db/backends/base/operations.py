@@ -180,13 +180,31 @@ class DatabaseOperations:
         """Return how a stored duration becomes ``timedelta``."""
         return None
 
-    def decimal_adapter(self, max_digits: int, decimal_places: int) -> Adapter | None:
-        """Return how a ``Decimal`` of a ``NUMERIC(max_digits, decimal_places)`` is sent."""
+    def decimal_adapter(
+        self, max_digits: int, decimal_places: int, rounded: bool = False
+    ) -> Adapter | None:
+        """Return how a ``Decimal`` of a ``NUMERIC(max_digits, decimal_places)`` is sent.
+
+        ``rounded``: the values are written and already rounded to ``decimal_places``.
+        """
         return None
 
     def decimal_converter(self) -> Converter | None:
         """Return how a stored decimal becomes ``Decimal``."""
         return None
+
+    # -- values this backend cannot store exactly (writes refuse them) ---------------------
+    def date_range(self) -> tuple[Any, Any] | None:
+        """Return the inclusive ``(first, last)`` date stored exactly (None: every date)."""
+        return None
+
+    def datetime_range(self) -> tuple[Any, Any] | None:
+        """Return the inclusive ``(first, last)`` aware UTC datetime stored exactly, or None."""
+        return None
+
+    def range_note(self, internal_type: str) -> str:
+        """Return why values outside this backend's range for ``internal_type`` are refused."""
+        return "the backend cannot store it exactly"
 
     # -- text ------------------------------------------------------------------------------
     def as_text(self, expr: Any) -> Any:
@@ -321,6 +339,38 @@ class DatabaseOperations:
         """Return the key exists; ``lhs`` is the value at the prefix, ``doc`` the column."""
         raise NotSupportedError(f"JSON key lookups are not supported on {self.display_name}")
 
+    # -- UPDATE ----------------------------------------------------------------------------
+    def checked_assignment(
+        self,
+        expr: Any,
+        bounds: tuple[Any, Any] | None = None,
+        max_length: int | None = None,
+        decimal_places: int | None = None,
+    ) -> Any:
+        """Return the value ``UPDATE ... SET col = expr`` assigns when the server computes it.
+
+        ``bounds`` (inclusive), ``max_length`` and ``decimal_places`` describe the
+        column. A server that refuses an out-of-range result itself (with a data
+        error) needs nothing: the default returns ``expr``.
+        """
+        return expr
+
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs IN`` a whole list bound as the one parameter ``param``.
+
+        The query layer uses it when a statement would bind more parameters than
+        ``features.max_query_params``; :meth:`in_list_param` builds the value.
+        """
+        raise NotSupportedError(
+            f"{self.display_name} cannot bind an 'in' list as one parameter; "
+            "split the list into several queries"
+        )
+
+    def in_list_param(self, items: list[Any]) -> Any:
+        """Return the one parameter :meth:`in_list` binds for ``items`` (already adapted)."""
+        return items
+
     # -- SELECT ----------------------------------------------------------------------------
     def random(self) -> Any:
         """Return the random ordering term (``order_by("?")``)."""
@@ -360,6 +410,17 @@ class DatabaseOperations:
         start, end = _values_group(sql)
         groups = self.repeat_values_group(sql[start:end], rows, width)
         return sql[:start] + ", ".join(groups) + sql[end:]
+
+    def bulk_insert_select(self, params: Sequence[Any], columns: Sequence[Any]) -> Any | None:
+        """Return a SELECT of the rows held in one array parameter per column, or None.
+
+        ``params[i]`` is the bound parameter carrying the values of
+        ``columns[i]`` (a table column) as a list; ``INSERT ... SELECT`` takes the
+        rows in order. None when the backend cannot (the caller falls back to
+        multi-row ``VALUES``); asked only where
+        ``features.supports_bulk_insert_from_arrays``.
+        """
+        return None
 
     def repeat_values_group(self, group: str, rows: int, width: int) -> list[str]:
         """Return the ``VALUES`` group of each row (positional placeholders repeat as is)."""

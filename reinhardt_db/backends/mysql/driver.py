@@ -107,6 +107,7 @@ _ERRNO_CLASSES: dict[int, type[exc.DatabaseError]] = {
     1366: exc.DataError,  # incorrect value
     1292: exc.DataError,  # incorrect date/time value
     1365: exc.DataError,  # division by 0
+    1690: exc.DataError,  # arithmetic out of range (BIGINT value is out of range)
     1235: exc.NotSupportedError,  # not supported yet
     1213: exc.OperationalError,  # deadlock
     1205: exc.OperationalError,  # lock wait timeout
@@ -193,6 +194,7 @@ class MySQLDriver(Driver):
         pymysql.err.Error,
         OSError,
         asyncio.IncompleteReadError,
+        UnicodeEncodeError,  # a parameter PyMySQL cannot encode (a lone surrogate)
     )
 
     def connection_manager(self) -> MySQLConnectionManager:
@@ -307,6 +309,9 @@ class MySQLDriver(Driver):
             text = f"({code}) {message}" if code is not None else message
             if code is not None and code in _ERRNO_CLASSES:
                 return _ERRNO_CLASSES[code](text)
+            if message.endswith("can not be used with MySQL"):
+                # PyMySQL refuses NaN and infinity before sending: a data problem.
+                return exc.DataError(text)
             for driver_cls, ours in (
                 (pymysql.err.IntegrityError, exc.IntegrityError),
                 (pymysql.err.DataError, exc.DataError),
@@ -319,6 +324,8 @@ class MySQLDriver(Driver):
                 if isinstance(error, driver_cls):
                     return ours(text)
             return exc.DatabaseError(text)
+        if isinstance(error, UnicodeEncodeError):
+            return exc.DataError(f"a parameter cannot be sent as UTF-8: {error}")
         if isinstance(error, (OSError, asyncio.IncompleteReadError)):
             return exc.OperationalError(f"MySQL connection lost: {error!r}")
         return exc.DatabaseError(str(error))

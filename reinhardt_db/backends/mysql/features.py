@@ -30,6 +30,8 @@ FEATURES = DatabaseFeatures(
     supports_select_for_update_nowait=True,
     supports_expression_defaults=True,
     supports_alter_table_constraints=True,
+    # PyMySQL interpolates parameters into the SQL text on the client.
+    server_side_parameters=False,
 )
 
 

@@ -39,6 +39,8 @@ FEATURES = DatabaseFeatures(
     supports_expression_defaults=True,
     supports_alter_table_constraints=True,
     can_defer_constraint_checks=True,
+    # query layer
+    supports_bulk_insert_from_arrays=True,
 )
 
 

@@ -8,6 +8,7 @@ use ``->``/``->>`` with the keys as bound parameters.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -21,6 +22,10 @@ from reinhardt_db.backends.base.operations import BindConst, DatabaseOperations,
 __all__ = ["PostgreSQLOperations"]
 
 _DOLLAR = re.compile(r"\$(\d+)")
+_FIRST_DATE = dt.date.min + dt.timedelta(days=1)
+_LAST_DATE = dt.date.max - dt.timedelta(days=1)
+_FIRST_DATETIME = dt.datetime.min.replace(tzinfo=dt.UTC) + dt.timedelta(microseconds=1)
+_LAST_DATETIME = dt.datetime.max.replace(tzinfo=dt.UTC) - dt.timedelta(microseconds=1)
 # EXTRACT field names; "second" and "week_day" need more than a cast.
 _EXTRACT_FIELDS = {
     "year": "year", "month": "month", "day": "day", "hour": "hour", "minute": "minute",
@@ -48,6 +53,23 @@ class PostgreSQLOperations(DatabaseOperations):
         "DateTimeField": lambda field: postgresql.TIMESTAMP(timezone=True),
         "DurationField": lambda field: postgresql.INTERVAL(),
     }
+
+    # -- values stored exactly -------------------------------------------------------------
+    def date_range(self) -> tuple[Any, Any] | None:
+        """Return 0001-01-02 to 9999-12-30: asyncpg sends the first and last date as +-infinity."""
+        return _FIRST_DATE, _LAST_DATE
+
+    def datetime_range(self) -> tuple[Any, Any] | None:
+        """Return Python's datetimes but the first and last microsecond (sent as +-infinity)."""
+        return _FIRST_DATETIME, _LAST_DATETIME
+
+    def range_note(self, internal_type: str) -> str:
+        """Explain the +-infinity mapping of asyncpg."""
+        return (
+            "asyncpg sends Python's first and last date/datetime as -infinity/infinity, "
+            "which PostgreSQL then extracts, orders and returns differently; use a value "
+            "inside the range"
+        )
 
     # -- text ------------------------------------------------------------------------------
     def as_text(self, expr: Any) -> Any:
@@ -124,6 +146,11 @@ class PostgreSQLOperations(DatabaseOperations):
         """Return ``lhs ? key``."""
         return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
 
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs = ANY($n)``: the server types ``$n`` as an array of the column's type."""
+        return lhs == sa.any_(param)
+
     # -- SELECT and INSERT -----------------------------------------------------------------
     def distinct_on(self, stmt: Any, exprs: Sequence[Any]) -> Any:
         """Return ``SELECT DISTINCT ON (exprs) ...``."""
@@ -132,6 +159,21 @@ class PostgreSQLOperations(DatabaseOperations):
     def insert(self, table: Any) -> Any:
         """Return PostgreSQL's INSERT (``ON CONFLICT``)."""
         return postgresql.insert(table)
+
+    def bulk_insert_select(self, params: Sequence[Any], columns: Sequence[Any]) -> Any | None:
+        """Return ``SELECT * FROM unnest($1::type[], $2::type[], ...)``.
+
+        Three parameters for 10,000 rows: nothing to renumber or re-parse, and
+        asyncpg keeps the one prepared statement. Array columns are left to
+        ``VALUES`` (``unnest`` would flatten them).
+        """
+        if any(isinstance(column.type, sa.ARRAY) for column in columns):
+            return None
+        arrays = [
+            sa.cast(param, postgresql.ARRAY(column.type))
+            for param, column in zip(params, columns, strict=True)
+        ]
+        return sa.select(sa.literal_column("*")).select_from(sa.func.unnest(*arrays))
 
     def repeat_values_group(self, group: str, rows: int, width: int) -> list[str]:
         """Renumber ``$n`` placeholders for each further row."""

@@ -189,7 +189,10 @@ class SQLiteDriver(Driver):
     """Driver calls for aiosqlite."""
 
     vendor: ClassVar[str] = "sqlite"
-    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (sqlite3.Error, ValueError)
+    # OverflowError: sqlite3 cannot bind an int beyond 64 bits.
+    driver_errors: ClassVar[tuple[type[BaseException], ...]] = (
+        sqlite3.Error, ValueError, OverflowError,
+    )
 
     def connection_manager(self) -> SQLiteConnectionManager:
         url = self.settings.parsed
@@ -249,10 +252,13 @@ class SQLiteDriver(Driver):
 
     def is_fatal(self, error: BaseException) -> bool:
         # aiosqlite raises ValueError once the connection is closed.
-        return isinstance(error, ValueError)
+        return isinstance(error, ValueError) and not isinstance(error, UnicodeError)
 
     def map_error(self, error: BaseException) -> exc.DatabaseError:
         message = str(error)
+        if isinstance(error, (OverflowError, UnicodeError)):
+            # A parameter sqlite3 cannot bind (an int beyond 64 bits, a lone surrogate).
+            return exc.DataError(message)
         if isinstance(error, ValueError):
             # aiosqlite says "Connection closed" / "no active connection": the
             # connection is gone, as a dropped server connection would be.
@@ -267,6 +273,9 @@ class SQLiteDriver(Driver):
             return exc.ProgrammingError(message)
         if isinstance(error, sqlite3.OperationalError):
             lowered = message.lower()
+            if lowered == "integer overflow":
+                # 64-bit arithmetic overflow, or a computed UPDATE value out of range.
+                return exc.DataError(f"{message}: a value is out of the column's range")
             if any(marker in lowered for marker in _PROGRAMMING_MARKERS):
                 return exc.ProgrammingError(message)
             return exc.OperationalError(message)

@@ -35,6 +35,7 @@ FEATURES = DatabaseFeatures(
     supports_index_if_not_exists=True,
     supports_expression_defaults=True,
     can_defer_constraint_checks=True,
+    bulk_insert_ids_are_consecutive=True,
 )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -98,6 +99,10 @@ _parse_datetime.inline = "_fromisoformat({v} + '+00:00')"  # type: ignore[attr-d
 _parse_datetime.inline_globals = {"_fromisoformat": _fromisoformat}  # type: ignore[attr-defined]
 
 
+def _plain_text(value: Decimal) -> str:
+    return format(value, "f")
+
+
 def _decimal_text(max_digits: int, decimal_places: int) -> Adapter:
     exponent = Decimal(1).scaleb(-decimal_places)
     context = decimal.Context(prec=max(max_digits, 28) + 2)
@@ -109,7 +114,10 @@ def _decimal_text(max_digits: int, decimal_places: int) -> Adapter:
             quantized = value.quantize(exponent, context=context)
         except decimal.InvalidOperation:
             return format(value, "f")
-        return format(quantized if quantized == value else value, "f")
+        if quantized != value:
+            return format(value, "f")
+        # -0.00 is 0.00: one spelling, as writes store it.
+        return format(quantized if quantized else quantized.copy_abs(), "f")
 
     return to_text
 
@@ -128,6 +136,15 @@ def _strftime(fmt: str, expr: Any) -> Any:
 def _iso_thursday(expr: Any) -> Any:
     # The Thursday of a date's ISO week decides its ISO year and week number.
     return sa.func.date(expr, lit("'-3 days'", sa.String), lit("'weekday 4'", sa.String))
+
+
+#: Raises SQLite's "integer overflow" error when evaluated (mapped to DataError).
+_FAIL = sa.func.abs(lit("-9223372036854775807 - 1"))
+
+
+def _number(value: Any) -> Any:
+    """A numeric literal of the backend's own SQL (a column bound, never user input)."""
+    return lit(repr(float(value)) if isinstance(value, float) else str(value), sa.Numeric())
 
 
 def _integer(field: Any) -> sa.types.TypeEngine[Any]:
@@ -174,7 +191,9 @@ class SQLiteOperations(DatabaseOperations):
 
         # Slicing off "+00:00" is several times cheaper than replace(tzinfo=None).
         def to_text(value: Any) -> str:
-            return to_utc(value).isoformat(" ", "microseconds")[:-6]
+            if value.tzinfo is not UTC:
+                value = to_utc(value)
+            return value.isoformat(" ", "microseconds")[:-6]
 
         return to_text
 
@@ -198,8 +217,12 @@ class SQLiteOperations(DatabaseOperations):
         """Return microseconds -> timedelta."""
         return micros_to_timedelta
 
-    def decimal_adapter(self, max_digits: int, decimal_places: int) -> Adapter | None:
+    def decimal_adapter(
+        self, max_digits: int, decimal_places: int, rounded: bool = False
+    ) -> Adapter | None:
         """Return the exact-text formatter (quantized to ``decimal_places`` when exact)."""
+        if rounded:
+            return _plain_text
         return _decimal_text(max_digits, decimal_places)
 
     def decimal_converter(self) -> Converter | None:
@@ -276,10 +299,68 @@ class SQLiteOperations(DatabaseOperations):
         """Return ``json_type(doc, path) IS NOT NULL``."""
         return sa.func.json_type(doc, key).is_not(None)
 
+    # -- UPDATE ----------------------------------------------------------------------------
+    def checked_assignment(
+        self,
+        expr: Any,
+        bounds: tuple[Any, Any] | None = None,
+        max_length: int | None = None,
+        decimal_places: int | None = None,
+    ) -> Any:
+        """Fail the UPDATE when the computed value does not fit, as the other backends do.
+
+        SQLite would store a sum beyond the column's range (or a REAL after a
+        64-bit overflow) and text of any length. The failing branch is
+        ``abs(-9223372036854775808)``, SQLite's "integer overflow" error, which
+        the driver reports as ``DataError``. Decimals are stored as text with
+        ``decimal_places`` digits (``printf``), as values written from Python are.
+        """
+        problems = []
+        if bounds is not None and isinstance(bounds[0], (int, float, Decimal)):
+            low, high = bounds
+            # Decimal columns hold text: compare the number, not the text.
+            number = sa.cast(expr, sa.REAL) if decimal_places is not None else expr
+            problems += [number < _number(low), number > _number(high)]
+        if max_length is not None:
+            problems.append(sa.func.length(expr) > lit(str(int(max_length))))
+        if not problems:
+            return expr
+        value = expr
+        if decimal_places is not None:
+            fmt = lit(f"'%.{int(decimal_places)}f'", sa.String)
+            value = sa.case((expr.is_(None), sa.null()), else_=sa.func.printf(fmt, expr))
+        return sa.case((sa.or_(*problems), _FAIL), else_=value)
+
+    # -- long IN lists ---------------------------------------------------------------------
+    def in_list(self, lhs: Any, param: Any) -> Any:
+        """Return ``lhs IN (SELECT value FROM json_each(?))`` (the list as JSON text)."""
+        items = sa.select(lit("value", sa.types.NullType())).select_from(sa.func.json_each(param))
+        return lhs.in_(items)
+
+    def in_list_param(self, items: list[Any]) -> Any:
+        """Return the list as JSON text (SQLite's column affinity converts the items)."""
+        try:
+            return json.dumps(items)
+        except TypeError:
+            raise NotSupportedError(
+                "SQLite sends a long 'in' list as JSON, which cannot hold these values "
+                f"({type(items[0]).__name__}); split the list into several queries"
+            ) from None
+
     # -- INSERT ----------------------------------------------------------------------------
     def insert(self, table: Any) -> Any:
         """Return SQLite's INSERT (``ON CONFLICT``)."""
         return sqlite.insert(table)
+
+    async def bulk_insert_ids(
+        self, lastrowid: int, rows: int, fetch_row: Callable[[str], Awaitable[Any]]
+    ) -> range | None:
+        """Return the ``rows`` ids ending at ``lastrowid`` (the last row's).
+
+        An ``AUTOINCREMENT`` key gives each row of one INSERT the next id, and the
+        statement holds the write lock: the ids are consecutive.
+        """
+        return range(lastrowid - rows + 1, lastrowid + 1)
 
     # -- EXPLAIN ---------------------------------------------------------------------------
     async def explain_prefix(

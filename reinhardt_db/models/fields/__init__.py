@@ -17,6 +17,7 @@ from reinhardt_db.models.fields.misc import (
     BooleanField,
     GenericIPAddressField,
     JSONField,
+    JSONNull,
     UUIDField,
 )
 from reinhardt_db.models.fields.numeric import (
@@ -65,6 +66,7 @@ __all__ = [
     "GenericIPAddressField",
     "IntegerField",
     "JSONField",
+    "JSONNull",
     "ManyToManyField",
     "ManyToManyRel",
     "Mapped",

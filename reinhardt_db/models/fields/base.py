@@ -41,7 +41,7 @@ from typing_extensions import TypeVar
 
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.backends.vendors import all_operations, operations_for
-from reinhardt_db.exceptions import FieldError, ValidationError
+from reinhardt_db.exceptions import DataError, FieldError, ValidationError
 from reinhardt_db.models.query_utils import RegisterLookupMixin
 
 if TYPE_CHECKING:
@@ -203,6 +203,7 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
         self.name = self.attname = self.column = ""
         # Keyed by operations class (None: every backend's variant).
         self._prep_funcs: dict[type, Callable[[Any], Any]] = {}
+        self._save_funcs: dict[type, Callable[[Any], Any]] = {}
         self._converters: dict[type, DbConverter | None] = {}
         self._sa_types: dict[type | None, sa.types.TypeEngine[Any]] = {}
         self._get_default = self._make_default_getter()
@@ -280,6 +281,7 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
         new = copy.copy(self)
         new._validators = list(self._validators)
         new._prep_funcs = {}
+        new._save_funcs = {}
         new._converters = {}
         new._sa_types = {}
         new.model = None
@@ -412,7 +414,7 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
     def invalid(self, value: Any, expected: str, code: str = "invalid") -> ValidationError:
         """Build the ``ValidationError`` for a value ``to_python`` cannot coerce."""
         return ValidationError(
-            f"Field '{self.name}' expected {expected}, got %(value)r.",
+            f"{self.label}: expected {expected}, got %(value)r.",
             code=code,
             params={"value": value},
         )
@@ -545,6 +547,78 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
             return adapt(value)
 
         return prep_adapt
+
+    # -- writes: stored exactly or refused ------------------------------------------
+    def get_db_prep_save_func(self, ops: OpsLike) -> Callable[[Any], Any]:
+        """Return a cached ``value -> driver value`` function for values being written.
+
+        Like :meth:`get_db_prep_func`, and a value the column cannot hold exactly
+        on that backend (too long, out of range, NaN, a NUL character ...) raises
+        ``DataError`` naming the field instead of reaching the driver, which
+        would refuse it on one backend and store it altered on another.
+        """
+        backend = operations_for(ops)
+        func = self._save_funcs.get(type(backend))
+        if func is None:
+            func = self._save_funcs[type(backend)] = self._build_save_func(backend)
+        return func
+
+    def get_db_prep_save(self, value: Any, ops: OpsLike) -> Any:
+        """Return ``value`` as the driver takes it for a write (``DataError`` if it cannot be)."""
+        return self.get_db_prep_save_func(ops)(value)
+
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Return the write-time check of a clean value, or None when every value fits (hook).
+
+        The function receives the value ``to_python`` returned, raises
+        ``DataError`` (see :meth:`data_error`) when the column cannot hold it
+        exactly, and returns the value to adapt (a Decimal rounded to its places).
+        """
+        return None
+
+    def data_error(self, problem: str) -> DataError:
+        """Build the ``DataError`` for a value this field's column cannot hold."""
+        return DataError(f"{self.label}: {problem}")
+
+    def value_range(self) -> tuple[Any, Any] | None:
+        """Return the inclusive ``(lowest, highest)`` value stored on every backend, or None.
+
+        Filters compare with it: an exact match with a value outside finds
+        nothing, ``lt`` with a value above finds every row (Django 5's rule),
+        and the value never reaches a driver that cannot encode it.
+        """
+        return None
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        check = self.db_value_check(ops)
+        if check is None:
+            return self.get_db_prep_func(ops)
+        to_python = self.to_python
+        py_type = self.python_type
+        adapt = self.db_adapter(ops)
+        if adapt is None:
+
+            def prep_check(value: Any) -> Any:
+                if value is None:
+                    return None
+                if type(value) is not py_type:
+                    value = to_python(value)
+                    if value is None:
+                        return None
+                return check(value)
+
+            return prep_check
+
+        def prep_check_adapt(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not py_type:
+                value = to_python(value)
+                if value is None:
+                    return None
+            return adapt(check(value))
+
+        return prep_check_adapt
 
 
 class Mapped(Protocol[_T]):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from typing_extensions import Unpack
@@ -14,9 +15,60 @@ from typing_extensions import Unpack
 from reinhardt_db.backends.base.operations import DatabaseOperations
 from reinhardt_db.exceptions import ValidationError
 from reinhardt_db.models import validators as v
+from reinhardt_db.models.expressions import Param, Value
 from reinhardt_db.models.fields.base import _N, DbConverter, Field, FieldOptions
 
-__all__ = ["BinaryField", "BooleanField", "GenericIPAddressField", "JSONField", "UUIDField"]
+__all__ = [
+    "BinaryField", "BooleanField", "GenericIPAddressField", "JSONField", "JSONNull", "UUIDField",
+]
+
+# json.dumps escapes NUL as \u0000; an escaped backslash before "u0000" is literal text.
+_JSON_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+class JSONNull(Value):
+    """The JSON scalar ``null``, as opposed to SQL ``NULL`` (Django's ``JSONNull``).
+
+    ``await Dog.objects.create(data=JSONNull())`` stores JSON ``null``;
+    ``filter(data=JSONNull())`` and ``filter(data=None)`` find it;
+    ``filter(data__isnull=True)`` finds SQL ``NULL``.
+    """
+
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def __repr__(self) -> str:
+        return "JSONNull()"
+
+    def identity(self) -> tuple[Any, ...]:
+        return ("JSONNull",)
+
+    def parameterize(self, values: list[Any], resolver: Any) -> Any:
+        values.append(JSON_NULL)
+        return Param(len(values) - 1, _JSON_NULL_FIELD, type(None))
+
+
+class _JSONNullMarker:
+    """The parameter value of ``JSONNull()`` in a query (``None`` would be SQL NULL)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "JSON_NULL"
+
+
+JSON_NULL = _JSONNullMarker()
+
+
+def _json_value(value: Any) -> Any:
+    """The document a JSON field value stands for (``Value(x, JSONField())`` is ``x``)."""
+    if value is JSON_NULL or type(value) is JSONNull:
+        return None
+    if isinstance(value, Value) and isinstance(value._output_field, JSONField):
+        return None if value.value is None else value.value
+    return value
 
 
 class BooleanField(Field[bool, _N]):
@@ -93,9 +145,14 @@ class UUIDField(Field[uuid.UUID, _N]):
 class JSONField(Field[Any, _N]):
     """A JSON document (``JSONB`` on PostgreSQL, ``JSON`` on MySQL, ``TEXT`` on SQLite).
 
-    Python ``None`` is SQL ``NULL``. ``encoder``/``decoder`` customize
+    Storing ``None`` stores SQL ``NULL``; ``JSONNull()`` (or ``Value(None,
+    JSONField())``) stores the JSON scalar ``null``. Both read back as ``None``.
+    In filters ``None`` means JSON ``null`` (``filter(data=None)``); SQL ``NULL``
+    is ``isnull=True`` (Django's rule). ``encoder``/``decoder`` customize
     ``json.dumps``/``json.loads`` (e.g. ``encoder=DjangoJSONEncoder``-like classes).
-    Non-finite floats (NaN, infinity) are rejected: no backend stores them in JSON.
+    Non-finite floats (NaN, infinity) are rejected: no backend stores them in JSON;
+    so are NUL characters (``\u0000``) and lone surrogates in strings, which
+    PostgreSQL refuses and the others would store.
     """
 
     empty_strings_allowed = False
@@ -142,16 +199,51 @@ class JSONField(Field[Any, _N]):
     def validate(self, value: Any, instance: Any) -> None:
         """Also check that ``value`` serializes to JSON."""
         super().validate(value, instance)
-        if value is not None:
+        if value is not None and not isinstance(value, Value):
             self.dumps(value)
 
     def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return ``json.dumps``: every driver here sends JSON as text."""
         return self.dumps
 
+    #: What ``Value(None, JSONField())`` stands for: the JSON scalar null.
+    null_value: ClassVar[Any] = JSON_NULL
+
     def _build_prep_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
         dumps = self.dumps
-        return lambda value: None if value is None else dumps(value)
+        return lambda value: None if value is None else dumps(_json_value(value))
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        dumps = self.dumps
+        problem = self._text_problem
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None  # SQL NULL; JSONNull() / Value(None, JSONField()) is JSON null
+            text = dumps(_json_value(value))
+            if "\\u0000" in text or not text.isascii():
+                error = problem(text)
+                if error is not None:
+                    raise error
+            return text
+
+        return prep
+
+    def _text_problem(self, text: str) -> Exception | None:
+        if _JSON_NUL.search(text):
+            return self.data_error(
+                "the document holds a NUL character (\\u0000) in a string; PostgreSQL "
+                "refuses it and the other backends would store it, so strip it first"
+            )
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as error:
+                return self.data_error(
+                    f"the document holds text that is not valid Unicode ({error.reason}: "
+                    f"{text[error.start]!r}); it cannot be sent as UTF-8"
+                )
+        return None
 
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return ``json.loads`` (the drivers return JSON as text)."""
@@ -163,6 +255,9 @@ class JSONField(Field[Any, _N]):
             return value
 
         return loads
+
+
+_JSON_NULL_FIELD = JSONField()
 
 
 class BinaryField(Field[bytes, _N]):
@@ -268,3 +363,21 @@ class GenericIPAddressField(Field[str, _N]):
     def _build_prep_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
         to_python = self.to_python
         return lambda value: None if value is None else to_python(value)
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        to_python = self.to_python
+        too_long = self._too_long
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None
+            text = to_python(value)
+            # A scoped IPv6 address ("fe80::1%eth0") can exceed the column.
+            if text is not None and len(text) > 39:
+                raise too_long(text)
+            return text
+
+        return prep
+
+    def _too_long(self, text: str) -> Exception:
+        return self.data_error(f"value is {len(text)} characters, max_length is 39 ({text!r})")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import decimal
+import math
+import sys
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -26,6 +28,8 @@ __all__ = [
     "SmallIntegerField",
 ]
 
+_BINARY = (bytes, bytearray, memoryview)
+
 
 class IntegerField(Field[int, _N]):
     """A 32-bit signed integer (``INTEGER``)."""
@@ -35,6 +39,8 @@ class IntegerField(Field[int, _N]):
     description = "Integer"
     min_value: ClassVar[int] = -(2**31)
     max_value: ClassVar[int] = 2**31 - 1
+    #: ``filter(n__lt=10**30)`` matches every row, NULLs too (Django 5's FullResultSet).
+    beyond_range_matches_null: ClassVar[bool] = True
 
     def column_type(self) -> sa.types.TypeEngine[Any]:
         """Return ``INTEGER`` on every backend."""
@@ -43,14 +49,49 @@ class IntegerField(Field[int, _N]):
     def _builtin_validators(self) -> list[Callable[[Any], None]]:
         return [v.MinValueValidator(self.min_value), v.MaxValueValidator(self.max_value)]
 
+    def value_range(self) -> tuple[Any, Any] | None:
+        """Return ``(min_value, max_value)``: the same on every backend."""
+        return self.min_value, self.max_value
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        # Inline: two comparisons per value on the write path.
+        to_python = self.to_python
+        low, high = self.min_value, self.max_value
+        out_of_range = self._out_of_range
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not int:
+                value = to_python(value)
+                if value is None:
+                    return None
+            if low <= value <= high:
+                return value
+            raise out_of_range(value)
+
+        return prep
+
+    def _out_of_range(self, value: int) -> Exception:
+        return self.data_error(
+            f"{value} is out of range for {type(self).__name__} "
+            f"({self.min_value} to {self.max_value})"
+        )
+
     def to_python(self, value: Any) -> int | None:
         """Coerce ``"42"``, ``42.0`` or ``Decimal("42")`` to ``42``; reject fractions."""
         if value is None or type(value) is int:
             return value
         if isinstance(value, bool):
             return int(value)
-        if isinstance(value, (float, Decimal)):
-            if value != value or value in (float("inf"), float("-inf")) or value % 1:
+        if isinstance(value, _BINARY):
+            raise self.invalid(value, "an integer")
+        if isinstance(value, float):
+            if not math.isfinite(value) or not value.is_integer():
+                raise self.invalid(value, "an integer")
+            return int(value)
+        if isinstance(value, Decimal):
+            if not value.is_finite() or value != value.to_integral_value():
                 raise self.invalid(value, "an integer")
             return int(value)
         try:
@@ -126,10 +167,42 @@ class FloatField(Field[float, _N]):
         """Coerce numbers and numeric strings to ``float``."""
         if value is None or type(value) is float:
             return value
+        if isinstance(value, _BINARY):
+            raise self.invalid(value, "a number")
         try:
             return float(value)
         except (TypeError, ValueError):
             raise self.invalid(value, "a number") from None
+        except OverflowError:
+            raise self.invalid(value, "a number a double-precision float holds") from None
+
+    def value_range(self) -> tuple[Any, Any] | None:
+        """Return the finite doubles; NaN and infinity are stored nowhere."""
+        return -sys.float_info.max, sys.float_info.max
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        to_python = self.to_python
+        not_finite = self._not_finite
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not float:
+                value = to_python(value)
+                if value is None:
+                    return None
+            # x - x is 0.0 for every finite x and NaN for NaN and +-infinity.
+            if value - value:
+                raise not_finite(value)
+            return value
+
+        return prep
+
+    def _not_finite(self, value: float) -> Exception:
+        return self.data_error(
+            f"{value!r} is not a finite number; no backend stores NaN or infinity the same way "
+            "(SQLite turns NaN into NULL, MySQL refuses both), so store None or a sentinel instead"
+        )
 
 
 class DecimalField(Field[Decimal, _N]):
@@ -201,6 +274,69 @@ class DecimalField(Field[Decimal, _N]):
     def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return the backend's adapter (exact text on SQLite; the drivers take ``Decimal``)."""
         return ops.decimal_adapter(self.max_digits or 0, self.decimal_places or 0)
+
+    def _build_save_func(self, ops: DatabaseOperations) -> Callable[[Any], Any]:
+        check = self.db_value_check(ops)
+        assert check is not None
+        adapt = ops.decimal_adapter(self.max_digits or 0, self.decimal_places or 0, rounded=True)
+        to_python = self.to_python
+
+        def prep(value: Any) -> Any:
+            if value is None:
+                return None
+            if type(value) is not Decimal:
+                value = to_python(value)
+                if value is None:
+                    return None
+            value = check(value)
+            return value if adapt is None else adapt(value)
+
+        return prep
+
+    def value_range(self) -> tuple[Any, Any] | None:
+        """Return +- the largest value ``NUMERIC(max_digits, decimal_places)`` holds."""
+        places = self.decimal_places or 0
+        whole = (self.max_digits or 0) - places
+        highest = Decimal(10) ** whole - Decimal(1).scaleb(-places)
+        return -highest, highest
+
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Round to ``decimal_places`` (half to even, as Django); refuse more than ``max_digits``.
+
+        Every backend then stores the same digits: none rounds again, and a
+        value too large is ``DataError`` instead of SQLite keeping it as text.
+        """
+        max_digits = self.max_digits or 0
+        places = self.decimal_places or 0
+        exponent = Decimal(1).scaleb(-places)
+        context = decimal.Context(prec=max_digits, rounding=decimal.ROUND_HALF_EVEN,
+                                  traps=[decimal.InvalidOperation])
+        quantize = Decimal.quantize
+        too_many = self._too_many_digits
+
+        to_python = self.to_python
+
+        def check(value: Decimal) -> Decimal:
+            try:
+                rounded = quantize(value, exponent, context=context)
+            except decimal.InvalidOperation:
+                if not value.is_finite():
+                    to_python(value)  # ValidationError: NaN and infinity are no decimals
+                raise too_many(value) from None
+            if not rounded.is_finite():  # a quiet NaN or infinity quantizes to itself
+                to_python(value)
+            # -0.00 and 0.00 are one number; keep one spelling (SQLite compares text).
+            return rounded if rounded else rounded.copy_abs()
+
+        return check
+
+    def _too_many_digits(self, value: Decimal) -> Exception:
+        whole = (self.max_digits or 0) - (self.decimal_places or 0)
+        return self.data_error(
+            f"{value} has more than {whole} digit(s) before the decimal point once rounded to "
+            f"{self.decimal_places} place(s) (max_digits={self.max_digits}, "
+            f"decimal_places={self.decimal_places})"
+        )
 
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (text -> ``Decimal`` on SQLite)."""

@@ -110,7 +110,9 @@ class DateField(_AutoNowMixin[_N], Field[dt.date, _N]):
         if value is None or type(value) is dt.date:
             return value
         if isinstance(value, dt.datetime):
-            return (value.astimezone(UTC) if value.utcoffset() is not None else value).date()
+            if value.utcoffset() is None:
+                return value.date()
+            return self._utc_of(value).date()
         if isinstance(value, dt.date):
             return dt.date(value.year, value.month, value.day)
         if isinstance(value, str):
@@ -127,9 +129,23 @@ class DateField(_AutoNowMixin[_N], Field[dt.date, _N]):
         """Return the backend's adapter (ISO text on SQLite; the drivers take ``date``)."""
         return ops.date_adapter()
 
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Refuse dates outside what the backend stores exactly (``ops.date_range()``)."""
+        return _backend_range(self, ops, ops.date_range(), _same)
+
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (an ISO text parser on SQLite)."""
         return ops.date_converter()
+
+    def _utc_of(self, value: dt.datetime) -> dt.datetime:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError(
+                f"{self.label}: {value.isoformat()} is outside the years 1 to 9999 in UTC, "
+                "the range of Python's datetime",
+                code="out_of_range",
+            ) from None
 
 
 class DateTimeField(DateField[_N]):
@@ -183,11 +199,15 @@ class DateTimeField(DateField[_N]):
                 "value.replace(tzinfo=timezone.utc).",
                 code="naive_datetime",
             )
-        return value if value.tzinfo is UTC else value.astimezone(UTC)
+        return value if value.tzinfo is UTC else self._utc_of(value)
 
     def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return the backend's adapter of the value converted to UTC (or refused if naive)."""
         return ops.datetime_adapter(self._to_utc)
+
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Refuse instants outside what the backend stores exactly (``ops.datetime_range()``)."""
+        return _backend_range(self, ops, ops.datetime_range(), self._to_utc)
 
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (None where the driver gives aware UTC already)."""
@@ -233,9 +253,64 @@ class TimeField(_AutoNowMixin[_N], Field[dt.time, _N]):
         """Return the backend's adapter (fixed-width ISO text on SQLite)."""
         return ops.time_adapter()
 
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Refuse an aware ``time`` (``to_python`` does; a ``time`` skips it on the fast path)."""
+        to_python = self.to_python
+
+        def check(value: dt.time) -> dt.time:
+            return value if value.tzinfo is None else to_python(value)  # type: ignore[return-value]
+
+        return check
+
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (a text parser on SQLite, timedelta -> time on MySQL)."""
         return ops.time_converter()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+DURATION_MAX = dt.timedelta(microseconds=2**63 - 1)
+DURATION_MIN = -DURATION_MAX
+
+
+def _range_check(
+    field: Field[Any, Any],
+    bounds: tuple[Any, Any] | None,
+    normalize: Callable[[Any], Any],
+    where: str,
+) -> Callable[[Any], Any] | None:
+    """Return a check refusing values outside ``bounds`` (inclusive), or None without bounds.
+
+    ``where`` ends the message: who cannot store the value, and why.
+    """
+    if bounds is None:
+        return None
+    low, high = bounds
+
+    def check(value: Any) -> Any:
+        try:
+            # Aware datetimes compare by instant whatever their zone: no conversion needed.
+            if low <= value <= high:
+                return value
+        except TypeError:  # a naive datetime: normalize() says what is wrong with it
+            if low <= normalize(value) <= high:
+                return value
+        raise field.data_error(
+            f"{value} is outside the range of {type(field).__name__} "
+            f"({low} to {high}) {where}"
+        )
+
+    return check
+
+
+def _backend_range(
+    field: Field[Any, Any], ops: DatabaseOperations, bounds: tuple[Any, Any] | None,
+    normalize: Callable[[Any], Any],
+) -> Callable[[Any], Any] | None:
+    note = ops.range_note(field.get_internal_type())
+    return _range_check(field, bounds, normalize, f"on {ops.display_name}: {note}")
 
 
 _DURATION_RE = re.compile(
@@ -272,6 +347,20 @@ class DurationField(Field[dt.timedelta, _N]):
     def db_adapter(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
         """Return the backend's adapter (timedelta -> microseconds without an interval type)."""
         return ops.duration_adapter()
+
+    def value_range(self) -> tuple[Any, Any] | None:
+        """Return +-(2**63 - 1) microseconds (a ``BIGINT``), the same on every backend.
+
+        PostgreSQL's ``INTERVAL`` would hold more; the limit keeps every backend alike.
+        """
+        return DURATION_MIN, DURATION_MAX
+
+    def db_value_check(self, ops: DatabaseOperations) -> Callable[[Any], Any] | None:
+        """Refuse durations beyond +-(2**63 - 1) microseconds (about 292,000 years)."""
+        return _range_check(
+            self, (DURATION_MIN, DURATION_MAX), _same,
+            "on every backend (a BIGINT of microseconds where there is no interval type)",
+        )
 
     def db_converter(self, ops: DatabaseOperations) -> DbConverter | None:
         """Return the backend's converter (microseconds -> timedelta)."""

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
-from reinhardt_db.models.expressions import Expression, OrderBy
+from reinhardt_db.models.expressions import Expression, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
 from reinhardt_db.models.sql.context import CompileContext
 from reinhardt_db.models.sql.query import Query
@@ -253,7 +253,8 @@ def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
     entry = statement_cache.get(key)
     if entry is None:
         ctx = CompileContext(
-            query.model, db.ops, db.features, query.annotations, joins=query.joins
+            query.model, db.ops, db.features, query.annotations, joins=query.joins,
+            param_count=len(query.values),
         )
         stmt, parts = build_select(query, ctx, mode)
         reader = _reader(mode, query, parts)
@@ -342,7 +343,8 @@ def _cached(key: Any, query: Query, db: Any, build: Any) -> CompiledStatement:
     entry = statement_cache.get(key)
     if entry is None:
         ctx = CompileContext(
-            query.model, db.ops, db.features, query.annotations, joins=query.joins
+            query.model, db.ops, db.features, query.annotations, joins=query.joins,
+            param_count=len(query.values),
         )
         stmt, reader = build(ctx)
         entry = _finish(stmt, ctx, db.dialect, reader)
@@ -399,7 +401,20 @@ def compile_update(
 
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         meta = query.model._meta
-        values = {ctx.column(meta.get_field(name)): expr.to_sa(ctx) for name, expr in assignments}
+        values = {}
+        for name, expr in assignments:
+            field = meta.get_field(name)
+            value = expr.to_sa(ctx)
+            if not isinstance(expr, Param):
+                # Computed by the server: a backend that would store an out-of-range
+                # result silently (SQLite) makes the statement fail instead.
+                value = ctx.ops.checked_assignment(
+                    value,
+                    bounds=field.value_range(),
+                    max_length=getattr(field, "save_max_length", None),
+                    decimal_places=getattr(field, "decimal_places", None),
+                )
+            values[ctx.column(field)] = value
         stmt = sa.update(ctx.table).values(values)
         if query.joins:
             return stmt.where(_pk_subquery(query, ctx)), None

@@ -65,6 +65,8 @@ class PathInfo:
     nullable: bool
     steps: tuple[Any, ...] = ()
     tail: str = ""
+    #: ``output_field.value_range()``: the values the left-hand side can hold, or None.
+    bounds: tuple[Any, Any] | None = None
 
 
 _PATH_CACHE: dict[tuple[Any, str, bool], PathInfo] = {}
@@ -235,9 +237,11 @@ class Resolver:
             lookup = self._find(output, last_cls, "exact", want_transform=False)
             if lookup is None:
                 raise FieldError(f"{path!r} does not support the 'exact' lookup")
+        value_range = getattr(output, "value_range", None)
+        bounds = value_range() if value_range is not None else None
         return PathInfo(
             field, annotation, tuple(transforms), lookup, output, nullable,
-            tuple(steps), LOOKUP_SEP.join(rest),
+            tuple(steps), LOOKUP_SEP.join(rest), bounds,
         )
 
     def _follow(self, path: str) -> tuple[Any, tuple[Any, ...], list[str], Any]:
@@ -336,6 +340,7 @@ class CompileContext(Resolver):
         parent: CompileContext | None = None,
         offset: int = 0,
         joins: Sequence[Any] = (),
+        param_count: int = 0,
     ) -> None:
         super().__init__(model, annotations)
         self.ops = ops
@@ -348,12 +353,16 @@ class CompileContext(Resolver):
         self._aliases: dict[int, Any] = {0: self.table}
         if parent is None:
             self.values = values
+            #: Parameters of the whole statement (``len(query.values)``): above
+            #: ``features.max_query_params``, long ``in`` lists travel as one parameter.
+            self.param_count = param_count
             self._getters: dict[str, Getter] = {}
             self._plan: dict[str, tuple[int, Callable[[Any], Any] | None]] = {}
             self._alias_names: Iterator[int] = itertools.count(1)
         else:
             # A subquery: its parameters follow at ``offset`` in the parent's list.
             self.values = parent.values
+            self.param_count = parent.param_count
             self._getters = parent._getters
             self._plan = parent._plan
             self._alias_names = parent._alias_names
@@ -438,6 +447,33 @@ class CompileContext(Resolver):
             return sa.bindparam(name, adapter(value) if adapter else value, type_=type_)
         return sa.bindparam(name, type_=type_)
 
+    def bind_list(
+        self,
+        start: int,
+        size: int,
+        adapter: Callable[[Any], Any] | None,
+        pack: Callable[[list[Any]], Any],
+    ) -> sa.BindParameter[Any]:
+        """Return one bound parameter carrying parameters ``start`` to ``start + size``.
+
+        Each value is adapted, then ``pack`` turns the list into what the driver
+        takes as one parameter (``ops.in_list_param``).
+        """
+        start += self.offset
+        end = start + size
+        name = f"__p{len(self._getters)}"
+        self._plan[name] = (start, None)
+
+        if adapter is None:
+            def getter(values: Sequence[Any]) -> Any:
+                return pack(list(values[start:end]))
+        else:
+            def getter(values: Sequence[Any]) -> Any:
+                return pack([adapter(value) for value in values[start:end]])
+
+        self._getters[name] = getter
+        return sa.bindparam(name)
+
     def const(self, value: Any, type_: Any = None) -> sa.BindParameter[Any]:
         """Return a bound parameter for a constant of the query's shape (a JSON key)."""
         name = f"__p{len(self._getters)}"
@@ -468,6 +504,11 @@ class CompileContext(Resolver):
     def field_adapter(self, field: Any) -> Callable[[Any], Any] | None:
         """Return ``value -> field.get_db_prep_value(value, ops)`` (cached by the field)."""
         return field.get_db_prep_func(self.ops)
+
+    def field_save_adapter(self, field: Any) -> Callable[[Any], Any]:
+        """Return ``field.get_db_prep_save_func(ops)``: a value being written (refuses what
+        the column cannot hold with ``DataError``)."""
+        return field.get_db_prep_save_func(self.ops)
 
     def field_converter(self, field: Any) -> Callable[[Any], Any] | None:
         """Return ``field``'s driver value -> Python value function, or None (cached)."""

@@ -3,7 +3,9 @@
 ``save()`` on the hot path runs one of these: the statement for a given model,
 field set and backend is built and compiled once. Each statement's getters read
 a flat list of Python values (one per field, then the primary key) and adapt
-them with the fields' ``get_db_prep_value``.
+them: values written with the fields' ``get_db_prep_save_func`` (which refuses
+what a column cannot hold), the primary key of the WHERE clause with
+``get_db_prep_func``.
 
 Multi-row INSERTs (``bulk_create``) compile the one-row statement and repeat
 its ``VALUES`` group textually (``db.ops.bulk_insert_sql``): compiling an N-row
@@ -26,11 +28,13 @@ if TYPE_CHECKING:
     from reinhardt_db.backends.base import DatabaseOperations
 
 __all__ = [
+    "ArrayInsertStatement",
     "InsertStatement",
     "compile_bulk_update",
     "compile_delete_pk",
     "compile_exists_pk",
     "compile_insert",
+    "compile_insert_arrays",
     "compile_update_pk",
 ]
 
@@ -98,7 +102,7 @@ def compile_insert(
         # (asyncpg does not cache statements that long).
         untyped = sa.types.NullType()
         values = {
-            table.c[f.column]: sa.type_coerce(ctx.bind(i, ctx.field_adapter(f)), untyped)
+            table.c[f.column]: sa.type_coerce(ctx.bind(i, ctx.field_save_adapter(f)), untyped)
             for i, f in enumerate(fields)
         }
         stmt = ops.insert(table)
@@ -116,6 +120,65 @@ def compile_insert(
             (fields[i].attname, adapt or _same) for i, adapt in ctx.bind_plan(compiled)
         )
         entry = InsertStatement(compiled.string, ctx.getters(compiled), reader, len(fields), plan)
+        statement_cache.put(key, entry)
+    return entry  # type: ignore[return-value]
+
+
+class ArrayInsertStatement(CompiledStatement):
+    """An INSERT of any number of rows from one array parameter per field.
+
+    ``plan`` is ``(attname, adapter)`` per field; :meth:`params_for_objects`
+    builds the column lists in the driver's placeholder order.
+    """
+
+    __slots__ = ("plan",)
+
+    def __init__(
+        self, sql: str, getters: Any, reader: Any,
+        plan: tuple[tuple[str, Callable[[Any], Any]], ...],
+    ) -> None:
+        super().__init__(sql, getters, reader)
+        self.plan = plan
+
+    def params_for_objects(self, objs: Sequence[Any]) -> list[Any]:
+        """Return the parameters inserting ``objs``: one list per field."""
+        states = [obj.__dict__ for obj in objs]
+        columns = [[adapt(state[name]) for state in states] for name, adapt in self.plan]
+        return self.params(columns)
+
+
+def compile_insert_arrays(
+    model: Any,
+    db: Any,
+    fields: tuple[Any, ...],
+    returning: tuple[Any, ...] = (),
+    conflict: tuple[Any, ...] | None = None,
+) -> ArrayInsertStatement | None:
+    """Return ``INSERT INTO t (fields) SELECT ... FROM <arrays>``, or None without that form.
+
+    The backend builds the SELECT (``ops.bulk_insert_select``, PostgreSQL's
+    ``unnest``); only asked where ``db.features.supports_bulk_insert_from_arrays``.
+    """
+    key = (db.dialect, "insert_arrays", model, fields, returning, conflict)
+    entry = statement_cache.get(key)
+    if entry is None:
+        ops = db.ops
+        ctx = CompileContext(model, ops, db.features)
+        table = ctx.table
+        columns = [table.c[f.column] for f in fields]
+        select = ops.bulk_insert_select([ctx.bind(i) for i in range(len(fields))], columns)
+        if select is None:
+            return None
+        stmt = ops.insert(table).from_select(columns, select)
+        if conflict is not None:
+            stmt = _on_conflict(stmt, ops, table, conflict)
+        reader = None
+        if returning:
+            stmt = stmt.returning(*[table.c[f.column] for f in returning])
+            reader = tuple_reader([ctx.field_converter(f) for f in returning])
+        compiled = stmt.compile(dialect=db.dialect)
+        plan = tuple((f.attname, ctx.field_save_adapter(f)) for f in fields)
+        entry = ArrayInsertStatement(compiled.string, ctx.getters(compiled), reader, plan)
         statement_cache.put(key, entry)
     return entry  # type: ignore[return-value]
 
@@ -156,7 +219,7 @@ def compile_update_pk(model: Any, db: Any, fields: tuple[Any, ...]) -> CompiledS
 
     def build(ctx: CompileContext) -> Any:
         assignments = {
-            ctx.column(f): ctx.bind(i, ctx.field_adapter(f)) for i, f in enumerate(fields)
+            ctx.column(f): ctx.bind(i, ctx.field_save_adapter(f)) for i, f in enumerate(fields)
         }
         return sa.update(ctx.table).values(assignments).where(_pk_condition(ctx, len(fields)))
 
@@ -198,7 +261,7 @@ def compile_bulk_update(
         assignments = {}
         for position, field in enumerate(fields, start=1):
             column = ctx.column(field)
-            adapter = ctx.field_adapter(field)
+            adapter = ctx.field_save_adapter(field)
             whens = [
                 (pk_col == ctx.bind(o * stride, pk_adapter),
                  ctx.bind(o * stride + position, adapter, column.type))

@@ -105,6 +105,7 @@ class Query:
             self.select_for_update,
             self.joins,
             self.select_related,
+            self.empty,
         )
 
     def __hash__(self) -> int:

@@ -18,7 +18,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from reinhardt_db.backends.vendors import features_for, operations_for
-from reinhardt_db.models.expressions import Expression
+from reinhardt_db.models.expressions import Expression, F
+from reinhardt_db.models.lookups import (
+    CONSTANT_RESULTS,
+    EMPTY_RESULT,
+    FULL_RESULT,
+    NOT_NULL_RESULT,
+)
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import CompileContext, Resolver, annotation_head
 from reinhardt_db.models.sql.joins import RelatedExists
@@ -52,7 +58,12 @@ def _leaf(
         value = info.field.lookup_value(value)
     if info.steps:
         return resolver.relation_leaf(path, info, value, values, negated)
-    return (path, info.lookup.parameterize_rhs(value, values, resolver))
+    shape = info.lookup.shape_rhs(value, values, resolver, info.bounds)
+    if shape == FULL_RESULT and not getattr(info.output_field, "beyond_range_matches_null", False):
+        # Django's FullResultSet (NULLs match too) is its rule for integers only;
+        # elsewhere the database's answer is every value, not NULL.
+        shape = NOT_NULL_RESULT
+    return (path, shape)
 
 
 def _add_child(children: list[Node], node: Node, connector: str) -> None:
@@ -171,6 +182,14 @@ def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnEleme
     path, rhs_shape = leaf
     if type(path) is RelatedExists:
         return _compile_exists(ctx, path, rhs_shape[1])
+    if rhs_shape in CONSTANT_RESULTS:
+        # Known at filter() time (Django's EmptyResultSet / FullResultSet): a
+        # constant, NULLs included, so NOT of it is the whole opposite.
+        if rhs_shape == EMPTY_RESULT:
+            return sa.false()
+        if rhs_shape == FULL_RESULT:
+            return sa.true()
+        return ctx.lhs(ctx.resolve_lookup(path), path)[0].is_not(None)
     info = ctx.resolve_lookup(path)
     lhs, transform = ctx.lhs(info, path)
     lookup_cls = info.lookup
@@ -178,8 +197,13 @@ def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnEleme
     lookup = lookup_cls(info.output_field, ctx, transform)
     rhs = lookup.compile_rhs(rhs_shape)
     expr = lookup.build(lhs, rhs)
-    if negated and info.nullable and not lookup.handles_null and rhs_shape != _NULL_RHS:
-        expr = sa.and_(expr, lhs.is_not(None))
+    if negated and not lookup.handles_null and rhs_shape != _NULL_RHS:
+        guards = [lhs.is_not(None)] if info.nullable else []
+        # exclude(a=F("b")): a row where b is NULL is kept, as in Django.
+        if _nullable_column_ref(ctx, rhs_shape):
+            guards.append(rhs.is_not(None))
+        if guards:
+            expr = sa.and_(expr, *guards)
     return expr
 
 
@@ -202,6 +226,14 @@ def _compile_exists(ctx: CompileContext, cond: RelatedExists, absent: bool) -> C
         stmt = stmt.select_from(inner.from_clause())
     exists = sa.exists(stmt)
     return sa.not_(exists) if absent else exists
+
+
+def _nullable_column_ref(ctx: CompileContext, shape: Any) -> bool:
+    """True when ``shape`` is ``F(name)`` naming a nullable column (no transform)."""
+    if type(shape) is not F:
+        return False
+    info = ctx.resolve_ref(shape.name)
+    return info.annotation is None and not info.transforms and bool(info.nullable)
 
 
 def q_to_clause(
