@@ -99,6 +99,17 @@ class SchemaEditor(FieldAlterations):
         self.deferred_sql: list[str] = []
         self._stack: contextlib.AsyncExitStack | None = None
 
+    # -- the migrate lock ---------------------------------------------------------------
+    @classmethod
+    def migrate_lock_sql(cls, db: Database) -> tuple[str, str, list[Any]] | None:
+        """Return ``(try-lock SQL, unlock SQL, params)`` of the server's session lock.
+
+        ``migrate`` holds it on a dedicated connection for its whole run; the
+        try-lock query answers 1 when it got the lock. None means the backend
+        has no such lock (SQLite locks a file beside the database instead).
+        """
+        return None
+
     # -- the block ----------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         if self._stack is not None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
     from reinhardt_db.backends.base._tables import Element
+    from reinhardt_db.backends.database import Database
 
 __all__ = ["MySQLSchemaEditor"]
 
@@ -39,6 +40,12 @@ class MySQLSchemaEditor(SchemaEditor):
     def needs_expression_default(cls, type_: Any, dialect: Dialect) -> bool:
         """True for TEXT, BLOB, JSON and GEOMETRY columns."""
         return bool(_EXPRESSION_DEFAULT_TYPES.search(type_.compile(dialect=dialect)))
+
+    @classmethod
+    def migrate_lock_sql(cls, db: Database) -> tuple[str, str, list[Any]] | None:
+        """``GET_LOCK`` / ``RELEASE_LOCK`` on a name per database (names are server-wide)."""
+        name = f"reinhardt_migrate:{db.settings.parsed.database}"[:64]
+        return "SELECT GET_LOCK(%s, 0)", "SELECT RELEASE_LOCK(%s)", [name]
 
     def native_ddl(self, sql: str) -> str:
         """Double every ``%``: the driver interpolates its (empty) parameters into the SQL."""

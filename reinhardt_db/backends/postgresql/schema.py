@@ -12,7 +12,12 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
     from sqlalchemy.sql.compiler import SQLCompiler
 
-__all__ = ["PostgreSQLSchemaEditor"]
+    from reinhardt_db.backends.database import Database
+
+__all__ = ["MIGRATE_LOCK_KEY", "PostgreSQLSchemaEditor"]
+
+#: The advisory lock ``migrate`` holds (advisory locks are per database).
+MIGRATE_LOCK_KEY = 0x7265696E68617264  # "reinhard"
 
 
 class PostgreSQLSchemaEditor(SchemaEditor):
@@ -37,6 +42,14 @@ class PostgreSQLSchemaEditor(SchemaEditor):
             micros = (value.days * 86400 + value.seconds) * 1_000_000 + value.microseconds
             return f"'{micros} microseconds'::interval"
         return super().quote_value(value, compiler)
+
+    @classmethod
+    def migrate_lock_sql(cls, db: Database) -> tuple[str, str, list[Any]] | None:
+        """``pg_try_advisory_lock`` / ``pg_advisory_unlock`` on one key per database."""
+        return (
+            "SELECT pg_try_advisory_lock(%s)", "SELECT pg_advisory_unlock(%s)",
+            [MIGRATE_LOCK_KEY],
+        )
 
     def create_index_sql(
         self, index: sa.Index, *, if_not_exists: bool = False, concurrently: bool = False
