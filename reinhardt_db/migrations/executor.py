@@ -221,7 +221,7 @@ class MigrationExecutor:
                     + ". Migrate to each target separately."
                 )
             if directions == {False}:
-                state = self.loader.project_state(sorted(self._applied_in_graph()))
+                state = self.applied_state()
                 for migration, _ in plan:
                     state = await self.apply_migration(
                         state, migration, fake=fake, fake_initial=fake_initial,
@@ -237,6 +237,10 @@ class MigrationExecutor:
 
     def _applied_in_graph(self) -> set[tuple[str, str]]:
         return {key for key in self._applied_nodes() if key in self.loader.graph.nodes}
+
+    def applied_state(self) -> ProjectState:
+        """Return the models' state after the migrations the database has applied."""
+        return self.loader.project_state(sorted(self._applied_in_graph()))
 
     def _states_before(self, migrations: list[Migration]) -> dict[tuple[str, str], ProjectState]:
         """Return the state just before each of ``migrations`` (all applied), by one replay."""

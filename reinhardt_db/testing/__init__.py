@@ -1,5 +1,11 @@
-"""Test helpers for projects using reinhardt_db."""
+"""Test helpers for projects using reinhardt_db.
+
+``isolate_apps`` gives a test its own app registry; ``Migrator`` (and the
+``migrator`` pytest fixture of ``reinhardt_db.testing.pytest_plugin``) tests
+data migrations on a real database.
+"""
 
 from reinhardt_db.testing.apps import isolate_apps
+from reinhardt_db.testing.migrator import Migrator
 
-__all__ = ["isolate_apps"]
+__all__ = ["Migrator", "isolate_apps"]
