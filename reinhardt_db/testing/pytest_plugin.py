@@ -24,10 +24,12 @@ __all__ = ["migrator"]
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - the fixture then explains what is missing
-    pytest_asyncio = None
+    HAS_PYTEST_ASYNCIO = False
+else:
+    HAS_PYTEST_ASYNCIO = True
 
 
-if pytest_asyncio is not None:
+if HAS_PYTEST_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def migrator() -> AsyncIterator[Migrator]:
