@@ -63,7 +63,7 @@ class Project:
 
     def ok(self, *args: str, input: str | None = None) -> str:
         result = self.run(*args, input=input)
-        assert result.exit_code == 0, f"{args}: {result.output}"
+        assert result.exit_code == 0, f"{args}: {result.output} {result.exception!r}"
         return result.output
 
     def sql(self, statement: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
