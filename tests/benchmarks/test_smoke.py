@@ -78,8 +78,11 @@ def test_command_line_chooses_suite_workloads_and_backend() -> None:
 def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() -> None:
     assert parse(["--only", "get_by_pk", "sqlite"])[0] == ["orm"]
     assert parse(["--only", "tasks_select1"])[0] == ["pool"]
-    assert parse(["--backend", "sqlite"])[0] == ["orm"]  # the pool suite needs PostgreSQL
-    assert parse([])[0] == ["orm", "pool"]
+    # the pool suite needs PostgreSQL, the migrations suite SQLite
+    assert parse(["--backend", "sqlite"])[0] == ["orm", "migrations"]
+    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool"]
+    assert parse(["--only", "makemigrations_migrate"])[0] == ["migrations"]
+    assert parse([])[0] == ["orm", "pool", "migrations"]
 
 
 @pytest.mark.parametrize(
