@@ -62,6 +62,7 @@ class Migrator:
         from reinhardt_db.backends import connections
         from reinhardt_db.migrations.executor import MigrationExecutor, migrate_database
 
+        _load_project()
         db = connections[self.database]
         plan = await migrate_database(db, app_label, migration, **self._loader_kwargs())
         self.history.append(plan)
@@ -73,8 +74,17 @@ class Migrator:
         from reinhardt_db.backends import connections
         from reinhardt_db.migrations.executor import MigrationExecutor
 
+        _load_project()
         db = connections[self.database]
         executor = await MigrationExecutor.create(db, **self._loader_kwargs())
         targets = [(label, None) for label in sorted(executor.loader.migrated_apps)]
         plan = executor.migration_plan(targets)
         await executor.migrate(plan)
+
+
+def _load_project() -> None:
+    # The installed apps (and their models) must be imported for their migrations
+    # to be found, as the CLI does before every command.
+    from reinhardt_db.cli.commands.makemigrations import load_project
+
+    load_project()
