@@ -97,7 +97,11 @@ class Migration:
         operation once it has run (the executor reports what ran when one fails).
         """
         for operation in self.operations:
-            old_state = project_state.clone()
+            # Copying the whole state per operation is what makes a 200-model initial
+            # migration slow; operations that never look at the state before skip it.
+            old_state = (
+                project_state.clone() if operation.reads_state_before else project_state
+            )
             operation.state_forwards(self.app_label, project_state)
             if schema_editor.collect_sql:
                 await schema_editor.execute(f"-- {operation.describe()}")
