@@ -184,3 +184,22 @@ async def test_mixed_plans_are_refused(db: Database, app: App) -> None:
                 for n in ("0001_initial", "0002_author_age"))
     with pytest.raises(InvalidMigrationPlan, match="both applies and unapplies"):
         await executor.migrate([(one, False), (two, True)])
+
+
+@pytest.mark.backends("postgresql", "mysql")
+async def test_no_connection_keeps_the_lock_after_a_run(db: Database, app: App) -> None:
+    """The lock lives on a connection of its own, closed at the end: none is left held."""
+    author_chain(app)
+    await run(db, app)
+    try_sql, unlock_sql, params = db.schema_editor().migrate_lock_sql(db)  # type: ignore[misc]
+    if db.vendor == "postgresql":
+        held = await db.fetch_val(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        assert held == 0
+    else:
+        assert await db.fetch_val("SELECT IS_USED_LOCK(%s)", params) is None
+    async with db.connection():  # take and give back the lock on one connection
+        assert await db.fetch_val(try_sql, params) == 1, "nobody holds it"
+        assert await db.fetch_val(unlock_sql, params) == 1
