@@ -15,6 +15,8 @@ import sys
 from collections.abc import Sequence
 
 from benchmarks._util import VENDORS, Options
+from benchmarks.migrations.bench import WORKLOADS as MIGRATION_WORKLOADS
+from benchmarks.migrations.bench import main as migrations_main
 from benchmarks.orm.bench import main as orm_main
 from benchmarks.orm.plan import MEMORY, WORKLOADS, Sizes
 from benchmarks.pool.bench import WORKLOADS as POOL_WORKLOADS
@@ -22,8 +24,11 @@ from benchmarks.pool.bench import main as pool_main
 from benchmarks.raw.bench import WORKLOADS as RAW_WORKLOADS
 from benchmarks.raw.bench import main as raw_main
 
-SUITES = {"orm": orm_main, "pool": pool_main, "raw": raw_main}
-SUITE_WORKLOADS = {"orm": (*WORKLOADS, MEMORY), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS}
+SUITES = {"orm": orm_main, "pool": pool_main, "raw": raw_main, "migrations": migrations_main}
+SUITE_WORKLOADS = {
+    "orm": (*WORKLOADS, MEMORY), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS,
+    "migrations": MIGRATION_WORKLOADS,
+}
 BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql", "pg": "postgresql"}
 
 
@@ -115,6 +120,7 @@ def parse(argv: Sequence[str]) -> tuple[list[str], Options]:
             s for s in SUITES
             if any(options.wants(w) for w in SUITE_WORKLOADS[s])
             and (s != "pool" or "postgresql" in options.backends)
+            and (s != "migrations" or "sqlite" in options.backends)
         ]
     return suites, options
 

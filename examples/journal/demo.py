@@ -1,15 +1,35 @@
-"""The demo `make demo` runs: the embedded SQLite default, through our own pool.
+"""The demo `make demo` runs: a user's path on the embedded SQLite default.
 
 Run from this folder: it uses ./reinhardt.toml, so the database is ./journal.sqlite3.
+It starts from a fresh database, then runs what a user runs in a shell:
+`reinhardt makemigrations` (the models in journal_app/models.py match the migration
+files, so nothing new is written), `reinhardt showmigrations`, `reinhardt migrate`;
+then queries, raw and through the models, in Python.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
 
 import reinhardt_db
 from reinhardt_db import connections
+
+DATABASE = Path("journal.sqlite3")
+
+
+def fresh_database() -> None:
+    for path in (DATABASE, *(Path(f"{DATABASE}{s}") for s in ("-wal", "-shm", ".migrate-lock"))):
+        path.unlink(missing_ok=True)
+
+
+def reinhardt(*args: str) -> None:
+    """Run the `reinhardt` command line as a user would, showing the command and its output."""
+    print(f"$ reinhardt {' '.join(args)}", flush=True)
+    subprocess.run([sys.executable, "-m", "reinhardt_db", *args], check=True)
 
 
 async def raw_tour() -> None:
@@ -41,15 +61,22 @@ async def raw_tour() -> None:
     )
 
 
-async def main() -> None:
+async def queries() -> None:
+    from models_tour import models_tour
+
     async with reinhardt_db.lifespan():
         await raw_tour()
-        try:
-            from models_tour import models_tour
-        except ImportError:
-            return
         await models_tour()
 
 
+def main() -> None:
+    fresh_database()
+    reinhardt("makemigrations")
+    reinhardt("showmigrations")
+    reinhardt("migrate")
+    print("\n-- queries --")
+    asyncio.run(queries())
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,4 +1,8 @@
-"""A short tour of models and QuerySets on the demo's SQLite database."""
+"""A short tour of models and QuerySets on the demo's SQLite database.
+
+The tables come from `reinhardt migrate` (demo.py runs it first); scripts and
+tests can make them without migrations with `reinhardt_db.models.schema.create_tables`.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,10 @@ from journal_app.models import Author, Entry, Level
 
 from reinhardt_db import models
 from reinhardt_db.exceptions import IntegrityError, ValidationError
-from reinhardt_db.models.schema import create_tables, drop_tables
 
 
 async def models_tour() -> None:
     print("\n-- models --")
-    await drop_tables([Entry, Author], if_exists=True)
-    await create_tables([Author, Entry])
 
     ann = await Author.objects.create(name="ann", email="ann@example.com")
     bob, created = await Author.objects.get_or_create(name="bob", defaults={"email": "b@example.com"})

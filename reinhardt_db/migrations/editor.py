@@ -36,8 +36,12 @@ class SchemaEditorProtocol(Protocol):
 
     collect_sql: bool
     atomic: bool
-    vendor: str
     db: Any
+
+    @property
+    def vendor(self) -> str:
+        """``"sqlite"``, ``"postgresql"`` or ``"mysql"``."""
+        ...
 
     async def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Run one statement (``%s`` placeholders, like ``db.execute``), or record it."""

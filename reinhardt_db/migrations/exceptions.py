@@ -19,7 +19,9 @@ __all__ = [
     "InconsistentMigrationHistory",
     "InvalidMigrationPlan",
     "IrreversibleError",
+    "MigrateLockTimeout",
     "MigrationError",
+    "MigrationFailed",
     "MigrationQuestionError",
     "NodeNotFoundError",
     "SerializationError",
@@ -96,3 +98,24 @@ class MigrationQuestionError(MigrationError):
 
 class SerializationError(MigrationError):
     """A value cannot be written into a migration file."""
+
+
+class MigrateLockTimeout(MigrationError):
+    """Another ``migrate`` run held the migrate lock for longer than the wait allows."""
+
+
+class MigrationFailed(MigrationError):
+    """A migration failed while running; the message says what ran and what was undone.
+
+    ``migration`` is the one that failed, ``operations_run`` the operations
+    that completed before the failing one (still in the database when the
+    backend could not roll DDL back), ``rolled_back`` whether they were undone.
+    """
+
+    def __init__(
+        self, message: str, migration: object, operations_run: Sequence[object], rolled_back: bool
+    ) -> None:
+        super().__init__(message)
+        self.migration = migration
+        self.operations_run = list(operations_run)
+        self.rolled_back = rolled_back

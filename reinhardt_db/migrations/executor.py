@@ -1,36 +1,68 @@
-"""``MigrationExecutor``: plan which migrations to apply or unapply, and record them.
-
-This part plans and keeps the books; applying a plan's DDL (one schema-editor
-block per migration, the migrate lock) comes with the executor's second half.
-What exists:
+"""``MigrationExecutor``: plan which migrations to apply or unapply, run them, record them.
 
 * ``migration_plan(targets)``: the ``(migration, backwards)`` steps that bring
   the database to ``targets`` (``("blog", "0002_x")``, or ``("blog", None)``
   for "zero": nothing of blog applied);
-* ``fake(plan)``: record the steps as done without running them (``--fake``);
+* ``migrate(plan)``: run the steps, each migration in one schema-editor block:
+  in a transaction where the backend has transactional DDL (PostgreSQL,
+  SQLite) with its ``reinhardt_migrations`` row written in the same
+  transaction, so a migration that fails leaves schema and record as they
+  were; ``atomic = False`` migrations run outside one. ``fake=True`` only
+  records (``--fake``); ``fake_initial=True`` records an initial migration
+  whose tables exist already (``--fake-initial``);
 * ``check_replacements()``: mark a squashed migration applied once everything
   it replaces is.
+
+``migrate_database()`` is what ``reinhardt migrate`` runs: it takes the
+migrate lock (``migrations.lock``), reads what is applied once it holds it,
+plans and migrates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from reinhardt_db.migrations.exceptions import InvalidMigrationPlan, NodeNotFoundError
+from reinhardt_db.migrations.exceptions import (
+    InvalidMigrationPlan,
+    MigrationFailed,
+    NodeNotFoundError,
+    format_key,
+)
 from reinhardt_db.migrations.loader import MigrationLoader
 from reinhardt_db.migrations.recorder import MigrationRecorder
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
     from reinhardt_db.migrations.migration import Migration
+    from reinhardt_db.migrations.operations.base import Operation
+    from reinhardt_db.migrations.state import ProjectState
 
-__all__ = ["MigrationExecutor", "Plan", "Target"]
+__all__ = ["MigrationExecutor", "Plan", "Progress", "Step", "Target"]
 
 #: ``(app_label, migration name)``, or ``(app_label, None)`` for "zero".
 Target = tuple[str, str | None]
 #: Steps in order: ``(migration, backwards)``.
 Plan = list[tuple["Migration", bool]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What ``migrate`` reports about one migration: started (``seconds`` None) or done.
+
+    ``how`` is ``"applied"``, ``"unapplied"``, ``"faked"`` or ``"faked-initial"``.
+    """
+
+    migration: Migration
+    backwards: bool
+    how: str = ""
+    seconds: float | None = None
+
+
+#: Called as each migration starts and ends.
+Progress = Callable[[Step], None]
 
 
 class MigrationExecutor:
@@ -163,3 +195,224 @@ class MigrationExecutor:
                 continue
             if all((r[0], r[1]) in applied for r in migration.replaces):
                 await self.recorder.record_applied(*key)
+
+    # -- running --------------------------------------------------------------------
+
+    async def migrate(
+        self,
+        plan: Plan,
+        *,
+        fake: bool = False,
+        fake_initial: bool = False,
+        progress: Progress | None = None,
+    ) -> None:
+        """Run ``plan`` (all forwards or all backwards), one migration after another.
+
+        Raise ``MigrationFailed`` naming the migration and the operation that
+        failed; the migrations before it stay applied and recorded.
+        """
+        await self.recorder.ensure_schema()
+        if plan:
+            directions = {backwards for _migration, backwards in plan}
+            if len(directions) > 1:
+                raise InvalidMigrationPlan(
+                    "This plan both applies and unapplies migrations: "
+                    + ", ".join(f"{m}{' (backwards)' if b else ''}" for m, b in plan)
+                    + ". Migrate to each target separately."
+                )
+            if directions == {False}:
+                state = self.applied_state()
+                for migration, _ in plan:
+                    state = await self.apply_migration(
+                        state, migration, fake=fake, fake_initial=fake_initial,
+                        progress=progress,
+                    )
+            else:
+                states = self._states_before([m for m, _ in plan])
+                for migration, _ in plan:
+                    await self.unapply_migration(
+                        states[migration.key], migration, fake=fake, progress=progress
+                    )
+        await self.check_replacements()
+
+    def _applied_in_graph(self) -> set[tuple[str, str]]:
+        return {key for key in self._applied_nodes() if key in self.loader.graph.nodes}
+
+    def applied_state(self) -> ProjectState:
+        """Return the models' state after the migrations the database has applied."""
+        return self.loader.project_state(sorted(self._applied_in_graph()))
+
+    def _states_before(self, migrations: list[Migration]) -> dict[tuple[str, str], ProjectState]:
+        """Return the state just before each of ``migrations`` (all applied), by one replay."""
+        from reinhardt_db.migrations.state import ProjectState
+
+        wanted = {m.key for m in migrations}
+        graph = self.loader.graph
+        state = ProjectState()
+        states: dict[tuple[str, str], ProjectState] = {}
+        for key in graph.ordered(self._applied_in_graph() | wanted):
+            if key in wanted:
+                states[key] = state.clone()
+            migration = graph.nodes[key]
+            if migration is not None:
+                migration.mutate_state(state, preserve=False)
+        return states
+
+    async def apply_migration(
+        self,
+        state: ProjectState,
+        migration: Migration,
+        *,
+        fake: bool = False,
+        fake_initial: bool = False,
+        progress: Progress | None = None,
+    ) -> ProjectState:
+        """Apply ``migration`` to the database and record it; return the state after it."""
+        if progress is not None:
+            progress(Step(migration, False))
+        started = time.perf_counter()
+        how = "faked" if fake else "applied"
+        if not fake and fake_initial and await self.detect_soft_applied(state, migration):
+            fake, how = True, "faked-initial"
+        if fake:
+            state = migration.mutate_state(state, preserve=False)
+            await self.record_applied(migration)
+        else:
+            ran: list[Operation] = []
+            try:
+                async with self.db.schema_editor(atomic=migration.atomic) as editor:
+                    state = await migration.apply(state, editor, on_operation=ran.append)
+                    await self.record_applied(migration)
+            except MigrationFailed:
+                raise
+            except Exception as error:
+                raise self._failed(migration, ran, error, backwards=False) from error
+        if progress is not None:
+            progress(Step(migration, False, how, time.perf_counter() - started))
+        return state
+
+    async def unapply_migration(
+        self,
+        state: ProjectState,
+        migration: Migration,
+        *,
+        fake: bool = False,
+        progress: Progress | None = None,
+    ) -> ProjectState:
+        """Undo ``migration`` (``state`` is the state before it) and drop its record."""
+        if progress is not None:
+            progress(Step(migration, True))
+        started = time.perf_counter()
+        if fake:
+            await self.record_unapplied(migration)
+        else:
+            ran: list[Operation] = []
+            try:
+                async with self.db.schema_editor(atomic=migration.atomic) as editor:
+                    await migration.unapply(state, editor, on_operation=ran.append)
+                    await self.record_unapplied(migration)
+            except MigrationFailed:
+                raise
+            except Exception as error:
+                raise self._failed(migration, ran, error, backwards=True) from error
+        if progress is not None:
+            how = "faked" if fake else "unapplied"
+            progress(Step(migration, True, how, time.perf_counter() - started))
+        return state
+
+    def _failed(
+        self, migration: Migration, ran: list[Operation], error: Exception, backwards: bool
+    ) -> MigrationFailed:
+        operations = list(reversed(migration.operations)) if backwards else migration.operations
+        rolled_back = migration.atomic and self.db.features.supports_transactional_ddl
+        verb = "unapplying" if backwards else "applying"
+        if len(ran) < len(operations):
+            failing = operations[len(ran)]
+            where = f" at operation {len(ran) + 1} of {len(operations)} ({failing.describe()})"
+        else:
+            where = " while recording it"
+        message = f"{verb.capitalize()} {format_key(migration.key)} failed{where}: "
+        message += _one_line(error) + ". "
+        if rolled_back:
+            message += "Nothing of it remains: its transaction was rolled back."
+        elif ran:
+            done = "; ".join(op.describe() for op in ran)
+            why = ("this backend cannot roll DDL back" if migration.atomic
+                   else "the migration is atomic = False")
+            message += (
+                f"Operations 1-{len(ran)} ran and stay in the database ({why}): {done}. "
+                f"The migration is not recorded as {'unapplied' if backwards else 'applied'}; "
+                "undo those operations by hand (or finish them) before migrating again."
+            )
+        else:
+            message += "No operation of it had run."
+        return MigrationFailed(message, migration, ran, rolled_back)
+
+    async def detect_soft_applied(self, state: ProjectState, migration: Migration) -> bool:
+        """Return whether an initial ``migration``'s tables and columns all exist already."""
+        from reinhardt_db.backends.base.introspection import introspect
+        from reinhardt_db.migrations.operations import AddField, CreateModel
+
+        if migration.initial is False:
+            return False
+        if migration.initial is None and any(
+            dep[0] == migration.app_label for dep in migration.dependencies
+        ):
+            return False
+        after = migration.mutate_state(state)
+        inspector = introspect(self.db)
+        tables = set(await inspector.table_names())
+        found = False
+        for operation in migration.operations:
+            if isinstance(operation, CreateModel):
+                model = after.apps.get_model(migration.app_label, operation.name)
+                if not model._meta.managed:
+                    continue
+                if model._meta.db_table not in tables:
+                    return False
+                found = True
+            elif isinstance(operation, AddField):
+                model = after.apps.get_model(migration.app_label, operation.model_name)
+                if not model._meta.managed:
+                    continue
+                if model._meta.db_table not in tables:
+                    return False
+                columns = {c.name for c in await inspector.get_columns(model._meta.db_table)}
+                if model._meta.get_field(operation.name).column not in columns:
+                    return False
+                found = True
+        return found
+
+
+async def migrate_database(
+    db: Database,
+    app_label: str | None = None,
+    migration_name: str | None = None,
+    *,
+    fake: bool = False,
+    fake_initial: bool = False,
+    progress: Progress | None = None,
+    lock_wait: float | None = None,
+    on_lock_wait: Callable[[], None] | None = None,
+    **loader_kwargs: Any,
+) -> Plan:
+    """Migrate ``db`` to ``[app_label [migration_name|"zero"]]`` under the migrate lock.
+
+    What is applied is read after the lock is held, so two runs started at
+    once apply each migration once. Return the plan that ran.
+    """
+    from reinhardt_db.migrations.lock import DEFAULT_LOCK_TIMEOUT, migrate_lock
+
+    wait = DEFAULT_LOCK_TIMEOUT if lock_wait is None else lock_wait
+    async with migrate_lock(db, wait=wait, on_wait=on_lock_wait):
+        executor = await MigrationExecutor.create(db, **loader_kwargs)
+        executor.loader.check_conflicts()
+        executor.loader.check_consistent_history()
+        plan = executor.migration_plan(executor.targets(app_label, migration_name))
+        await executor.migrate(plan, fake=fake, fake_initial=fake_initial, progress=progress)
+        return plan
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()).rstrip(".")
+    return text if text else type(error).__name__

@@ -148,6 +148,10 @@ class MigrationGraph:
         if key in self._dummies:
             raise self._dummies[key]
 
+    def ordered(self, keys: Iterable[Key]) -> list[Key]:
+        """Return ``keys`` in an order where every migration follows its dependencies."""
+        return self._ordered(set(keys))
+
     def ancestors(self, key: Key) -> set[Key]:
         """Return ``key`` and every migration it depends on, directly or not."""
         return self._closure(key, self.parents)

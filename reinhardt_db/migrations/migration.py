@@ -15,6 +15,7 @@ transaction, ``replaces`` lists the migrations a squashed one stands for, and
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.migrations.exceptions import IrreversibleError
@@ -82,17 +83,25 @@ class Migration:
         return new_state
 
     async def apply(
-        self, project_state: ProjectState, schema_editor: SchemaEditorProtocol
+        self,
+        project_state: ProjectState,
+        schema_editor: SchemaEditorProtocol,
+        on_operation: Callable[[Operation], None] | None = None,
     ) -> ProjectState:
         """Run the operations forwards on ``schema_editor``; return the state after them.
 
         ``project_state`` (the state before this migration) is changed in place.
         With ``schema_editor.collect_sql`` each operation is preceded by a
         ``-- description`` comment, and operations that have no SQL (RunPython)
-        say so instead of running.
+        say so instead of running. ``on_operation`` is called with each
+        operation once it has run (the executor reports what ran when one fails).
         """
         for operation in self.operations:
-            old_state = project_state.clone()
+            # Copying the whole state per operation is what makes a 200-model initial
+            # migration slow; operations that never look at the state before skip it.
+            old_state = (
+                project_state.clone() if operation.reads_state_before else project_state
+            )
             operation.state_forwards(self.app_label, project_state)
             if schema_editor.collect_sql:
                 await schema_editor.execute(f"-- {operation.describe()}")
@@ -104,10 +113,15 @@ class Migration:
             await operation.database_forwards(
                 self.app_label, schema_editor, old_state, project_state
             )
+            if on_operation is not None:
+                on_operation(operation)
         return project_state
 
     async def unapply(
-        self, project_state: ProjectState, schema_editor: SchemaEditorProtocol
+        self,
+        project_state: ProjectState,
+        schema_editor: SchemaEditorProtocol,
+        on_operation: Callable[[Operation], None] | None = None,
     ) -> ProjectState:
         """Run the operations backwards, last first; return ``project_state`` (the state before).
 
@@ -135,6 +149,8 @@ class Migration:
                     )
                     continue
             await operation.database_backwards(self.app_label, schema_editor, after, before)
+            if on_operation is not None:
+                on_operation(operation)
         return project_state
 
     def suggest_name(self) -> str:

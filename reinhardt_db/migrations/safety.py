@@ -53,7 +53,8 @@ def _warning(app_label: str, op: Operation, state: ProjectState, vendors: set[st
     if isinstance(op, AlterField):
         model = state.models.get((app_label, op.model_name_lower))
         old = model.fields.get(op.name) if model is not None else None
-        if old is not None and type(old).db_types is not type(op.field).db_types:
+        # A longer varchar keeps its type; another type class rewrites the column.
+        if old is not None and type(old.column_type()) is not type(op.field.column_type()):
             return (
                 f"{op.model_name}.{op.name}: changing the column type from "
                 f"{type(old).__name__} to {type(op.field).__name__} rewrites and locks the "

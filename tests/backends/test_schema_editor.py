@@ -157,6 +157,8 @@ async def test_unknown_index_or_constraint_names_what_the_model_has(shelf: Datab
 # -- constraints -----------------------------------------------------------------------
 @pytest.mark.backends("postgresql", "mysql")
 async def test_remove_and_add_check_and_unique_constraints(shelf: Database) -> None:
+    """By name, on the live table. SQLite rebuilds the table from the model instead
+    (test_schema_editor_fields.py), so there the model must be the one after the change."""
     db = shelf
     async with db.schema_editor() as editor:
         await editor.remove_constraint(Shelf, "shelf_size_lte_100")  # MariaDB: DROP CONSTRAINT
@@ -195,13 +197,10 @@ async def test_conditional_unique_constraint_is_a_partial_index(shelf: Database)
 
 
 @pytest.mark.backends("sqlite")
-async def test_sqlite_cannot_alter_table_constraints(shelf: Database) -> None:
+async def test_sqlite_cannot_add_a_foreign_key_by_table_name(shelf: Database) -> None:
     async with shelf.schema_editor() as editor:
-        with pytest.raises(NotSupportedError, match=r"shelf_size_lte_100.*rebuilt"):
-            await editor.remove_constraint(Shelf, "shelf_size_lte_100")
         with pytest.raises(NotSupportedError, match="must be rebuilt"):
             await editor.create_foreign_key(BOOK, ["shelf_id"], SHELF, ["id"])
-    assert "shelf_size_lte_100" in await constraints(shelf, SHELF)
 
 
 # -- foreign keys ----------------------------------------------------------------------

@@ -78,9 +78,12 @@ def test_command_line_chooses_suite_workloads_and_backend() -> None:
 def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() -> None:
     assert parse(["--only", "get_by_pk", "sqlite"])[0] == ["orm"]
     assert parse(["--only", "tasks_select1"])[0] == ["pool"]
+    # the pool suite needs PostgreSQL, the migrations suite SQLite
     assert parse(["--only", "raw_fetch_one"])[0] == ["raw"]
-    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw"]  # the pool suite needs PostgreSQL
-    assert parse([])[0] == ["orm", "pool", "raw"]
+    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw", "migrations"]
+    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool", "raw"]
+    assert parse(["--only", "makemigrations_migrate"])[0] == ["migrations"]
+    assert parse([])[0] == ["orm", "pool", "raw", "migrations"]
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,9 @@ transactional DDL (``features.supports_transactional_ddl``). With
 ``collect_sql=True`` the statements are recorded in ``editor.collected_sql``
 instead of being run (``sqlmigrate``). Statements are built from SQLAlchemy
 Core DDL constructs compiled with the database's dialect; each step is a small
-method (``*_sql`` builds, the ``async`` method runs) so that vendors and later
-operations (add/alter/remove field) override only what differs.
+method (``*_sql`` builds, the ``async`` method runs) so that vendors override
+only what differs. Changes to existing tables (add/alter/remove/rename field,
+table and index renames, ``unique_together``) live in ``_alter.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Collection, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -37,6 +39,8 @@ from sqlalchemy.schema import (
 )
 
 from reinhardt_db import exceptions as exc
+from reinhardt_db.backends.base._alter import FieldAlterations, model_table
+from reinhardt_db.backends.base.introspection import Introspection
 
 if TYPE_CHECKING:
     from typing import Self
@@ -46,14 +50,14 @@ if TYPE_CHECKING:
 
     from reinhardt_db.backends.base.features import DatabaseFeatures
     from reinhardt_db.backends.base.operations import DatabaseOperations
-    from reinhardt_db.backends.database import Database
+    from reinhardt_db.backends.database import BoundConnection, Database
 
 __all__ = ["SchemaEditor"]
 
 _NO_LIMIT_NAME_LENGTH = 63  # names stay portable where the backend sets no limit
 
 
-class SchemaEditor:
+class SchemaEditor(FieldAlterations):
     """Run (or collect) DDL on one database; each vendor's ``schema.py`` overrides what differs.
 
     Make one with ``db.schema_editor(collect_sql=False, atomic=True)``; for
@@ -61,6 +65,8 @@ class SchemaEditor:
     """
 
     vendor: ClassVar[str]
+    #: Reads the live schema back (``--fake-initial``, ``inspectdb``, tests).
+    introspection_class: ClassVar[type[Introspection]] = Introspection
 
     def __init__(
         self,
@@ -93,6 +99,17 @@ class SchemaEditor:
         self.deferred_sql: list[str] = []
         self._stack: contextlib.AsyncExitStack | None = None
 
+    # -- the migrate lock ---------------------------------------------------------------
+    @classmethod
+    def migrate_lock_sql(cls, db: Database) -> tuple[str, str, list[Any]] | None:
+        """Return ``(try-lock SQL, unlock SQL, params)`` of the server's session lock.
+
+        ``migrate`` holds it on a dedicated connection for its whole run; the
+        try-lock query answers 1 when it got the lock. None means the backend
+        has no such lock (SQLite locks a file beside the database instead).
+        """
+        return None
+
     # -- the block ----------------------------------------------------------------------
     async def __aenter__(self) -> Self:
         if self._stack is not None:
@@ -103,6 +120,12 @@ class SchemaEditor:
             bound = await stack.enter_async_context(db.connection())
             # The connection is open, so the server's features and dialect are known.
             self.dialect, self.features, self.ops = db.dialect, db.features, db.ops
+            if not self.collect_sql:
+                try:
+                    await stack.enter_async_context(self.connection_scope(bound))
+                except BaseException:
+                    await stack.aclose()
+                    raise
             if (
                 self.atomic
                 and not self.collect_sql
@@ -131,6 +154,8 @@ class SchemaEditor:
                 for sql in self.deferred_sql:
                     await self.execute(sql)
                 self.deferred_sql.clear()
+                if not self.collect_sql:
+                    await self.before_commit()
         except BaseException as error:
             self._stack = None
             await stack.__aexit__(type(error), error, error.__traceback__)
@@ -138,17 +163,53 @@ class SchemaEditor:
         self._stack = None
         return bool(await stack.__aexit__(exc_type, exc_value, traceback))
 
-    async def execute(self, sql: str) -> None:
-        """Run one DDL statement on the block's connection, or record it with ``collect_sql``."""
+    def connection_scope(
+        self, bound: BoundConnection
+    ) -> contextlib.AbstractAsyncContextManager[None]:
+        """Return what wraps the block on its connection, outside its transaction.
+
+        A hook: SQLite switches foreign keys off there (they cannot change
+        inside a transaction) and back on afterwards.
+        """
+        return contextlib.nullcontext()
+
+    async def before_commit(self) -> None:
+        """Run checks at the end of a block that succeeded, before it commits (a hook)."""
+
+    async def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Run one statement on the block's connection, or record it with ``collect_sql``.
+
+        Without ``params`` the SQL runs as written; with them it takes ``%s``
+        placeholders (and ``%%`` for a literal ``%``), like ``db.execute``.
+        Collected SQL shows the parameters as literals.
+        """
         if self.collect_sql:
-            self.collected_sql.append(sql)
+            self.collected_sql.append(sql if params is None else self.interpolate(sql, params))
             return
         if self.db is None or self._stack is None:
             raise exc.InterfaceError(
                 "schema editor statements run inside its block: "
                 "`async with db.schema_editor() as editor: await editor.create_model(...)`"
             )
-        await self.db.execute_native(sql, ())
+        if params is None:
+            await self.db.execute_native(self.native_ddl(sql), ())
+        else:
+            await self.db.execute(sql, params)
+
+    def native_ddl(self, sql: str) -> str:
+        """Return ``sql`` (no placeholders) as the driver must receive it (a hook)."""
+        return sql
+
+    def interpolate(self, sql: str, params: Sequence[Any]) -> str:
+        """Return ``sql`` with its ``%s`` placeholders replaced by ``params`` as literals."""
+        compiler = self.dialect.statement_compiler(self.dialect, None)
+        values = iter(params)
+        parts = sql.split("%%")
+        rendered = [
+            re.sub(r"%s", lambda _m: self.quote_value(next(values), compiler), part)
+            for part in parts
+        ]
+        return "%".join(rendered)
 
     async def execute_all(self, statements: Sequence[str]) -> None:
         """Run (or record) ``statements`` in order."""
@@ -237,29 +298,37 @@ class SchemaEditor:
         return set()
 
     # -- indexes ------------------------------------------------------------------------
-    async def add_index(self, model: type[Any], index: Any) -> None:
+    async def add_index(
+        self, model: type[Any], index: Any, *, concurrently: bool = False
+    ) -> None:
         """Create ``index`` (a ``Meta.indexes`` entry, by name, or an ``sqlalchemy.Index``).
 
         A partial index (``condition=``) is skipped where the server has none.
+        ``concurrently`` asks PostgreSQL not to lock writes (``CREATE INDEX
+        CONCURRENTLY``, outside a transaction); other backends build it as usual.
         """
-        sql = self.create_index_sql(self._index(model, index))
+        sql = self.create_index_sql(self._index(model, index), concurrently=concurrently)
         if sql is not None:
             await self.execute(sql)
 
-    async def remove_index(self, model: type[Any], index: Any) -> None:
+    async def remove_index(
+        self, model: type[Any], index: Any, *, concurrently: bool = False
+    ) -> None:
         """Drop ``index`` (a ``Meta.indexes`` entry, by name, or an ``sqlalchemy.Index``)."""
-        sql = self.drop_index_sql(self._index(model, index))
+        sql = self.drop_index_sql(self._index(model, index), concurrently=concurrently)
         if sql is not None:
             await self.execute(sql)
 
-    def create_index_sql(self, index: sa.Index, *, if_not_exists: bool = False) -> str | None:
+    def create_index_sql(
+        self, index: sa.Index, *, if_not_exists: bool = False, concurrently: bool = False
+    ) -> str | None:
         """Return ``CREATE INDEX`` for ``index``, or None when this server cannot have it."""
         if not self._index_supported(index):
             return None
         if_not_exists = if_not_exists and self.features.supports_index_if_not_exists
         return self.compile(CreateIndex(index, if_not_exists=if_not_exists))
 
-    def drop_index_sql(self, index: sa.Index) -> str | None:
+    def drop_index_sql(self, index: sa.Index, *, concurrently: bool = False) -> str | None:
         """Return ``DROP INDEX`` for ``index``, or None when it was never created here."""
         if not self._index_supported(index):
             return None
@@ -470,12 +539,7 @@ class SchemaEditor:
         return sql
 
 
-def _table(model: type[Any]) -> sa.Table:
-    meta = getattr(model, "_meta", None)
-    table = getattr(meta, "table", None)
-    if not isinstance(table, sa.Table):
-        raise TypeError(f"{model!r} is not a concrete model; it has no table.")
-    return table
+_table = model_table
 
 
 def _version(features: DatabaseFeatures) -> str:

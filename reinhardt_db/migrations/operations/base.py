@@ -31,13 +31,17 @@ class Operation:
     """Base class of migration operations.
 
     Subclasses set ``reversible`` (there is a backwards), ``reduces_to_sql``
-    (``sqlmigrate`` can show it as SQL), ``atomic`` (only ``RunPython``/
+    (``sqlmigrate`` can show it as SQL), ``reads_state_before`` (``database_forwards``
+    looks at ``from_state``), ``atomic`` (only ``RunPython``/
     ``RunSQL``: run in a transaction even in a non-atomic migration) and
     ``elidable`` (may be dropped when squashing).
     """
 
     reversible: ClassVar[bool] = True
     reduces_to_sql: ClassVar[bool] = True
+    #: False when ``database_forwards`` reads only ``to_state`` (``Migration.apply``
+    #: then passes no separate copy of the state before the operation).
+    reads_state_before: ClassVar[bool] = True
     atomic: bool = False
     elidable: bool = False
     #: Constructor arguments the writer puts one per line (e.g. CreateModel's fields).

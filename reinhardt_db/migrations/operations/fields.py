@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reinhardt_db.migrations.operations.base import Operation, allowed
 from reinhardt_db.models.fields.base import NOT_PROVIDED
@@ -84,6 +84,8 @@ class AddField(FieldOperation):
     ``preserve_default=False`` means the default only fills existing rows (a
     one-off value asked by ``makemigrations``); the field keeps none.
     """
+
+    reads_state_before: ClassVar[bool] = False
 
     def __init__(
         self, model_name: str, name: str, field: Any, preserve_default: bool = True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from reinhardt_db.migrations.operations.base import Operation, allowed
 
@@ -51,6 +51,8 @@ def _references_fields(element: Any, fields: list[str] | tuple[str, ...], name: 
 
 class AddIndex(IndexOperation):
     """Create a named index: ``AddIndex("post", models.Index(fields=["title"], name="..."))``."""
+
+    reads_state_before: ClassVar[bool] = False
 
     def __init__(self, model_name: str, index: Any) -> None:
         if not getattr(index, "name", None):
@@ -234,6 +236,8 @@ class RenameIndex(IndexOperation):
 
 class AddConstraint(IndexOperation):
     """Add a constraint: ``AddConstraint("post", models.CheckConstraint(...))``."""
+
+    reads_state_before: ClassVar[bool] = False
 
     def __init__(self, model_name: str, constraint: Any) -> None:
         self.constraint = constraint

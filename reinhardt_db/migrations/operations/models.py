@@ -56,6 +56,8 @@ class ModelOperation(Operation):
 class CreateModel(ModelOperation):
     """Create a model's table: ``CreateModel("Post", fields=[("id", ...), ...], options={})``."""
 
+    reads_state_before: ClassVar[bool] = False
+
     serialization_expand_args: ClassVar[list[str]] = ["fields", "options"]
 
     def __init__(
