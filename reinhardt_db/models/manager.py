@@ -14,6 +14,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from reinhardt_db.models.pagination import Page
 from reinhardt_db.models.query import QuerySet
 
 __all__ = ["BaseManager", "Manager", "ManagerDescriptor"]
@@ -269,6 +270,12 @@ class BaseManager(Generic[M]):
     async def update(self, **kwargs: Any) -> int:
         """See ``QuerySet.update`` (every row this manager sees)."""
         return await self.get_queryset().update(**kwargs)
+
+    async def paginate(
+        self, *, after: str | None = None, before: str | None = None, limit: int
+    ) -> Page[M]:
+        """See ``QuerySet.paginate``."""
+        return await self.get_queryset().paginate(after=after, before=before, limit=limit)
 
     async def explain(self, analyze: bool = False) -> str:
         """See ``QuerySet.explain``."""

@@ -24,6 +24,7 @@ from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.lookups import EMPTY_RESULT
+from reinhardt_db.models.pagination import Page, paginate_queryset
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.compiler import (
     MODE_DICTS,
@@ -35,7 +36,10 @@ from reinhardt_db.models.sql.compiler import (
 from reinhardt_db.models.sql.query import Query
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reinhardt_db.backends import Database
+    from reinhardt_db.models.sql.cache import CompiledStatement
 
 __all__ = ["MAX_GET_RESULTS", "QuerySet"]
 
@@ -126,8 +130,14 @@ class QuerySet(WriteMixin, Generic[M]):
         if query.select_for_update is not None:
             self._check_in_transaction(db)
         entry = compiler.compile_select(query, db, self._mode)
-        rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+        rows = await self._fetch_rows(db, entry, query)
         return entry.reader(rows, db.alias)
+
+    async def _fetch_rows(
+        self, db: Database, entry: CompiledStatement, query: Query
+    ) -> Sequence[Any]:
+        """Run a compiled SELECT of this QuerySet and return the driver's rows."""
+        return await db.fetch_rows(entry.sql, entry.params(query.params()))
 
     def _check_in_transaction(self, db: Database) -> None:
         bound = db.bound_connection()
@@ -606,6 +616,25 @@ class QuerySet(WriteMixin, Generic[M]):
                 chunk = ids[start:start + batch]
                 objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
         return {getattr(obj, key_name): obj for obj in objs}
+
+    async def paginate(
+        self, *, after: str | None = None, before: str | None = None, limit: int
+    ) -> Page[M]:
+        """Return one page of ``limit`` rows by keyset (no OFFSET): a :class:`Page`.
+
+        ``after=page.next_cursor`` reads the following page, ``before=page.previous_cursor``
+        the one before; without a cursor, the first page. The ordering is the
+        QuerySet's (``order_by()``, ``Meta.ordering``) with the primary key
+        appended to break ties::
+
+            page = await Post.objects.order_by("-created_at").paginate(limit=20)
+            more = await Post.objects.order_by("-created_at").paginate(
+                after=page.next_cursor, limit=20)
+
+        A cursor that does not decode, fails its checksum or was made for another
+        ordering raises ``ValueError``.
+        """
+        return await paginate_queryset(self, after, before, limit)
 
     async def explain(self, analyze: bool = False) -> str:
         """Return the database's plan for this query as text."""

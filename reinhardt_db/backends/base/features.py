@@ -67,6 +67,10 @@ class DatabaseFeatures:
     # -- asked by the query layer (models/) instead of a vendor name ------------------------
     #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
     supports_order_by_nulls_modifier: bool = True
+    #: Without ``NULLS FIRST/LAST`` NULLs sort as larger than every value (ascending
+    #: puts them last); False where they sort as smaller (Django's flag of that name).
+    #: Keyset pagination needs it to tell which side of a cursor NULL rows are on.
+    nulls_order_largest: bool = False
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
     #: The server binds the parameters, so a statement may hold at most

@@ -1,0 +1,261 @@
+"""Keyset pagination: ``await qs.order_by(...).paginate(after=cursor, limit=50)``.
+
+A page is read with a condition on the ordering values of the row the cursor
+names ("after it in this ordering") instead of an OFFSET, so a page deep in a
+large table costs what the first one does (with an index on the ordering).
+
+The ordering is the QuerySet's (``order_by()``, else ``Meta.ordering``, else the
+primary key), with the primary key appended to break ties. NULLs sit where the
+backend sorts them (``features.nulls_order_largest``) unless the ordering says
+``nulls_first``/``nulls_last``. The ordering values of each page's first and
+last rows are selected as extra columns and become the opaque cursors
+(:mod:`reinhardt_db.models._cursor`); cursor values are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from reinhardt_db.exceptions import FieldDoesNotExist
+from reinhardt_db.models._cursor import decode_cursor, encode_cursor, ordering_fingerprint
+from reinhardt_db.models.expressions import Expression, F, OrderBy
+from reinhardt_db.models.query_utils import Q
+from reinhardt_db.models.sql import compiler
+
+if TYPE_CHECKING:
+    from reinhardt_db.models.sql.query import Query
+
+__all__ = ["Page", "paginate_queryset"]
+
+T = TypeVar("T")
+
+#: Annotation names of the ordering values (selected after the item's columns).
+KEY_PREFIX = "_keyset_"
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated QuerySet.
+
+    ``items``: the rows, in the QuerySet's order. ``next_cursor``: pass it as
+    ``paginate(after=...)`` for the following page (None when ``has_next`` is
+    False). ``previous_cursor``: pass it as ``paginate(before=...)`` for the page
+    before (None when ``has_previous`` is False).
+
+    A page read ``after=`` a cursor has ``has_previous`` True, and one read
+    ``before=`` a cursor ``has_next`` True: the cursor came from a row on that
+    side. Only the other side is looked up (one row more than ``limit`` is read).
+    """
+
+    items: list[T]
+    next_cursor: str | None
+    previous_cursor: str | None
+    has_next: bool
+    has_previous: bool
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+class _Term:
+    """One ordering term of a keyset: its expression shape, direction and NULL side."""
+
+    __slots__ = ("name", "nullable", "nulls_first", "order")
+
+    def __init__(self, name: str, order: OrderBy, nulls_first: bool, nullable: bool) -> None:
+        self.name = name
+        self.order = order
+        self.nulls_first = nulls_first
+        self.nullable = nullable
+
+
+async def paginate_queryset(
+    qs: Any, after: str | None, before: str | None, limit: int
+) -> Page[Any]:
+    """Read one keyset page of ``qs`` (see ``QuerySet.paginate``)."""
+    if after is not None and before is not None:
+        raise ValueError("paginate() takes after= or before=, not both")
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise ValueError(f"paginate() needs limit= a positive integer, got {limit!r}")
+    if qs.query.is_sliced:
+        raise TypeError(
+            "Cannot paginate a query once a slice has been taken: paginate() sets the "
+            "LIMIT itself; drop the slice"
+        )
+    db = qs._database()
+    query = qs.query.clone()
+    orders, fingerprint = _ordering(query, db.features.nulls_order_largest)
+    backwards = before is not None
+    if backwards:
+        orders = [order.reversed() for order in orders]
+    terms = [
+        _Term(f"{KEY_PREFIX}{i}", order, _nulls_first(order, db.features.nulls_order_largest),
+              _nullable(query, order.expression))
+        for i, order in enumerate(orders)
+    ]
+    names = tuple(term.name for term in terms)
+    query.annotations = {
+        **query.annotations, **{t.name: t.order.expression for t in terms}
+    }
+    query.order_by = tuple(t.order for t in terms)
+    query.default_ordering = False
+    query.standard_ordering = True
+    cursor = after if after is not None else before
+    if cursor is not None:
+        values = decode_cursor(cursor, fingerprint, len(terms))
+        condition = _after(terms, values)
+        if condition is None:
+            query.empty = True
+        else:
+            query.add_filter((condition,), {})
+    query.set_limits(high=limit + 1)
+    rows: list[Any] = []
+    reader: compiler.KeysetReader | None = None
+    if not query.empty:
+        entry = compiler.compile_keyset_select(query, db, qs._mode, names)
+        rows = list(await qs._fetch_rows(db, entry, query))
+        reader = entry.reader
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if backwards:
+        rows.reverse()
+    if not rows:
+        reader = None
+    items = reader.items(rows, db.alias) if reader is not None else []
+    if items and qs._prefetch_lookups and qs._mode == compiler.MODE_MODELS:
+        await qs._after_fetch(items)
+    first = encode_cursor(fingerprint, reader.keys(rows[0])) if reader is not None else cursor
+    last = encode_cursor(fingerprint, reader.keys(rows[-1])) if reader is not None else cursor
+    has_next = True if backwards else more
+    has_previous = more if backwards else after is not None
+    return Page(
+        items=items,
+        next_cursor=last if has_next else None,
+        previous_cursor=first if has_previous else None,
+        has_next=has_next,
+        has_previous=has_previous,
+    )
+
+
+def _ordering(query: Query, nulls_largest: bool) -> tuple[list[OrderBy], str]:
+    """The keyset's ordering shapes (primary key appended) and its fingerprint."""
+    model = query.model
+    meta = model._meta
+    # (item, True) when the item is already a parameterized shape of the query.
+    items: list[tuple[Any, bool]] = [(item, True) for item in query.order_by]
+    if not items and query.default_ordering:
+        items = [(item, False) for item in meta.ordering]
+    resolver = query.resolver()
+    orders: list[OrderBy] = []
+    for item, is_shape in items:
+        if isinstance(item, str):
+            if item == "?":
+                raise ValueError("Cannot paginate a randomly ordered query (order_by('?'))")
+            expr: Expression = OrderBy(F(item.lstrip("-")), descending=item.startswith("-"))
+        elif isinstance(item, Expression):
+            expr = item if isinstance(item, OrderBy) else OrderBy(item)
+            if is_shape:
+                orders.append(expr)
+                continue
+        else:
+            raise TypeError(f"cannot paginate by the ordering {item!r}")
+        expr.resolve(resolver)
+        orders.append(expr.parameterize(query.values, resolver))  # type: ignore[arg-type]
+    if not query.standard_ordering:
+        orders = [order.reversed() for order in orders]
+    pk_names = {"pk", meta.pk.name, getattr(meta.pk, "attname", meta.pk.name)}
+    ordered = {
+        order.expression.name for order in orders
+        if type(order.expression) is F and type(order.expression.name) is str
+    }
+    if len(meta.pk_fields) == 1:
+        if not ordered & pk_names:
+            orders.append(OrderBy(F(meta.pk_fields[0].name)))
+    else:
+        for field in meta.pk_fields:
+            if field.name not in ordered and field.attname not in ordered:
+                orders.append(OrderBy(F(field.name)))
+    parts: list[Any] = [meta.label, nulls_largest]
+    for order in orders:
+        expression = order.expression
+        described = (
+            str(expression.name) if type(expression) is F else repr(expression.identity())
+        )
+        parts.append((described, order.descending, order.nulls_first, order.nulls_last))
+    return orders, ordering_fingerprint(parts)
+
+
+def _nulls_first(order: OrderBy, nulls_largest: bool) -> bool:
+    """Whether NULLs come first in this term's order on the backend."""
+    if order.nulls_first:
+        return True
+    if order.nulls_last:
+        return False
+    # Unmodified: ascending puts NULLs last exactly where they sort as largest.
+    return order.descending == nulls_largest
+
+
+def _nullable(query: Query, expression: Expression) -> bool:
+    """False only for a column of the model itself that cannot hold NULL."""
+    if type(expression) is not F or type(expression.name) is not str:
+        return True  # across a relation (outer joins) or computed: assume it can
+    name = expression.name
+    meta = query.model._meta
+    if name == "pk":
+        return False
+    if name in query.annotations:
+        return True
+    try:
+        field = meta.get_field(name)
+    except FieldDoesNotExist:
+        return True
+    return bool(getattr(field, "null", True))
+
+
+def _after(terms: list[_Term], values: list[Any]) -> Q | None:
+    """The condition "comes after the row with ``values``" in the terms' order.
+
+    ``(a > x) OR (a = x AND b > y) OR ...``, with NULLs on their side; None when
+    nothing can come after (every term's value NULL with NULLs last).
+    """
+    alternatives: list[Q] = []
+    equal: list[Q] = []
+    for term, value in zip(terms, values, strict=True):
+        name = term.name
+        step: Q | None
+        if value is None:
+            step = Q((f"{name}__isnull", False)) if term.nulls_first else None
+            same = Q((f"{name}__isnull", True))
+        else:
+            step = Q((f"{name}__{'lt' if term.order.descending else 'gt'}", value))
+            if term.nullable and not term.nulls_first:
+                step |= Q((f"{name}__isnull", True))
+            same = Q((name, value))
+        if step is not None:
+            alternatives.append(_all([*equal, step]))
+        equal.append(same)
+    if not alternatives:
+        return None
+    condition = alternatives[0]
+    for alternative in alternatives[1:]:
+        condition |= alternative
+    first, value = terms[0], values[0]
+    if len(alternatives) > 1 and value is not None and not first.nullable:
+        # Redundant, but it lets the server start an index range scan at the cursor
+        # instead of filtering from the first row (PostgreSQL does not see it in the OR).
+        bound = "lte" if first.order.descending else "gte"
+        condition = Q((f"{first.name}__{bound}", value)) & condition
+    return condition
+
+
+def _all(conditions: list[Q]) -> Q:
+    combined = conditions[0]
+    for condition in conditions[1:]:
+        combined &= condition
+    return combined
+
