@@ -166,8 +166,6 @@ def _ordering(query: Query, nulls_largest: bool) -> tuple[list[OrderBy], str]:
             raise TypeError(f"cannot paginate by the ordering {item!r}")
         expr.resolve(resolver)
         orders.append(expr.parameterize(query.values, resolver))  # type: ignore[arg-type]
-    if not query.standard_ordering:
-        orders = [order.reversed() for order in orders]
     pk_names = {"pk", meta.pk.name, getattr(meta.pk, "attname", meta.pk.name)}
     ordered = {
         order.expression.name for order in orders
@@ -180,6 +178,16 @@ def _ordering(query: Query, nulls_largest: bool) -> tuple[list[OrderBy], str]:
         for field in meta.pk_fields:
             if field.name not in ordered and field.attname not in ordered:
                 orders.append(OrderBy(F(field.name)))
+    for i, order in enumerate(orders):
+        expression = order.expression
+        if type(expression) is F and expression.name in query.annotations:
+            # The annotation itself: an aggregate must stay out of GROUP BY (in HAVING).
+            orders[i] = OrderBy(
+                query.annotations[expression.name], order.descending,
+                order.nulls_first or None, order.nulls_last or None,
+            )
+    if not query.standard_ordering:  # reverse(): the tie-breaker turns around too
+        orders = [order.reversed() for order in orders]
     parts: list[Any] = [meta.label, nulls_largest]
     for order in orders:
         expression = order.expression
