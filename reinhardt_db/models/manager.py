@@ -178,6 +178,10 @@ class BaseManager(Generic[M]):
         """See ``QuerySet.prefetch_related``."""
         return self.get_queryset().prefetch_related(*lookups)
 
+    def cache(self, ttl: float | None = None) -> QuerySet[M]:
+        """See ``QuerySet.cache``."""
+        return self.get_queryset().cache(ttl)
+
     def using(self, alias: str) -> QuerySet[M]:
         """See ``QuerySet.using``."""
         return self.get_queryset().using(alias)

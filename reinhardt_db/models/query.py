@@ -25,6 +25,7 @@ from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.lookups import EMPTY_RESULT
 from reinhardt_db.models.pagination import Page, paginate_queryset
+from reinhardt_db.models.result_cache import result_cache
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.compiler import (
     MODE_DICTS,
@@ -73,6 +74,8 @@ class QuerySet(WriteMixin, Generic[M]):
         self._mode = MODE_MODELS
         #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
         self._prefetch_lookups: tuple[Any, ...] = ()
+        #: ``cache(ttl)``: None, or ``(ttl,)`` when reads go through the result cache.
+        self._cache_ttl: tuple[float | None] | None = None
 
     @classmethod
     def as_manager(cls) -> Any:
@@ -136,8 +139,20 @@ class QuerySet(WriteMixin, Generic[M]):
     async def _fetch_rows(
         self, db: Database, entry: CompiledStatement, query: Query
     ) -> Sequence[Any]:
-        """Run a compiled SELECT of this QuerySet and return the driver's rows."""
-        return await db.fetch_rows(entry.sql, entry.params(query.params()))
+        """Run a compiled SELECT of this QuerySet (through the result cache after ``cache()``)."""
+        params = entry.params(query.params())
+        cached = self._cache_ttl
+        if cached is None or query.select_for_update is not None:
+            return await db.fetch_rows(entry.sql, params)
+        return await result_cache.fetch(db, entry, params, cached[0])
+
+    async def _fetch_row(
+        self, db: Database, entry: CompiledStatement, query: Query
+    ) -> Sequence[Any] | None:
+        if self._cache_ttl is None:
+            return await db.fetch_row(entry.sql, entry.params(query.params()))
+        rows = await self._fetch_rows(db, entry, query)
+        return rows[0] if rows else None
 
     def _check_in_transaction(self, db: Database) -> None:
         bound = db.bound_connection()
@@ -441,6 +456,27 @@ class QuerySet(WriteMixin, Generic[M]):
         clone._prefetch_lookups = (*self._prefetch_lookups, *lookups)
         return clone
 
+    def cache(self, ttl: float | None = None) -> Self:
+        """Serve this query's results from the query-result cache.
+
+        Keyed by the compiled SQL, its parameters and the database alias; kept
+        ``ttl`` seconds (None: until evicted or invalidated). Any write the ORM
+        makes to a table the query reads drops the entry; inside a transaction
+        that wrote one of those tables the query goes to the database until the
+        commit. Applies to awaiting the QuerySet, ``get``/``first``/``last``,
+        ``count``, ``exists``, ``aggregate`` and ``paginate``; ``iterator()`` and
+        ``select_for_update()`` always read the database. Counters:
+        ``reinhardt_db.models.result_cache.result_cache.stats``.
+        """
+        if ttl is not None:
+            if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+                raise TypeError(f"cache(ttl=) takes seconds (a number) or None, got {ttl!r}")
+            if not ttl > 0:
+                raise ValueError(f"cache(ttl=) must be positive seconds or None, got {ttl!r}")
+        clone = self._chain()
+        clone._cache_ttl = (ttl,)
+        return clone
+
     def using(self, alias: str) -> Self:
         """Run on the database ``alias``."""
         clone = self._chain()
@@ -542,7 +578,7 @@ class QuerySet(WriteMixin, Generic[M]):
             return 0
         db = self._database()
         entry = compiler.compile_count(query, db)
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
+        row = await self._fetch_row(db, entry, query)
         return int(row[0]) if row is not None else 0
 
     async def exists(self) -> bool:
@@ -554,7 +590,7 @@ class QuerySet(WriteMixin, Generic[M]):
             return False
         db = self._database()
         entry = compiler.compile_exists(query, db)
-        return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+        return await self._fetch_row(db, entry, query) is not None
 
     async def contains(self, obj: Any) -> bool:
         """Return whether ``obj`` (a saved instance of this model) is in the result."""
@@ -588,7 +624,7 @@ class QuerySet(WriteMixin, Generic[M]):
             shapes.append((name, expression.parameterize(query.values, resolver)))
         db = self._database()
         entry = compiler.compile_aggregate(query, db, tuple(shapes))
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
+        row = await self._fetch_row(db, entry, query)
         return entry.reader([row], db.alias)[0]
 
     async def in_bulk(

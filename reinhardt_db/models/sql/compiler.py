@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import visitors
 
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
@@ -248,7 +249,14 @@ def build_select(
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
     compiled = stmt.compile(dialect=dialect)
-    return CompiledStatement(compiled.string, ctx.getters(compiled), reader)
+    return CompiledStatement(compiled.string, ctx.getters(compiled), reader, statement_tables(stmt))
+
+
+def statement_tables(stmt: Any) -> frozenset[str]:
+    """The names of every table ``stmt`` touches: FROM, joins, aliases and subqueries."""
+    return frozenset(
+        element.name for element in visitors.iterate(stmt) if isinstance(element, sa.Table)
+    )
 
 
 def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
