@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.__main__ import parse
 from benchmarks._util import Options
-from benchmarks.orm.bench import ORM, _check_work, bench_backend
+from benchmarks.orm.bench import ORM, ORM_UNCACHED, _check_work, bench_backend
 from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
 from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
 
@@ -23,7 +23,9 @@ async def test_every_orm_workload_runs_against_every_baseline(tmp_path: Path) ->
     rows, notes = await bench_backend("sqlite", f"sqlite:///{tmp_path}/bench.sqlite3", TINY)
 
     contenders = {(r.workload, r.contender) for r in rows}
-    expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {("bulk_insert", EXECUTEMANY)}
+    expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {
+        ("bulk_insert", EXECUTEMANY), ("cached_filter", ORM_UNCACHED)
+    }
     assert contenders == expected
     assert all(r.seconds > 0 and r.ops == TINY.ops(r.workload) for r in rows)
     assert notes == []  # bulk_create filled every primary key
