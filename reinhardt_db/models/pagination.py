@@ -129,14 +129,16 @@ async def paginate_queryset(
     items = reader.items(rows, db.alias) if reader is not None else []
     if items and qs._prefetch_lookups and qs._mode == compiler.MODE_MODELS:
         await qs._after_fetch(items)
-    first = encode_cursor(fingerprint, reader.keys(rows[0])) if reader is not None else cursor
-    last = encode_cursor(fingerprint, reader.keys(rows[-1])) if reader is not None else cursor
     has_next = True if backwards else more
     has_previous = more if backwards else after is not None
+
+    def cursor_of(row: Any) -> str | None:
+        return encode_cursor(fingerprint, reader.keys(row)) if reader is not None else cursor
+
     return Page(
         items=items,
-        next_cursor=last if has_next else None,
-        previous_cursor=first if has_previous else None,
+        next_cursor=cursor_of(rows[-1] if rows else None) if has_next else None,
+        previous_cursor=cursor_of(rows[0] if rows else None) if has_previous else None,
         has_next=has_next,
         has_previous=has_previous,
     )
