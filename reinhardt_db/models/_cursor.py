@@ -48,9 +48,10 @@ def ordering_fingerprint(parts: Sequence[Any]) -> str:
 # type -> (tag, encoder); tag -> decoder. bool before int: it is an int subclass.
 _ENCODERS: list[tuple[type, str, Callable[[Any], Any]]] = [
     (bool, "b", bool),
-    (int, "i", str),
+    # int() and str.__str__: enum members (IntegerChoices, TextChoices) as their values.
+    (int, "i", lambda v: str(int(v))),
     (float, "f", float.hex),
-    (str, "s", str),
+    (str, "s", str.__str__),
     (decimal.Decimal, "d", str),
     (dt.datetime, "D", dt.datetime.isoformat),
     (dt.date, "a", dt.date.isoformat),

@@ -37,6 +37,21 @@ class Entry(models.Model):
         ordering = ["title"]
 
 
+class Kind(models.TextChoices):
+    BIG = "big"
+    SMALL = "small"
+
+
+class Line(models.Model):
+    order_no = models.IntegerField()
+    line_no = models.IntegerField()
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    pk = models.CompositePrimaryKey("order_no", "line_no")
+
+    class Meta:
+        app_label = "tests_paginate"
+
+
 async def walk_forward(qs: Any, limit: int) -> tuple[list[Any], Page[Any]]:
     """Every item from the first page on, and the last page read."""
     page = await qs.paginate(limit=limit)
@@ -197,6 +212,22 @@ async def _first_cursor(qs: Any) -> str:
     one = await qs.paginate(limit=1)
     assert one.next_cursor is not None
     return str(one.next_cursor)
+
+
+async def test_composite_primary_key_and_choices(backend: Database, make_tables: Any) -> None:
+    await make_tables(Line)
+    await Line.objects.bulk_create([
+        Line(order_no=o, line_no=n, kind=Kind.BIG if (o + n) % 3 else Kind.SMALL)
+        for o in (2, 1) for n in (3, 1, 2)
+    ])
+    qs = Line.objects.order_by("-kind")
+    full = [x.pk for x in await qs.order_by("-kind", "order_no", "line_no")]
+    seen, last = await walk_forward(qs, 2)
+    assert [x.pk for x in seen] == full
+    assert [x.pk for x in await walk_backward(qs, last, 2)] == full
+    # An enum member as a filter value, a cursor from its plain value.
+    page = await Line.objects.filter(kind=Kind.BIG).order_by("kind", "-line_no").paginate(limit=1)
+    assert page.items[0].line_no == 3 and page.next_cursor is not None
 
 
 async def test_manager_paginate(backend: Database, entries: list[Entry]) -> None:
