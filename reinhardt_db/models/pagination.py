@@ -87,6 +87,12 @@ async def paginate_queryset(
             "Cannot paginate a query once a slice has been taken: paginate() sets the "
             "LIMIT itself; drop the slice"
         )
+    if (qs.query.distinct or qs.query.distinct_fields) and qs._mode != compiler.MODE_MODELS:
+        raise TypeError(
+            "Cannot paginate distinct() values: the primary key that orders ties would "
+            "make every row distinct; paginate the instances, or group with "
+            "values(...).annotate(...) instead"
+        )
     db = qs._database()
     query = qs.query.clone()
     orders, fingerprint = _ordering(query, db.features.nulls_order_largest)

@@ -181,6 +181,9 @@ async def test_filters_annotations_and_relations(backend: Database, make_tables:
     assert [(a.name, a.n) for a in page.items] == [("ann", 4)]
     page = await counted.paginate(after=page.next_cursor, limit=1)
     assert [(a.name, a.n) for a in page.items] == [("bob", 3)] and not page.has_next
+    # distinct() instances across a multi-valued relation: each author once.
+    writers = Author.objects.filter(posts__title__in=["p0", "p1"]).distinct().order_by("name")
+    assert [a.name for a in (await walk_forward(writers, 1))[0]] == ["ann", "bob"]
 
 
 async def test_cursor_values_are_bound_parameters(backend: Database, entries: list[Entry]) -> None:
@@ -251,6 +254,10 @@ async def test_argument_errors(backend: Database, entries: list[Entry]) -> None:
         await qs[2:5].paginate(limit=2)
     with pytest.raises(ValueError, match="randomly ordered"):
         await Entry.objects.order_by("?").paginate(limit=2)
+    with pytest.raises(TypeError, match="Cannot paginate distinct"):
+        await Entry.objects.values("title").distinct().order_by("title").paginate(limit=2)
+    empty = await Entry.objects.none().order_by("title").paginate(after=page.next_cursor, limit=2)
+    assert empty.items == [] and not empty.has_next and empty.previous_cursor == page.next_cursor
 
 
 async def test_cursor_errors(backend: Database, entries: list[Entry]) -> None:
