@@ -42,7 +42,6 @@ from reinhardt_db.backends.state import (
     ConnectionState,
     add_transaction_listener,
     in_transaction,
-    note_tables_written,
 )
 
 if TYPE_CHECKING:
@@ -201,6 +200,8 @@ class ResultCache:
         self.stats = CacheStats()
         self._generations: dict[str, int] = {}
         self._epoch = 0  # bumped by clear() and configure(): every generation moves
+        #: False until the first cached read: writes skip invalidating until then.
+        self.used = False
 
     def configure(self, backend: ResultCacheBackend | None = None) -> None:
         """Use ``backend`` from now on (None: a fresh in-process LRU); reset the counters."""
@@ -235,6 +236,7 @@ class ResultCache:
         self, db: Database, entry: CompiledStatement, params: Sequence[Any], ttl: float | None
     ) -> Sequence[Any]:
         """Return the rows of ``entry`` with ``params`` on ``db``, from the cache if there."""
+        self.used = True
         tables = entry.tables
         state = db.bound_connection()
         transaction = state is not None and in_transaction(state)
@@ -290,9 +292,12 @@ def tables_written(db: Database, tables: Iterable[str]) -> None:
     Called after every successful write statement. Tables are invalidated for
     every alias (two aliases may name one server).
     """
-    written = frozenset(tables)
-    if not note_tables_written(db.bound_connection(), written):
-        result_cache.invalidate(*written)
+    state = db.bound_connection()
+    if state is not None and in_transaction(state):
+        state.written_tables.update(tables)
+    elif result_cache.used:
+        # (Before the first cached read there is nothing to drop, nor a read to outdate.)
+        result_cache.invalidate(*tables)
 
 
 def _transaction_ended(state: ConnectionState, tables: frozenset[str], committed: bool) -> None:
