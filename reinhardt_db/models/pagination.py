@@ -165,13 +165,11 @@ def _ordering(query: Query, nulls_largest: bool) -> tuple[list[OrderBy], str]:
             if item == "?":
                 raise ValueError("Cannot paginate a randomly ordered query (order_by('?'))")
             expr: Expression = OrderBy(F(item.lstrip("-")), descending=item.startswith("-"))
-        elif isinstance(item, Expression):
+        else:  # an expression (order_by() and Meta.ordering accept nothing else)
             expr = item if isinstance(item, OrderBy) else OrderBy(item)
             if is_shape:
                 orders.append(expr)
                 continue
-        else:
-            raise TypeError(f"cannot paginate by the ordering {item!r}")
         expr.resolve(resolver)
         orders.append(expr.parameterize(query.values, resolver))  # type: ignore[arg-type]
     pk_names = {"pk", meta.pk.name, getattr(meta.pk, "attname", meta.pk.name)}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
+import hmac
 import json
 import os
 from decimal import Decimal
@@ -279,6 +281,13 @@ async def test_cursor_errors(backend: Database, entries: list[Entry]) -> None:
     forged = base64.urlsafe_b64encode(json.dumps(data).encode() + mac).decode().rstrip("=")
     with pytest.raises(ValueError, match="fails its checksum"):
         await qs.paginate(after=forged, limit=2)
+    # Signed with the right key but unreadable (as from another version): refused too.
+    from reinhardt_db.models import _cursor
+
+    for bad_payload in (b"[]", b'{"o": "x"}', b'{"o": "x", "v": [["?", "1"]]}', b"\xff"):
+        signed = bad_payload + hmac.new(_cursor._key(), bad_payload, hashlib.sha256).digest()[:16]
+        with pytest.raises(ValueError, match="holds values this version cannot read"):
+            await qs.paginate(after=base64.urlsafe_b64encode(signed).decode(), limit=2)
     with pytest.raises(ValueError, match="fails its checksum"):
         await qs.paginate(before=cursor[:-2] + ("AA" if cursor[-2:] != "AA" else "BB"), limit=2)
     # Made for another ordering (direction, fields, or the model) is refused.
