@@ -183,6 +183,9 @@ async def test_filters_annotations_and_relations(backend: Database, make_tables:
     assert [(a.name, a.n) for a in page.items] == [("ann", 4)]
     page = await counted.paginate(after=page.next_cursor, limit=1)
     assert [(a.name, a.n) for a in page.items] == [("bob", 3)] and not page.has_next
+    # A related manager pages its own rows.
+    mine = await ann.posts.order_by("-title").paginate(limit=3)
+    assert [p.title for p in mine.items] == ["p2", "p1", "p0"] and mine.has_next
     # distinct() instances across a multi-valued relation: each author once.
     writers = Author.objects.filter(posts__title__in=["p0", "p1"]).distinct().order_by("name")
     assert [a.name for a in (await walk_forward(writers, 1))[0]] == ["ann", "bob"]

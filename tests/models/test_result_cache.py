@@ -373,6 +373,31 @@ async def test_rollback_leaves_the_cache_as_before(
     assert not backend.bound_connection()
 
 
+async def test_savepoints_inside_a_transaction(backend: Database, blog: dict[str, Any]) -> None:
+    tags = Tag.objects.cache()
+    assert await tags.count() == 2
+    async with backend.transaction():
+        # get_or_create's INSERT runs in a savepoint of this transaction.
+        await Tag.objects.get_or_create(name="green")
+        assert await tags.count() == 3  # bypasses
+        ops = backend.ops
+        await backend.execute_native(ops.savepoint_create_sql("sp_cache"))
+        await Tag.objects.create(name="gone")
+        await backend.execute_native(ops.savepoint_rollback_sql("sp_cache"))
+        assert await tags.count() == 3
+    with assert_num_queries(1):
+        assert await tags.count() == 3
+
+
+async def test_related_managers_cache(backend: Database, blog: dict[str, Any]) -> None:
+    ann = blog["ann"]
+    with assert_num_queries(1):
+        assert await ann.posts.cache().count() == 1
+        assert await ann.posts.cache().count() == 1
+    await ann.posts.create(title="more")
+    assert await ann.posts.cache().count() == 2
+
+
 async def test_reads_inside_a_transaction_are_not_stored(
     backend: Database, blog: dict[str, Any]
 ) -> None:
