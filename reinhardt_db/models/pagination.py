@@ -94,6 +94,8 @@ async def paginate_queryset(
             "values(...).annotate(...) instead"
         )
     db = qs._database()
+    if qs.query.select_for_update is not None:
+        qs._check_in_transaction(db)
     query = qs.query.clone()
     orders, fingerprint = _ordering(query, db.features.nulls_order_largest)
     backwards = before is not None
