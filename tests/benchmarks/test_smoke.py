@@ -123,3 +123,21 @@ def test_command_line_smoke_run_prints_the_table(tmp_path: Path) -> None:
     assert "| get_by_pk | reinhardt_db |" in result.stdout
     assert "fetch_all" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # the SQLite file is removed afterwards
+
+
+async def test_keyset_pages_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import reinhardt_db
+    from benchmarks.orm.keyset import SMOKE_ROWS, keyset_backend
+    from reinhardt_db.conf import reset_settings
+
+    url = f"sqlite:///{tmp_path}/keyset.sqlite3"
+    reinhardt_db.configure(databases={"default": url})
+    try:
+        await keyset_backend("sqlite", url, rounds=1, smoke=True)
+    finally:
+        await reinhardt_db.close_all()
+        reset_settings()
+    out = capsys.readouterr().out
+    assert f"whole walk, {SMOKE_ROWS // 100} pages" in out
+    assert "| depth (rows skipped) | paginate() ms |" in out
+    assert "| 1,900 |" in out  # the deepest page measured
