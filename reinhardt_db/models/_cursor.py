@@ -102,7 +102,7 @@ def encode_cursor(fingerprint: str, values: Sequence[Any]) -> str:
         {"o": fingerprint, "v": [_encode_value(v) for v in values]},
         separators=(",", ":"),
     ).encode()
-    mac = hmac.new(_key(), payload, hashlib.sha256).digest()[:_MAC_SIZE]
+    mac = hmac.digest(_key(), payload, "sha256")[:_MAC_SIZE]
     return base64.urlsafe_b64encode(payload + mac).rstrip(b"=").decode("ascii")
 
 
@@ -128,7 +128,7 @@ def decode_cursor(cursor: Any, fingerprint: str, count: int) -> list[Any]:
             "previous_cursor of a Page exactly as it was given (was it cut or changed?)"
         )
     payload, mac = raw[:-_MAC_SIZE], raw[-_MAC_SIZE:]
-    expected = hmac.new(_key(), payload, hashlib.sha256).digest()[:_MAC_SIZE]
+    expected = hmac.digest(_key(), payload, "sha256")[:_MAC_SIZE]
     if not hmac.compare_digest(mac, expected):
         raise ValueError(
             f"the pagination cursor {shown!r} fails its checksum: it was changed, or made "

@@ -115,41 +115,72 @@ async def paginate_queryset(
     query.standard_ordering = True
     cursor = after if after is not None else before
     if cursor is not None:
-        values = decode_cursor(cursor, fingerprint, len(terms))
-        condition = _after(terms, values)
-        if condition is None:
-            query.empty = True
-        else:
-            query.add_filter((condition,), {})
+        _add_after(query, terms, decode_cursor(cursor, fingerprint, len(terms)))
     query.set_limits(high=limit + 1)
+    # Instances whose ordering is their own loaded fields carry the cursor values;
+    # anything else selects the values as extra columns after the item's.
+    attnames = _instance_keys(query, terms) if qs._mode == compiler.MODE_MODELS else None
     rows: list[Any] = []
-    reader: compiler.KeysetReader | None = None
     if not query.empty:
-        entry = compiler.compile_keyset_select(query, db, qs._mode, names)
+        if attnames is None:
+            entry = compiler.compile_keyset_select(query, db, qs._mode, names)
+        else:
+            entry = compiler.compile_select(query, db, compiler.MODE_MODELS)
         rows = list(await qs._fetch_rows(db, entry, query))
-        reader = entry.reader
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
         rows.reverse()
-    if not rows:
-        reader = None
-    items = reader.items(rows, db.alias) if reader is not None else []
+    items: list[Any] = []
+    keys: list[list[Any]] = []  # the first and the last row's ordering values
+    if rows:
+        if attnames is None:
+            reader: compiler.KeysetReader = entry.reader
+            items = reader.items(rows, db.alias)
+            keys = [reader.keys(rows[0]), reader.keys(rows[-1])]
+        else:
+            items = entry.reader(rows, db.alias)
+            keys = [[getattr(obj, name) for name in attnames] for obj in (items[0], items[-1])]
     if items and qs._prefetch_lookups and qs._mode == compiler.MODE_MODELS:
         await qs._after_fetch(items)
     has_next = True if backwards else more
     has_previous = more if backwards else after is not None
 
-    def cursor_of(row: Any) -> str | None:
-        return encode_cursor(fingerprint, reader.keys(row)) if reader is not None else cursor
+    def cursor_of(position: int) -> str | None:
+        return encode_cursor(fingerprint, keys[position]) if keys else cursor
 
     return Page(
         items=items,
-        next_cursor=cursor_of(rows[-1] if rows else None) if has_next else None,
-        previous_cursor=cursor_of(rows[0] if rows else None) if has_previous else None,
+        next_cursor=cursor_of(-1) if has_next else None,
+        previous_cursor=cursor_of(0) if has_previous else None,
         has_next=has_next,
         has_previous=has_previous,
     )
+
+
+def _instance_keys(query: Query, terms: list[_Term]) -> list[str] | None:
+    """The attribute of each term on the loaded instances, or None if one has none."""
+    meta = query.model._meta
+    loaded = {field.attname for field in compiler.loaded_fields(query)}
+    names: list[str] = []
+    for term in terms:
+        expression = term.order.expression
+        if type(expression) is not F or type(expression.name) is not str:
+            return None
+        name = expression.name
+        if name == "pk":
+            if len(meta.pk_fields) != 1:
+                return None
+            attname = meta.pk_fields[0].attname
+        else:
+            field = meta.fields_map.get(name)
+            if field is None or name in query.annotations:
+                return None
+            attname = field.attname
+        if attname not in loaded:
+            return None
+        names.append(attname)
+    return names
 
 
 def _ordering(query: Query, nulls_largest: bool) -> tuple[list[OrderBy], str]:
@@ -231,6 +262,59 @@ def _nullable(query: Query, expression: Expression) -> bool:
     except FieldDoesNotExist:
         return True
     return bool(getattr(field, "null", True))
+
+
+#: (query shape, terms, which values are NULL) -> (WHERE node, cursor index of each
+#: parameter it appends, joins after it): a page's condition has one shape per
+#: ordering and NULL pattern, so it is parameterized once. Bounded: cleared when full.
+_CONDITIONS: dict[Any, tuple[Any, tuple[int, ...], Any] | None] = {}
+_CONDITIONS_MAX = 2048
+
+
+def _add_after(query: Query, terms: list[_Term], values: list[Any]) -> None:
+    """Add "after the row with ``values``" to ``query`` (``empty`` when nothing can be)."""
+    key = (
+        query.key(),
+        tuple((t.name, t.order.descending, t.nulls_first, t.nullable) for t in terms),
+        tuple(value is None for value in values),
+    )
+    cached = _CONDITIONS.get(key)
+    if cached is not None:
+        node, slots, joins = cached
+        query.values.extend([values[i] for i in slots])
+        query.where = (*query.where, node)
+        query.joins = joins
+        return
+    condition = _after(terms, values)
+    if condition is None:
+        query.empty = True
+        return
+    base = len(query.values)
+    query.add_filter((condition,), {})
+    slots = tuple(_slots(condition))
+    added = query.values[base:]
+    # Cache only when every parameter is the cursor value it came from (no lookup
+    # turned one into something else, none became a constant).
+    if len(added) == len(slots) and all(
+        type(got) is type(values[i]) and got == values[i]
+        for got, i in zip(added, slots, strict=True)
+    ):
+        if len(_CONDITIONS) >= _CONDITIONS_MAX:
+            _CONDITIONS.clear()
+        _CONDITIONS[key] = (query.where[-1], slots, query.joins)
+
+
+def _slots(condition: Q) -> Any:
+    """The term index of each value-carrying leaf, in the order they are parameterized."""
+    for child in condition.children:
+        if isinstance(child, Q):
+            yield from _slots(child)
+            continue
+        lookup, _ = child
+        if lookup.endswith("__isnull"):
+            continue
+        name = lookup.split("__", 1)[0]
+        yield int(name[len(KEY_PREFIX):])
 
 
 def _after(terms: list[_Term], values: list[Any]) -> Q | None:

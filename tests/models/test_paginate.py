@@ -154,6 +154,9 @@ async def test_reverse_and_values_modes(backend: Database, entries: list[Entry])
     qs = Entry.objects.order_by("score", "title").reverse()
     full = pks(await Entry.objects.order_by("score", "title", "pk").reverse())
     assert pks((await walk_forward(qs, 3))[0]) == full
+    # Ordered by a deferred field: its values come as extra columns.
+    deferred = Entry.objects.only("title").order_by("score")
+    assert pks((await walk_forward(deferred, 3))[0]) == pks(await Entry.objects.order_by("score", "pk"))
     titles = Entry.objects.order_by("-title").values_list("title", flat=True)
     assert (await walk_forward(titles, 3))[0] == ["c", "c", "b", "b", "b", "a", "a", "a"]
     dicts = Entry.objects.filter(score__isnull=False).values("title", "score")
