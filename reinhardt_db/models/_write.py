@@ -53,6 +53,7 @@ class WriteMixin:
     model: Any
     query: Query
     _result_cache: Any
+    _for_write: bool
 
     if TYPE_CHECKING:
         @property
@@ -69,6 +70,7 @@ class WriteMixin:
     # -- single objects ----------------------------------------------------------------------
     async def create(self, **kwargs: Any) -> Any:
         """Build an instance from ``kwargs``, INSERT it and return it."""
+        self._for_write = True
         obj = self.model(**kwargs)
         await obj.save(force_insert=True, using=self.db)
         return obj
@@ -80,8 +82,10 @@ class WriteMixin:
 
         Safe against a concurrent insert of the same unique key: the INSERT runs
         in a transaction (or savepoint) and an ``IntegrityError`` is answered by
-        fetching the row the other writer created.
+        fetching the row the other writer created. The lookup runs on the
+        database written to (the router's ``db_for_write``), as Django does.
         """
+        self._for_write = True
         try:
             return await self.get(**kwargs), False
         except self.model.DoesNotExist:
@@ -110,6 +114,7 @@ class WriteMixin:
         The row is locked (``SELECT ... FOR UPDATE``) inside a transaction while it
         is updated; a concurrent create of the same key is retried as an update.
         """
+        self._for_write = True
         defaults = defaults or {}
         create_defaults = defaults if create_defaults is None else create_defaults
         db = self._database()
@@ -171,6 +176,7 @@ class WriteMixin:
             raise ValueError("batch_size must be a positive integer")
         if not objs:
             return objs
+        self._for_write = True
         db = self._database()
         conflict = self._conflict_spec(
             db, ignore_conflicts, update_conflicts, update_fields, unique_fields
@@ -307,6 +313,7 @@ class WriteMixin:
             raise ValueError("batch_size must be a positive integer")
         if not objs:
             return 0
+        self._for_write = True
         db = self._database()
         per_object = 2 * len(chosen) + 1
         limit = max(min(db.features.max_query_params // per_object, 256), 1)
@@ -339,6 +346,7 @@ class WriteMixin:
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         self._result_cache = None
+        self._for_write = True
         if self.query.empty:
             return 0
         query = self.query.clone()
@@ -387,6 +395,7 @@ class WriteMixin:
         if self.query.values_fields is not None or self.query.distinct:
             raise TypeError("Cannot call delete() after .values(), .values_list() or .distinct().")
         self._result_cache = None
+        self._for_write = True
         if self.query.empty:
             return 0, {}
         from reinhardt_db.models.deletion import delete_queryset
@@ -400,6 +409,7 @@ class WriteMixin:
         """Run one DELETE for the matching rows (no signals, no rules); return the count."""
         if self.query.empty:
             return 0
+        self._for_write = True
         db = self._database()
         entry = compiler.compile_delete(self.query, db)
         result = await db.execute_native(entry.sql, entry.params(self.query.params()))

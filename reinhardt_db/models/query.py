@@ -14,11 +14,11 @@ in here; this module holds the read side.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.backends import connections
+from reinhardt_db.backends import connections, failing_fast
 from reinhardt_db.models._registration import ensure_lookups_registered
 from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
@@ -33,6 +33,7 @@ from reinhardt_db.models.sql.compiler import (
     MODE_TUPLES,
 )
 from reinhardt_db.models.sql.query import Query
+from reinhardt_db.routers import router
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_GET_RESULTS", "QuerySet"]
 
 M = TypeVar("M")
+T = TypeVar("T")
 MAX_GET_RESULTS = 21
 
 ensure_lookups_registered()
@@ -65,6 +67,8 @@ class QuerySet(WriteMixin, Generic[M]):
         self.query = query if query is not None else Query(model)
         self._db = using
         self._hints = hints or {}
+        #: Writes (and reads made on their behalf) ask the routers' db_for_write.
+        self._for_write = False
         self._result_cache: list[M] | None = None
         self._mode = MODE_MODELS
         #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
@@ -94,11 +98,46 @@ class QuerySet(WriteMixin, Generic[M]):
 
     @property
     def db(self) -> str:
-        """The database alias this QuerySet runs on."""
-        return self._db or "default"
+        """The database alias this QuerySet runs on.
+
+        ``using()`` wins; otherwise the routers' ``db_for_read`` (or
+        ``db_for_write`` for a write), then the ``instance`` hint's database,
+        else ``"default"`` (see ``reinhardt_db.routers``). A router may answer
+        differently each time (replicas in turn): read it once per query.
+        """
+        if self._db is not None:
+            return self._db
+        if self._for_write:
+            return router.db_for_write(self.model, **self._hints)
+        return router.db_for_read(self.model, **self._hints)
 
     def _database(self) -> Database:
         return connections[self.db]
+
+    async def _read(self, run: Callable[[Database], Awaitable[T]]) -> T:
+        """Run the read ``run(db)`` on the routed database, failing over between replicas.
+
+        A replica some router can route around (``router.failover_aliases``)
+        is read with connects failing fast: when it cannot be reached the
+        router is told and asked again, so the read goes at once to the next
+        replica or the primary. Only connect failures fail over: no statement
+        had been sent.
+        """
+        alias = self.db
+        if self._db is not None or alias not in router.failover_aliases:
+            return await run(connections[alias])
+        tried = set()
+        while alias in router.failover_aliases and alias not in tried:
+            tried.add(alias)
+            try:
+                with failing_fast():
+                    return await run(connections[alias])
+            except exc.DatabaseUnavailable as error:
+                if not error.connect_failed:
+                    raise
+                router.connect_failed(alias, error)
+            alias = self.db
+        return await run(connections[alias])
 
     # -- evaluation ------------------------------------------------------------------------
     def __await__(self) -> Generator[Any, None, list[M]]:
@@ -116,13 +155,16 @@ class QuerySet(WriteMixin, Generic[M]):
         """Run the post-fetch work on freshly read instances: ``prefetch_related``."""
         from reinhardt_db.models.prefetch import prefetch_related_objects
 
-        await prefetch_related_objects(rows, *self._prefetch_lookups, using=self.db, parent=self)
+        # Without using(), the instances' own database (the one they were read from).
+        await prefetch_related_objects(rows, *self._prefetch_lookups, using=self._db, parent=self)
 
     async def _execute(self) -> list[Any]:
-        query = self.query
-        if query.empty:
+        if self.query.empty:
             return []
-        db = connections[self._db or "default"]
+        return await self._read(self._execute_on)
+
+    async def _execute_on(self, db: Database) -> list[Any]:
+        query = self.query
         if query.select_for_update is not None:
             self._check_in_transaction(db)
         entry = compiler.compile_select(query, db, self._mode)
@@ -445,6 +487,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise ValueError("The nowait option cannot be used with skip_locked.")
         clone = self._chain()
         clone.query.select_for_update = (nowait, skip_locked, bool(of))
+        clone._for_write = True  # locks are taken where the rows are written
         return clone
 
     # -- single objects ----------------------------------------------------------------------
@@ -530,10 +573,13 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return 0
-        db = self._database()
-        entry = compiler.compile_count(query, db)
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
-        return int(row[0]) if row is not None else 0
+
+        async def run(db: Database) -> int:
+            entry = compiler.compile_count(query, db)
+            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            return int(row[0]) if row is not None else 0
+
+        return await self._read(run)
 
     async def exists(self) -> bool:
         """Return whether the query has any row (``SELECT 1 ... LIMIT 1``)."""
@@ -542,9 +588,12 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return False
-        db = self._database()
-        entry = compiler.compile_exists(query, db)
-        return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+
+        async def run(db: Database) -> bool:
+            entry = compiler.compile_exists(query, db)
+            return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+
+        return await self._read(run)
 
     async def contains(self, obj: Any) -> bool:
         """Return whether ``obj`` (a saved instance of this model) is in the result."""
@@ -576,10 +625,13 @@ class QuerySet(WriteMixin, Generic[M]):
         for name, expression in aggregates.items():
             expression.resolve(resolver)
             shapes.append((name, expression.parameterize(query.values, resolver)))
-        db = self._database()
-        entry = compiler.compile_aggregate(query, db, tuple(shapes))
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
-        return entry.reader([row], db.alias)[0]
+        async def run(db: Database) -> dict[str, Any]:
+            entry = compiler.compile_aggregate(query, db, tuple(shapes))
+            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            result: dict[str, Any] = entry.reader([row], db.alias)[0]
+            return result
+
+        return await self._read(run)
 
     async def in_bulk(
         self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"
