@@ -14,20 +14,30 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 
 import reinhardt_db
-from reinhardt_db.backends import connections
 from reinhardt_db.conf import parse_database_url, reset_settings
 from reinhardt_db.models.schema import create_tables, drop_tables
 
-from .._servers import TestServers, _mysql_admin, _pg_admin, run
+from .._servers import SERVER_URLS, TestServers, _mysql_admin, _pg_admin, run
 from ._models import ALL
 
 REPLICA = "replica"
 
 
-async def _create(vendor: str, url: str, name: str, drop_only: bool = False) -> None:
+async def _create(vendor: str, name: str, drop_only: bool = False) -> None:
+    for attempt in (1, 2, 3):
+        try:
+            return await _create_once(vendor, SERVER_URLS[vendor], name, drop_only)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # Another suite on the shared server may terminate sessions; try again.
+            if attempt == 3:
+                raise
+
+
+async def _create_once(vendor: str, url: str, name: str, drop_only: bool) -> None:
     if vendor == "postgresql":
         conn = await _pg_admin(url)
         try:
@@ -57,7 +67,7 @@ def replica_urls(test_servers: TestServers) -> Iterator[dict[str, str]]:
     urls = {"sqlite": f"sqlite:///{test_servers.tmp_dir}/{name}.sqlite3"}
     for vendor in ("postgresql", "mysql"):
         if vendor in test_servers.urls:
-            run(_create(vendor, test_servers.urls[vendor], name))
+            run(_create(vendor, name))
             parsed = parse_database_url(test_servers.urls[vendor])
             urls[vendor] = parsed.with_database(name).render(hide_password=False)
     try:
@@ -65,7 +75,7 @@ def replica_urls(test_servers: TestServers) -> Iterator[dict[str, str]]:
     finally:
         for vendor in ("postgresql", "mysql"):
             if vendor in urls:
-                run(_create(vendor, test_servers.urls[vendor], name, drop_only=True))
+                run(_create(vendor, name, drop_only=True))
 
 
 Configure = Callable[..., Awaitable[dict[str, str]]]
@@ -110,8 +120,3 @@ async def aliases(
                 for suffix in ("", "-wal", "-shm"):
                     if os.path.exists(path + suffix):
                         os.remove(path + suffix)
-
-
-def alias_of(url: str) -> str:
-    """Which configured alias ``url`` is (for messages)."""
-    return next(a for a in connections if connections[a].settings.url == url)
