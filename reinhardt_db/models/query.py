@@ -51,6 +51,12 @@ async def _ready(value: Any) -> Any:
     return value
 
 
+async def _prepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    yield first
+    async for item in rest:
+        yield item
+
+
 class QuerySet(WriteMixin, Generic[M]):
     """A lazy query on ``model``; every method returns a new QuerySet or runs the query."""
 
@@ -281,12 +287,31 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return
-        db = self._database()
-        entry = compiler.compile_select(query, db, self._mode)
-        reader, alias = entry.reader, db.alias
-        stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
+        alias = self.db
+        tried: set[str] = set()
+        while True:
+            db = connections[alias]
+            entry = compiler.compile_select(query, db, self._mode)
+            stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
+            if self._db is not None or alias not in router.failover_aliases or alias in tried:
+                first = None
+                break
+            # The connection is opened by the first fetch: fail over as _read() does.
+            tried.add(alias)
+            try:
+                with failing_fast():
+                    first = await anext(stream, None)
+                break
+            except exc.DatabaseUnavailable as error:
+                await stream.aclose()  # type: ignore[attr-defined]
+                if not error.connect_failed:
+                    raise
+                router.connect_failed(alias, error)
+            alias = self.db
+        reader = entry.reader
         try:
-            async for chunk in stream:
+            chunks = stream if first is None else _prepend(first, stream)
+            async for chunk in chunks:
                 items = reader(chunk, alias)
                 if self._prefetch_lookups and self._mode == MODE_MODELS and items:
                     await self._after_fetch(items)
