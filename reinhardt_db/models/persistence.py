@@ -19,7 +19,7 @@ from reinhardt_db.models.fields.base import DATABASE_DEFAULT
 from reinhardt_db.models.signals import post_delete, post_save, pre_delete, pre_save
 from reinhardt_db.models.sql import dml
 from reinhardt_db.models.sql.context import did_you_mean
-from reinhardt_db.routers import router
+from reinhardt_db.routers import db_for
 
 __all__ = ["delete_instance", "refresh_instance", "save_instance"]
 
@@ -78,7 +78,7 @@ async def save_instance(
     changed = None if fields is None else frozenset(f.name for f in fields)
     state = obj._state
     # using=, else the routers, else the database obj was read from, else "default".
-    alias = using or router.db_for_write(model, instance=obj)
+    alias = db_for(model, using, write=True, instance=obj)
     db = connections[alias]
     if pre_save.has_listeners(model):
         await pre_save.send(
@@ -265,7 +265,7 @@ async def delete_instance(obj: Any, using: str | None = None) -> tuple[int, dict
     # Lazy: the collector builds on the QuerySet, which builds on this module.
     from reinhardt_db.models.deletion import acting_relations, delete_instances
 
-    alias = using or router.db_for_write(model, instance=obj)
+    alias = db_for(model, using, write=True, instance=obj)
     db = connections[alias]
     if acting_relations(model):
         # Rows point here with rules to carry out: the collector, in one transaction.

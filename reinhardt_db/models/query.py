@@ -33,7 +33,7 @@ from reinhardt_db.models.sql.compiler import (
     MODE_TUPLES,
 )
 from reinhardt_db.models.sql.query import Query
-from reinhardt_db.routers import router
+from reinhardt_db.routers import db_for, router
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
@@ -111,11 +111,7 @@ class QuerySet(WriteMixin, Generic[M]):
         else ``"default"`` (see ``reinhardt_db.routers``). A router may answer
         differently each time (replicas in turn): read it once per query.
         """
-        if self._db is not None:
-            return self._db
-        if self._for_write:
-            return router.db_for_write(self.model, **self._hints)
-        return router.db_for_read(self.model, **self._hints)
+        return db_for(self.model, self._db, write=self._for_write, **self._hints)
 
     def _database(self) -> Database:
         return connections[self.db]

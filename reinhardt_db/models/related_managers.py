@@ -24,7 +24,7 @@ from reinhardt_db.backends import connections
 from reinhardt_db.models._write import atomic_block
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, describe_databases
 from reinhardt_db.models.signals import m2m_changed
-from reinhardt_db.routers import router
+from reinhardt_db.routers import db_for, router
 
 __all__ = ["ManyToManyManager", "ReverseManyManager"]
 
@@ -75,7 +75,7 @@ class _RelatedSet:
 
     def _alias(self) -> str:
         """The database the set's writes go to: db_manager(), else the routers' db_for_write."""
-        return self._db or router.db_for_write(self.model, instance=self.instance)
+        return db_for(self.model, self._db, write=True, instance=self.instance)
 
     def _check_relation(self, obj: Any, action: str) -> None:
         """Refuse to relate ``obj`` to the instance when the routers do not allow it."""

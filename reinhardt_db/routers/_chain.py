@@ -19,7 +19,7 @@ from reinhardt_db.conf.imports import load_routers
 from reinhardt_db.conf.loader import on_settings_changed
 from reinhardt_db.conf.settings import DEFAULT_DATABASE_ALIAS
 
-__all__ = ["ConnectionRouter", "router"]
+__all__ = ["ConnectionRouter", "db_for", "router"]
 
 _EMPTY: frozenset[str] = frozenset()
 
@@ -140,3 +140,17 @@ def _db_of(obj: Any) -> str | None:
 #: The router chain of the current settings (Django's ``django.db.router``).
 router = ConnectionRouter()
 on_settings_changed(router.reset)
+
+
+def db_for(model: Any, using: str | None = None, *, write: bool = False, **hints: Any) -> str:
+    """Return the alias a statement on ``model`` runs on: the one rule, used everywhere.
+
+    ``using`` wins; then the routers' ``db_for_write`` (``write=True``) or
+    ``db_for_read``; then the database of the ``instance`` hint (where it was
+    read from); else ``"default"``.
+    """
+    if using is not None:
+        return using
+    if write:
+        return router.db_for_write(model, **hints)
+    return router.db_for_read(model, **hints)
