@@ -125,8 +125,10 @@ class QuerySet(WriteMixin, Generic[M]):
         replica or the primary. Only connect failures fail over: no statement
         had been sent.
         """
+        if self._db is not None:
+            return await run(connections[self._db])
         alias = self.db
-        if self._db is not None or alias not in router.failover_aliases:
+        if alias not in router.failover_aliases:
             return await run(connections[alias])
         tried = set()
         while alias in router.failover_aliases and alias not in tried:

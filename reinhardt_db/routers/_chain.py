@@ -151,6 +151,14 @@ def db_for(model: Any, using: str | None = None, *, write: bool = False, **hints
     """
     if using is not None:
         return using
-    if write:
-        return router.db_for_write(model, **hints)
-    return router.db_for_read(model, **hints)
+    if router._routers or router._routers is None:
+        if write:
+            return router.db_for_write(model, **hints)
+        return router.db_for_read(model, **hints)
+    # No routers (the common case, on every query): the fallback, inline.
+    instance = hints.get("instance")
+    if instance is not None:
+        state = instance.__dict__.get("_state")
+        if state is not None and state.db is not None:
+            return str(state.db)
+    return DEFAULT_DATABASE_ALIAS
