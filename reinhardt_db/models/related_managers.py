@@ -24,7 +24,7 @@ from reinhardt_db.backends import connections
 from reinhardt_db.models._write import atomic_block
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, describe_databases
 from reinhardt_db.models.signals import m2m_changed
-from reinhardt_db.routers import db_for, router
+from reinhardt_db.routers import db_for, relation_allowed
 
 __all__ = ["ManyToManyManager", "ReverseManyManager"]
 
@@ -79,7 +79,7 @@ class _RelatedSet:
 
     def _check_relation(self, obj: Any, action: str) -> None:
         """Refuse to relate ``obj`` to the instance when the routers do not allow it."""
-        if not router.allow_relation(obj, self.instance):
+        if not relation_allowed(obj, self.instance):
             raise ValueError(
                 f"Cannot {action} {obj!r} to {self.instance!r}.{self.cache_name}: "
                 f"{describe_databases(obj, self.instance)}, and the database routers do not "

@@ -5,7 +5,7 @@ asks; :class:`PrimaryReplicaRouter` and :class:`ModelRouter` are built in.
 See docs/routing.md.
 """
 
-from reinhardt_db.routers._chain import ConnectionRouter, db_for, router
+from reinhardt_db.routers._chain import ConnectionRouter, db_for, relation_allowed, router
 from reinhardt_db.routers._state import in_transaction
 from reinhardt_db.routers.model_router import ModelRouter
 from reinhardt_db.routers.primary_replica import DEFAULT_BACKOFF, PrimaryReplicaRouter
@@ -19,5 +19,6 @@ __all__ = [
     "Router",
     "db_for",
     "in_transaction",
+    "relation_allowed",
     "router",
 ]

@@ -19,7 +19,7 @@ from reinhardt_db.conf.imports import load_routers
 from reinhardt_db.conf.loader import on_settings_changed
 from reinhardt_db.conf.settings import DEFAULT_DATABASE_ALIAS
 
-__all__ = ["ConnectionRouter", "db_for", "router"]
+__all__ = ["ConnectionRouter", "db_for", "relation_allowed", "router"]
 
 _EMPTY: frozenset[str] = frozenset()
 
@@ -140,6 +140,22 @@ def _db_of(obj: Any) -> str | None:
 #: The router chain of the current settings (Django's ``django.db.router``).
 router = ConnectionRouter()
 on_settings_changed(router.reset)
+
+
+def relation_allowed(obj1: Any, obj2: Any) -> bool:
+    """``router.allow_relation(obj1, obj2)``, cheap when no routers are configured.
+
+    Relation assignment (``book.author = ann``) asks this on every call, also
+    while building instances in bulk.
+    """
+    if router._routers or router._routers is None:
+        return router.allow_relation(obj1, obj2)
+    state1 = obj1.__dict__.get("_state")
+    state2 = obj2.__dict__.get("_state")
+    if state1 is None or state2 is None:
+        return True
+    db1, db2 = state1.db, state2.db
+    return db1 is None or db2 is None or db1 == db2
 
 
 def db_for(model: Any, using: str | None = None, *, write: bool = False, **hints: Any) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from reinhardt_db.exceptions import RelationNotLoaded
-from reinhardt_db.routers import router
+from reinhardt_db.routers import relation_allowed
 
 __all__ = [
     "PREFETCH_CACHE",
@@ -87,7 +87,7 @@ class ForwardDescriptor:
                 f"Cannot assign {value!r}: {field.label} must be a {model.__name__} instance "
                 f"(or set {field.attname} to its key)."
             )
-        if not router.allow_relation(value, instance):
+        if not relation_allowed(value, instance):
             raise ValueError(
                 f"Cannot assign {value!r} to {field.label}: "
                 f"{describe_databases(value, instance)}, and the database routers do not "
@@ -149,7 +149,7 @@ class ReverseOneToOneDescriptor:
                 f"Cannot assign {value!r}: {type(instance).__name__}.{rel.accessor_name} must "
                 f"be a {rel.related_model.__name__} instance."
             )
-        if value is not None and not router.allow_relation(value, instance):
+        if value is not None and not relation_allowed(value, instance):
             raise ValueError(
                 f"Cannot assign {value!r} to {type(instance).__name__}.{rel.accessor_name}: "
                 f"{describe_databases(value, instance)}, and the database routers do not "
