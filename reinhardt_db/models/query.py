@@ -20,6 +20,12 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections, failing_fast
 from reinhardt_db.models._registration import ensure_lookups_registered
+from reinhardt_db.models._scatter import (
+    check_mergeable,
+    merge_aggregates,
+    scatter_fetch,
+    shards_of,
+)
 from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
@@ -111,7 +117,12 @@ class QuerySet(WriteMixin, Generic[M]):
         else ``"default"`` (see ``reinhardt_db.routers``). A router may answer
         differently each time (replicas in turn): read it once per query.
         """
-        return db_for(self.model, self._db, write=self._for_write, **self._hints)
+        if self._db is not None:
+            return self._db
+        if (router._routers is None or router._routers) and router.sharding:
+            # A shard router reads the query's filters to find the shard.
+            return db_for(self.model, write=self._for_write, query=self.query, **self._hints)
+        return db_for(self.model, write=self._for_write, **self._hints)
 
     def _database(self) -> Database:
         return connections[self.db]
@@ -149,6 +160,10 @@ class QuerySet(WriteMixin, Generic[M]):
 
     async def _fetch_all(self) -> list[M]:
         if self._result_cache is None:
+            shards = shards_of(self)
+            if shards is not None:
+                self._result_cache = await scatter_fetch(self, shards, prefetch=True)
+                return self._result_cache
             rows = await self._execute()
             if self._prefetch_lookups and self._mode == MODE_MODELS and rows:
                 await self._after_fetch(rows)
@@ -165,6 +180,9 @@ class QuerySet(WriteMixin, Generic[M]):
     async def _execute(self) -> list[Any]:
         if self.query.empty:
             return []
+        shards = shards_of(self)
+        if shards is not None:
+            return await scatter_fetch(self, shards, prefetch=False)
         return await self._read(self._execute_on)
 
     async def _execute_on(self, db: Database) -> list[Any]:
@@ -596,6 +614,9 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return 0
+        shards = shards_of(self)
+        if shards is not None:
+            return sum([await self.using(alias).count() for alias in shards])
 
         async def run(db: Database) -> int:
             entry = compiler.compile_count(query, db)
@@ -610,6 +631,12 @@ class QuerySet(WriteMixin, Generic[M]):
             return bool(self._result_cache)
         query = self.query
         if query.empty:
+            return False
+        shards = shards_of(self)
+        if shards is not None:
+            for alias in shards:
+                if await self.using(alias).exists():
+                    return True
             return False
 
         async def run(db: Database) -> bool:
@@ -636,6 +663,11 @@ class QuerySet(WriteMixin, Generic[M]):
         for name, expression in aggregates.items():
             if not isinstance(expression, Expression) or not expression.has_aggregate:
                 raise TypeError(f"{name}={expression!r} is not an aggregate expression")
+        shards = shards_of(self) if not self.query.empty else None
+        if shards is not None:
+            check_mergeable(aggregates)
+            parts = [await self.using(alias).aggregate(**aggregates) for alias in shards]
+            return merge_aggregates(aggregates, parts)
         if self.query.empty:
             return {
                 name: (0 if type(e).__name__ == "Count" and getattr(e, "default", None) is None

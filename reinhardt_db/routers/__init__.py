@@ -10,6 +10,7 @@ from reinhardt_db.routers._state import in_transaction
 from reinhardt_db.routers.model_router import ModelRouter
 from reinhardt_db.routers.primary_replica import DEFAULT_BACKOFF, PrimaryReplicaRouter
 from reinhardt_db.routers.protocol import Router
+from reinhardt_db.routers.sharding import ShardRouter
 
 __all__ = [
     "DEFAULT_BACKOFF",
@@ -17,6 +18,7 @@ __all__ = [
     "ModelRouter",
     "PrimaryReplicaRouter",
     "Router",
+    "ShardRouter",
     "db_for",
     "in_transaction",
     "relation_allowed",

@@ -35,11 +35,33 @@ class ConnectionRouter:
         self._given = None if routers is None else list(routers)
         self._routers: list[Any] | None = self._given
         self._failover: frozenset[str] | None = None
+        self._sharding: bool | None = None
 
     def reset(self) -> None:
         """Forget the loaded routers: the next question loads ``settings.routers`` again."""
         self._routers = self._given
         self._failover = None
+        self._sharding = None
+
+    @property
+    def sharding(self) -> bool:
+        """True when a router splits queries over shards (has ``shards_for``)."""
+        found = self._sharding
+        if found is None:
+            found = self._sharding = any(
+                callable(getattr(r, "shards_for", None)) for r in self.routers
+            )
+        return found
+
+    def shards_for(self, model: Any, **hints: Any) -> list[str] | None:
+        """The first non-None ``shards_for`` answer: the databases a statement needs."""
+        for candidate in self.routers:
+            method = getattr(candidate, "shards_for", None)
+            if method is not None:
+                shards = method(model, **hints)
+                if shards is not None:
+                    return list(shards)
+        return None
 
     @property
     def routers(self) -> list[Any]:

@@ -30,4 +30,14 @@ class AuditLog(models.Model):
         ordering = ["id"]
 
 
-ALL = [Author, Book, AuditLog]
+class Order(models.Model):
+    tenant_id = models.IntegerField()
+    total = models.IntegerField(default=0)
+    note = models.CharField(max_length=20, default="")
+
+    class Meta:
+        app_label = "routing_shop"
+        ordering = ["tenant_id", "id"]
+
+
+ALL = [Author, Book, AuditLog, Order]
