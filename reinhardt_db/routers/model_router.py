@@ -42,6 +42,12 @@ class ModelRouter:
             table[key.lower()] = _target(key, target)
         self.routes = dict(routes)
 
+    @property
+    def databases(self) -> tuple[str, ...]:
+        """Every alias this router sends statements to (checked by ``reinhardt check``)."""
+        entries = [*self._apps.values(), *self._models.values()]
+        return tuple(dict.fromkeys(alias for entry in entries for alias in entry.values()))
+
     def __repr__(self) -> str:
         return f"<ModelRouter {self.routes!r}>"
 

@@ -71,6 +71,11 @@ class PrimaryReplicaRouter:
         self.failover_aliases = frozenset(weights)
         self._members = frozenset(weights) | {primary}
 
+    @property
+    def databases(self) -> tuple[str, ...]:
+        """Every alias this router sends statements to (checked by ``reinhardt check``)."""
+        return (self.primary, *self.weights)
+
     def __repr__(self) -> str:
         return f"<PrimaryReplicaRouter primary={self.primary!r} replicas={self.weights!r}>"
 

@@ -16,6 +16,8 @@ class Router(Protocol):
     The first non-``None`` answer among ``settings.routers`` wins. Hints:
     ``instance=`` (the object being read or written, or the one a related
     manager or relation starts from), ``model=`` for ``allow_migrate``.
+    ``databases`` (optional): the aliases the router names, which ``reinhardt
+    check`` looks up in the settings (``settings.E004``).
     Two optional hooks serve read fail-over: ``failover_aliases`` (aliases whose
     reads fail fast when they cannot be connected to) and
     ``connect_failed(alias, error)`` (called then, before the read is routed again).

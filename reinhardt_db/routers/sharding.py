@@ -70,6 +70,11 @@ class ShardRouter:
         self.strategy = strategy
         self.scatter = scatter
 
+    @property
+    def databases(self) -> tuple[str, ...]:
+        """Every alias this router sends statements to (checked by ``reinhardt check``)."""
+        return tuple(self.shards)
+
     def __repr__(self) -> str:
         return f"<ShardRouter {self.strategy} on {self.key!r} over {self.shards!r}>"
 
