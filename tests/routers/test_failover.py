@@ -17,14 +17,15 @@ from typing import Any
 
 import pytest
 
+from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import parse_database_url
-from reinhardt_db.models.schema import create_tables
+from reinhardt_db.models.schema import create_tables, drop_tables
 from reinhardt_db.routers import PrimaryReplicaRouter
 from reinhardt_db.testing import capture_queries
 
 from ._models import ALL, Author
-from ._proxy import TcpProxy
+from ._proxy import Stall, TcpProxy
 from .conftest import REPLICA, Configure
 
 FLAKY = "flaky"
@@ -111,3 +112,34 @@ async def test_with_every_replica_down_reads_go_to_the_primary(
     assert pr.is_down(FLAKY)
     # Marked down: the later reads did not even try to connect.
     assert connections[FLAKY].pool.stats().connect_errors == 1
+
+
+@pytest.mark.backends("postgresql", "mysql")
+async def test_a_hung_replica_costs_one_connect_timeout_then_is_skipped(
+    aliases: Configure, backend_url: str
+) -> None:
+    stall = Stall()
+    await stall.start()
+    try:
+        parsed = parse_database_url(backend_url)
+        url = dataclasses.replace(parsed, host="127.0.0.1", port=stall.port, query={})
+        hung = {"url": url.render(hide_password=False),
+                "pool": {"acquire_timeout": 30, "connect_timeout": 0.5}}
+        pr = PrimaryReplicaRouter(replicas=[FLAKY])
+        await aliases(routers=[pr], extra={FLAKY: hung})
+        await Author.objects.create(name="on-primary")
+        async with asyncio.timeout(BOUND):
+            assert [a.name for a in await Author.objects.all()] == ["on-primary"]
+        assert pr.is_down(FLAKY)
+    finally:
+        await stall.stop()
+
+
+async def test_an_error_after_connecting_is_raised_not_failed_over(aliases: Configure) -> None:
+    pr = PrimaryReplicaRouter(replicas=[REPLICA])
+    await aliases(routers=[pr])
+    await drop_tables(ALL, using=REPLICA)
+    with pytest.raises(exc.DatabaseError) as info:
+        await Author.objects.count()  # the replica answers, but has no table
+    assert not isinstance(info.value, exc.DatabaseUnavailable)
+    assert not pr.is_down(REPLICA)
