@@ -18,13 +18,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from reinhardt_db.exceptions import FieldDoesNotExist
+from reinhardt_db.exceptions import FieldDoesNotExist, NotSupportedError
 from reinhardt_db.models._cursor import decode_cursor, encode_cursor, ordering_fingerprint
+from reinhardt_db.models._scatter import shards_of
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql import compiler
 
 if TYPE_CHECKING:
+    from reinhardt_db.backends import Database
     from reinhardt_db.models.sql.query import Query
 
 __all__ = ["Page", "paginate_queryset"]
@@ -93,7 +95,25 @@ async def paginate_queryset(
             "make every row distinct; paginate the instances, or group with "
             "values(...).annotate(...) instead"
         )
-    db = qs._database()
+    shards = shards_of(qs)
+    if shards is not None:
+        raise NotSupportedError(
+            f"paginate() cannot page {qs.model.__name__} rows spread over the shards "
+            f"{', '.join(shards)}: filter the QuerySet down to one shard, or paginate "
+            "each shard with using(alias)"
+        )
+
+    async def run(db: Database) -> Page[Any]:
+        return await _page_on(qs, db, after, before, limit)
+
+    page: Page[Any] = await qs._read(run)
+    return page
+
+
+async def _page_on(
+    qs: Any, db: Database, after: str | None, before: str | None, limit: int
+) -> Page[Any]:
+    """Read the page on ``db`` (the database the QuerySet's read is routed to)."""
     if qs.query.select_for_update is not None:
         qs._check_in_transaction(db)
     query = qs.query.clone()
