@@ -89,4 +89,15 @@ async def schema_problems(db: Database, *models: Any) -> list[str]:
         found_indexes = {n: c.columns for n, c in constraints.items() if c.kind == "index"}
         if found_indexes != indexes:
             problems.append(f"{table.name}: indexes {found_indexes} != {indexes}")
+        # Foreign keys by what they join (SQLite reports no constraint names).
+        found_fks = sorted(
+            (c.columns, c.references) for c in constraints.values() if c.kind == "foreign_key"
+        )
+        expected_fks = sorted(
+            (tuple(c.name for c in fk.columns),
+             (fk.referred_table.name, tuple(e.column.name for e in fk.elements)))
+            for fk in table.foreign_key_constraints
+        )
+        if found_fks != expected_fks:
+            problems.append(f"{table.name}: foreign keys {found_fks} != {expected_fks}")
     return problems

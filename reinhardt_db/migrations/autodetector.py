@@ -21,7 +21,6 @@ migration (the new one when it creates the model, its latest otherwise).
 
 from __future__ import annotations
 
-import graphlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -52,6 +51,7 @@ from reinhardt_db.migrations.state import (
     ALTER_OPTION_KEYS,
     ModelState,
     ProjectState,
+    field_references,
     field_signature,
 )
 from reinhardt_db.models.fields.base import NOT_PROVIDED
@@ -159,36 +159,78 @@ class MigrationAutodetector:
                     break
 
     def _deleted_models(self) -> None:
-        for key in [k for k in self.current.models if k not in self.to_state.models]:
+        deleted = [k for k in self.current.models if k not in self.to_state.models]
+        if not deleted:
+            return
+        gone = set(deleted)
+        # Relations that point at a deleted model go first: fields the kept models lost,
+        # then those between deleted models (a cycle cannot be dropped table by table).
+        for key, model in list(self.current.models.items()):
+            kept = self.to_state.models.get(key)
+            for name, field in list(model.fields.items()):
+                if isinstance(field, CompositePrimaryKey) or (
+                    kept is not None and name in kept.fields
+                ):
+                    continue
+                if _field_references(field, key[0], model.name) & (gone - {key}):
+                    self._add(key[0], RemoveField(model.name_lower, name))
+        for key in _dependents_first(deleted, self.current):
             self._add(key[0], DeleteModel(self.current.models[key].name))
 
     def _created_models(self) -> None:
         added = [k for k in self.to_state.models if k not in self.current.models]
         self.created_models = set(added)
-        # Referenced models first (foreign keys), declaration order otherwise.
-        position = {key: i for i, key in enumerate(added)}
-        sorter = graphlib.TopologicalSorter({
-            key: sorted(
-                (ref for ref in _model_references(self.to_state.models[key])
-                 if ref in position and ref != key),
-                key=position.__getitem__,
-            )
-            for key in added
-        })
-        sorter.prepare()
-        order: list[Key] = []
-        while sorter.is_active():
-            ready = sorted(sorter.get_ready(), key=position.__getitem__)
-            order.extend(ready)
-            sorter.done(*ready)
+        # Referenced models first (foreign keys, many-to-many targets and through models),
+        # declaration order otherwise. A relation to a model created later (a cycle) is
+        # left out of CreateModel and added with AddField once every model exists.
+        order = _referenced_first(added, self.to_state)
+        created: set[Key] = set()
+        deferred: list[tuple[Key, str, Any]] = []
         for key in order:
             model = self.to_state.models[key]
+            fields = []
+            for name, field in model.fields.items():
+                refs = (
+                    set() if isinstance(field, CompositePrimaryKey)
+                    else _field_references(field, key[0], model.name)
+                )
+                if any(ref in self.created_models and ref not in created for ref in refs):
+                    deferred.append((key, name, field))
+                else:
+                    fields.append((name, field))
             options = {k: v for k, v in model.options.items() if v or k == "managed"}
+            skipped = {n for k, n, _f in deferred if k == key}
+            if skipped:
+                options = _options_without(options, skipped)
             self._add(
-                key[0],
-                CreateModel(model.name, list(model.fields.items()), options),
-                _model_references(model),
+                key[0], CreateModel(model.name, fields, options), _model_references(model)
             )
+            created.add(key)
+        for key, name, field in deferred:
+            model = self.to_state.models[key]
+            self._add(key[0], AddField(model.name_lower, name, field),
+                      _field_references(field, key[0], model.name))
+            self._restore_options(key)
+
+    def _restore_options(self, key: Key) -> None:
+        """Add back the indexes, constraints and groups a deferred field left out."""
+        model = self.to_state.models[key]
+        current = self.current.models[key]
+        if not all(
+            name in current.fields for name in model.fields
+        ):
+            return
+        names = {i.name for i in current.options["indexes"]}
+        for index in model.options["indexes"]:
+            if index.name not in names:
+                self._add(key[0], AddIndex(model.name_lower, index))
+        names = {c.name for c in current.options["constraints"]}
+        for constraint in model.options["constraints"]:
+            if constraint.name not in names:
+                self._add(key[0], AddConstraint(model.name_lower, constraint))
+        groups = model.options.get("unique_together", set())
+        if current.options.get("unique_together", set()) != groups:
+            self._add(key[0], AlterUniqueTogether(model.name_lower, groups))
 
     # -- fields -------------------------------------------------------------------
 
@@ -220,7 +262,7 @@ class MigrationAutodetector:
                 field = _with_default(field, value)
                 preserve_default = False
             self._add(key[0], AddField(new_model.name_lower, name, field, preserve_default),
-                      _field_references(field, key[0]))
+                      _field_references(field, key[0], new_model.name))
 
     def _removed_fields(self, key: Key) -> None:
         old_model, new_model = self.current.models[key], self.to_state.models[key]
@@ -247,7 +289,7 @@ class MigrationAutodetector:
                     new_field = _with_default(new_field, value)
                     preserve_default = False
             self._add(key[0], AlterField(new_model.name_lower, name, new_field, preserve_default),
-                      _field_references(new_field, key[0]))
+                      _field_references(new_field, key[0], new_model.name))
 
     # -- indexes, constraints, unique_together --------------------------------------
 
@@ -381,6 +423,7 @@ def _needs_one_off_default(field: Any) -> bool:
     """Return whether existing rows have no value to take for a newly added ``field``."""
     return not (
         field.null
+        or getattr(field, "many_to_many", False)  # no column: rows are added later
         or field.has_default()
         or field.has_db_default()
         or field.is_auto
@@ -396,26 +439,68 @@ def _with_default(field: Any, value: Any) -> Any:
     return type(field)(*args, **kwargs)
 
 
-def _field_references(field: Any, app_label: str) -> set[Key]:
-    """Return the models ``field`` points at (foreign keys), as ``(app, model_lower)``."""
-    remote = getattr(field, "remote_field", None)
-    target = getattr(remote, "model", None) if remote is not None else None
-    if target is None:
-        target = field.deconstruct()[3].get("to") if hasattr(field, "deconstruct") else None
-    if target is None:
-        return set()
-    if isinstance(target, str):
-        if target == "self":
-            return set()
-        app, _, name = target.rpartition(".")
-        return {(app or app_label, name.lower())}
-    meta = getattr(target, "_meta", None)
-    return {(meta.app_label, meta.model_name)} if meta is not None else set()
+def _field_references(field: Any, app_label: str, model_name: str) -> set[Key]:
+    """Return the other models ``field`` needs (target, ``through``), as ``(app, model_lower)``."""
+    own = (app_label, model_name.lower())
+    return {key for key in field_references(field, app_label, model_name) if key != own}
 
 
 def _model_references(model: ModelState) -> set[Key]:
     refs: set[Key] = set()
     for field in model.fields.values():
         if not isinstance(field, CompositePrimaryKey):
-            refs |= _field_references(field, model.app_label)
+            refs |= _field_references(field, model.app_label, model.name)
     return refs
+
+
+def _referenced_first(keys: list[Key], state: ProjectState) -> list[Key]:
+    """Return ``keys`` with the models each one refers to before it, where cycles allow.
+
+    Declaration order among models that are ready. In a cycle the model whose
+    remaining references are all weak (a nullable foreign key, a many-to-many)
+    goes first, else the first declared; its references to models after it are
+    added later (``AddField``).
+    """
+    wanted = set(keys)
+    strong: dict[Key, set[Key]] = {}
+    waiting: dict[Key, set[Key]] = {}
+    for key in keys:
+        model = state.models[key]
+        strong[key], waiting[key] = set(), set()
+        for field in model.fields.values():
+            if isinstance(field, CompositePrimaryKey):
+                continue
+            refs = _field_references(field, key[0], model.name) & wanted
+            waiting[key] |= refs
+            if not getattr(field, "many_to_many", False) and not getattr(field, "null", True):
+                strong[key] |= refs
+    order: list[Key] = []
+    remaining = list(keys)
+    while remaining:
+        ready = next((k for k in remaining if not waiting[k]), None)
+        if ready is None:
+            ready = next((k for k in remaining if not strong[k] & waiting[k]), remaining[0])
+        remaining.remove(ready)
+        order.append(ready)
+        for key in remaining:
+            waiting[key].discard(ready)
+    return order
+
+
+def _dependents_first(keys: list[Key], state: ProjectState) -> list[Key]:
+    """Return ``keys`` (models to delete) with the models that refer to others first."""
+    return list(reversed(_referenced_first(keys, state)))
+
+
+def _options_without(options: dict[str, Any], names: set[str]) -> dict[str, Any]:
+    """``options`` less the indexes, constraints and groups that use the fields ``names``."""
+    result = dict(options)
+    if "indexes" in result:
+        result["indexes"] = [i for i in result["indexes"] if not names & set(i.field_names)]
+    if "constraints" in result:
+        result["constraints"] = [
+            c for c in result["constraints"] if not names & set(getattr(c, "fields", ()))
+        ]
+    if "unique_together" in result:
+        result["unique_together"] = {g for g in result["unique_together"] if not names & set(g)}
+    return {k: v for k, v in result.items() if v or k == "managed"}

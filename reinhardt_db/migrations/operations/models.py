@@ -9,6 +9,7 @@ from reinhardt_db.migrations.operations.base import Operation, allowed
 from reinhardt_db.migrations.state import (
     ALTER_OPTION_KEYS,
     ModelState,
+    field_references,
     normalize_together,
 )
 
@@ -70,6 +71,16 @@ class CreateModel(ModelOperation):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"CreateModel {name}: field {duplicates[0]!r} is listed twice.")
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        """Return whether ``name`` is this model or a model one of its relations needs."""
+        if super().references_model(name, app_label):
+            return True
+        wanted = (app_label, name.lower())
+        return any(
+            wanted in field_references(field, app_label, self.name)
+            for _field_name, field in self.fields
+        )
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """Return ``("CreateModel", (), {"name", "fields"[, "options"]})``."""
@@ -239,10 +250,23 @@ class RenameModel(ModelOperation):
     ) -> None:
         old_model = from_state.apps.get_model(app_label, from_name)
         new_model = to_state.apps.get_model(app_label, to_name)
-        if allowed(new_model) and old_model._meta.db_table != new_model._meta.db_table:
+        if not allowed(new_model):
+            return
+        if old_model._meta.db_table != new_model._meta.db_table:
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
+        # Junction tables are named after the model and their columns after both sides.
+        for old_field, new_field in zip(
+            old_model._meta.many_to_many, new_model._meta.many_to_many, strict=True
+        ):
+            await schema_editor.alter_field(new_model, old_field, new_field)
+        for rel in old_model._meta.related_objects:
+            field = rel.field
+            if not field.many_to_many or field.model is old_model:
+                continue
+            holder = to_state.apps.get_model(field.model._meta.app_label, field.model.__name__)
+            await schema_editor.alter_field(holder, field, holder._meta.get_field(field.name))
 
     def references_model(self, name: str, app_label: str) -> bool:
         """Return whether ``name`` is the old or the new name."""
