@@ -139,8 +139,8 @@ def _take_back(model: type[Any], staying: set[type[Any]], registry: Any) -> None
     meta = model._meta
     owned = [model]
     for field in meta.many_to_many:
-        through = field.through
-        if isinstance(through, type) and through._meta.auto_created:
+        through: Any = field.through
+        if getattr(getattr(through, "_meta", None), "auto_created", False):
             owned.append(through)
     with project_apps.activated(registry):
         for cls in owned:

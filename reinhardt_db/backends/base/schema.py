@@ -287,9 +287,10 @@ class SchemaEditor(FieldAlterations):
         new_m2m = new_field is not None and getattr(new_field, "many_to_many", False)
         if not (old_m2m or new_m2m):
             return False
+        field: Any = new_field if new_field is not None else old_field
         if old_field is not None and new_field is not None and old_m2m != new_m2m:
             raise exc.NotSupportedError(
-                f"{model.__name__}.{new_field.name}: a many-to-many field cannot become a "
+                f"{model.__name__}.{field.name}: a many-to-many field cannot become a "
                 "column (or the other way round) in place; remove the field and add a new one"
             )
         old_through = _auto_through(old_field) if old_m2m else None
@@ -302,7 +303,8 @@ class SchemaEditor(FieldAlterations):
             await self.rename_junction(old_through, new_through)
         elif (old_through is None) != (new_through is None):
             raise exc.NotSupportedError(
-                f"{model.__name__}.{new_field.name}: changing between a created junction "
+                f"{model.__name__}.{field.name}: changing between a "
+                "created junction "
                 "table and a through= model is not done in place; write it with "
                 "SeparateDatabaseAndState"
             )
