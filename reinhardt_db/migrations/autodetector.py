@@ -154,7 +154,13 @@ class MigrationAutodetector:
                 if old_model.field_signatures() != new_model.field_signatures():
                     continue
                 if self.questioner.ask_rename_model(old_model, new_model):
-                    self._add(new_key[0], RenameModel(old_model.name, new_model.name))
+                    # Other apps' migrations that name the old model must run before it.
+                    referrers = {
+                        key for key, model in self.current.models.items()
+                        if key[0] != old_key[0] and old_key in model.related_keys()
+                    }
+                    self._add(new_key[0], RenameModel(old_model.name, new_model.name),
+                              referrers)
                     removed.remove(old_key)
                     break
 

@@ -196,6 +196,42 @@ def test_relations_through_makemigrations_migrate_zero_and_forwards(project: Pro
     ]
     assert project.ok("makemigrations").strip() == "No changes detected"
 
+    # Renaming a model another app points at: the other app's field follows, no migration.
+    writer = renamed.replace("class Author(", "class Writer(").replace(
+        "ForeignKey(Author,", "ForeignKey(Writer,")
+    writer_pub = PUB_MODELS.replace('"{lib}.Author"', '"{lib}.Writer"')
+    write(project, writer, writer_pub)
+    made = project.ok("makemigrations", input="y\n")
+    assert "Rename model Author to Writer" in made and pub not in made
+    # pub's 0001 names lib.Author: it must run before the rename (migrate from zero).
+    rename = (project.migrations(lib) / "0004_rename_author_writer.py").read_text()
+    assert f'("{pub}", "0001_initial")' in rename
+    project.ok("migrate")
+    assert problems(project) == []  # foreign keys named after the new table too
+    # Dropping the database constraint of a foreign key found by its (renamed) name.
+    write(project, writer.replace('related_name="fans")', 'related_name="fans",\n'
+                                  '                                  db_constraint=False)'),
+          writer_pub)
+    assert "Alter field favourite on writer" in project.ok("makemigrations")
+    project.ok("migrate")
+    assert problems(project) == []
+    assert project.sql(f"SELECT name, favourite_id FROM {lib}_writer ORDER BY id") == [
+        ("Ann", 2), ("Bob", None),
+    ]
+    assert project.sql(f"SELECT name, star_id FROM {pub}_publisher") == [("Ace", 1)]
+
+    # Deleting two models that point at each other (Club <-> Membership).
+    club = writer.split("class Club(", 1)[0]
+    write(project, club.replace('related_name="fans")', 'related_name="fans",\n'
+                                '                                  db_constraint=False)'),
+          writer_pub)
+    made = project.ok("makemigrations")
+    assert "Delete model Club" in made and "Delete model Membership" in made
+    project.ok("migrate")
+    assert problems(project) == []
+    names = [t for (t,) in project.sql(_tables_sql(project))]
+    assert f"{lib}_club" not in names and f"{lib}_membership" not in names
+
     # Everything backwards (pub first: it depends on lib), then forwards again.
     project.ok("migrate", pub, "zero")
     project.ok("migrate", lib, "zero")

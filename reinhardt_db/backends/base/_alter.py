@@ -444,7 +444,9 @@ class FieldAlterations:
 
 def _old_auto_name(element: Element, new_db_table: str, old_db_table: str) -> str | None:
     kind = element.shape[0]
-    suffixes = {"unique": ("uniq",), "check": ("check",), "index": ("idx", "uniq")}.get(kind, ())
+    suffixes = {
+        "unique": ("uniq",), "check": ("check",), "index": ("idx", "uniq"), "fk": ("fk",),
+    }.get(kind, ())
     columns = _element_column_order(element)
     if columns is None:
         return None
@@ -460,6 +462,8 @@ def _element_column_order(element: Element) -> list[str] | None:
         return [c.name for c in item.columns]
     if isinstance(item, sa.UniqueConstraint):
         return [c.name for c in item.columns]
+    if isinstance(item, sa.ForeignKeyConstraint):
+        return [str(key) for key in item.column_keys]
     if isinstance(item, sa.CheckConstraint):
         names = sorted(element.columns)
         return names if len(names) == 1 else None
