@@ -168,19 +168,25 @@ class MigrationAutodetector:
         deleted = [k for k in self.current.models if k not in self.to_state.models]
         if not deleted:
             return
-        gone = set(deleted)
-        # Relations that point at a deleted model go first: fields the kept models lost,
-        # then those between deleted models (a cycle cannot be dropped table by table).
+        order = _dependents_first(deleted, self.current)
+        # A table is dropped only once nothing refers to it: first the relations the kept
+        # models lost, then, among deleted models, those pointing at a model dropped
+        # before their own (a cycle cannot be dropped table by table).
+        dropped_before = {key: set(order[:i]) for i, key in enumerate(order)}
         for key, model in list(self.current.models.items()):
             kept = self.to_state.models.get(key)
+            if kept is None:
+                blocking = dropped_before[key]
+            else:
+                blocking = set(deleted)
             for name, field in list(model.fields.items()):
                 if isinstance(field, CompositePrimaryKey) or (
                     kept is not None and name in kept.fields
                 ):
                     continue
-                if _field_references(field, key[0], model.name) & (gone - {key}):
+                if _field_references(field, key[0], model.name) & blocking:
                     self._add(key[0], RemoveField(model.name_lower, name))
-        for key in _dependents_first(deleted, self.current):
+        for key in order:
             self._add(key[0], DeleteModel(self.current.models[key].name))
 
     def _created_models(self) -> None:

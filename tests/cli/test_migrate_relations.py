@@ -247,3 +247,85 @@ def _tables_sql(project: Project) -> str:
     if project.url.startswith("postgresql"):
         return "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
     return "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()"
+
+
+SQUASH_STEPS = [
+    """
+from reinhardt_db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+""",
+    """
+from reinhardt_db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Tag(models.Model):
+    word = models.CharField(max_length=30)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    tags = models.ManyToManyField(Tag, related_name="books")
+""",
+    """
+from reinhardt_db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+    favourite = models.ForeignKey("Book", null=True, on_delete=models.SET_NULL,
+                                  related_name="fans")
+
+
+class Tag(models.Model):
+    word = models.CharField(max_length=30)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    tags = models.ManyToManyField(Tag, related_name="books")
+    editor = models.ForeignKey(Author, null=True, on_delete=models.SET_NULL, related_name="+")
+""",
+]
+
+
+def test_squash_across_relation_operations(project: Project) -> None:
+    lib, pub = project.apps
+    project.models("from reinhardt_db import models\n", pub)
+    for source in SQUASH_STEPS:
+        project.models(source, lib)
+        project.ok("makemigrations", lib)
+    project.ok("migrate", lib, "0002")
+    project.sql(f"INSERT INTO {lib}_author (id, name) VALUES (1, 'Ann')")
+    project.sql(f"INSERT INTO {lib}_book (id, title, author_id) VALUES (1, 'Dune', 1)")
+
+    out = project.ok("squashmigrations", lib, "0001", "0003")
+    squashed = next(project.migrations(lib).glob("0001_squashed_0003*.py")).read_text()
+    # Folded into the creates, except the relation that closes the cycle.
+    assert squashed.count("migrations.CreateModel(") == 3, squashed
+    assert re.search(r'AddField\(\s*model_name="author",\s*name="favourite"', squashed)
+    assert "replaces" in squashed and out
+
+    project.ok("migrate")  # 0001-0002 applied: goes on with 0003 only
+    assert problems(project) == []
+    assert project.sql(f"SELECT title, editor_id FROM {lib}_book") == [("Dune", None)]
+
+    project.ok("migrate", lib, "zero")
+    for old in ("0001_initial.py", "0002_*.py", "0003_*.py"):
+        for path in project.migrations(lib).glob(old):
+            path.unlink()
+    project.ok("migrate")  # a fresh database: the squash alone
+    assert problems(project) == []
