@@ -21,7 +21,7 @@ from reinhardt_db.testing import isolate_apps
 from .._schema import schema_problems
 from .._sql import captured
 
-TABLES = ("ser_book_tags", "ser_review", "ser_book", "ser_tag", "ser_author")
+TABLES = ("ser_book_tags", "ser_book_labels", "ser_review", "ser_book", "ser_tag", "ser_author")
 
 
 def library(**book_fields: Any) -> dict[str, Any]:
@@ -218,3 +218,23 @@ async def test_sqlite_rebuild_keeps_foreign_keys_out_of_and_into_the_table(
     assert await db.fetch_val("PRAGMA foreign_keys") == 1
     with pytest.raises(Exception, match=r"(?i)foreign key"):
         await db.execute("INSERT INTO ser_review (book_id, stars) VALUES (42, 1)")
+
+
+async def test_renaming_a_many_to_many_field_renames_its_junction_table(db: Database) -> None:
+    old = library(tags=models.ManyToManyField("ser.Tag"))
+    await create(db, old)
+    await db.execute("INSERT INTO ser_author (id, name) VALUES (1, 'Ann')")
+    await db.execute("INSERT INTO ser_book (id, title, author_id) VALUES (1, 'Dune', 1)")
+    await db.execute("INSERT INTO ser_tag (id, word) VALUES (1, 'scifi')")
+    await db.execute("INSERT INTO ser_book_tags (book_id, tag_id) VALUES (1, 1)")
+    new = library(labels=models.ManyToManyField("ser.Tag"))
+    book = new["Book"]
+    async with db.schema_editor() as editor:
+        await editor.rename_field(book, old["Book"]._meta.get_field("tags"),
+                                  book._meta.get_field("labels"))
+    tables = set(await introspect(db).table_names())
+    assert "ser_book_labels" in tables and "ser_book_tags" not in tables
+    junction = book._meta.get_field("labels").through
+    assert await schema_problems(db, junction) == []
+    rows = await db.fetch_all("SELECT book_id, tag_id FROM ser_book_labels")
+    assert [tuple(r) for r in rows] == [(1, 1)]
