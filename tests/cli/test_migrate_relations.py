@@ -329,3 +329,25 @@ def test_squash_across_relation_operations(project: Project) -> None:
             path.unlink()
     project.ok("migrate")  # a fresh database: the squash alone
     assert problems(project) == []
+
+
+def test_fake_initial_counts_junction_tables_and_deferred_foreign_keys(project: Project) -> None:
+    lib, pub = project.apps
+    write(project, LIB_MODELS, PUB_MODELS)
+    project.ok("makemigrations")
+    project.ok("migrate")
+    # Tables made some other way: the history is forgotten, the schema stays.
+    project.sql(f"DELETE FROM reinhardt_migrations WHERE app IN ('{lib}', '{pub}')")
+    out = project.ok("migrate", "--fake-initial")
+    assert f"Applying {lib}.0001_initial... FAKED (tables exist)" in out
+    assert f"Applying {pub}.0001_initial... FAKED (tables exist)" in out
+    # Without the junction table, 0001 is not taken as applied.
+    project.sql(f"DELETE FROM reinhardt_migrations WHERE app IN ('{lib}', '{pub}')")
+    project.sql(f"ALTER TABLE {lib}_book_tags RENAME TO {lib}_moved")
+    result = project.run("migrate", "--fake-initial")
+    assert result.exit_code == 1
+    assert f"Applying {lib}.0001_initial..." in result.output
+    assert "FAKED" not in result.output.split(f"{lib}.0001_initial", 1)[1].split("\n", 1)[0]
+    project.sql(f"ALTER TABLE {lib}_moved RENAME TO {lib}_book_tags")
+    assert "FAKED (tables exist)" in project.ok("migrate", "--fake-initial")
+    assert problems(project) == []
