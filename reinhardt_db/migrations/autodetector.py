@@ -104,6 +104,14 @@ class MigrationAutodetector:
         self.operations: dict[str, list[Operation]] = {}
         self.app_dependencies: dict[str, set[Key]] = {}
         self.created_models: set[Key] = set()
+        # Operations in chunks, one migration each: a chunk of app A depends on the one
+        # before it and on chunks of other apps; a new chunk starts where depending on
+        # another app's chunk would close a cycle (models of two new apps that refer to
+        # each other).
+        self._chunk_of_app: dict[str, int] = {}
+        self._chunks: dict[tuple[str, int], list[Operation]] = {}
+        self._chunk_deps: dict[tuple[str, int], set[tuple[str, Any]]] = {}
+        self._created_in: dict[Key, int] = {}
         self._renamed_models()
         self._deleted_models()
         self._created_models()
@@ -123,8 +131,15 @@ class MigrationAutodetector:
             self._added_indexes_and_constraints(key)
             self._altered_table_and_options(key)
         optimizer = MigrationOptimizer()
+        # Each chunk is optimized on its own: folding across chunks would undo the split.
+        self.chunked: dict[str, list[tuple[int, list[Operation]]]] = {}
+        for (app, index), chunk_ops in sorted(self._chunks.items()):
+            optimized = optimizer.optimize(chunk_ops, app)
+            if optimized:
+                self.chunked.setdefault(app, []).append((index, optimized))
         return {
-            app: optimizer.optimize(ops, app) for app, ops in self.operations.items() if ops
+            app: [op for _index, ops in chunks for op in ops]
+            for app, chunks in self.chunked.items()
         }
 
     # -- bookkeeping --------------------------------------------------------------
@@ -132,13 +147,42 @@ class MigrationAutodetector:
     def _add(self, app_label: str, operation: Operation, references: Iterable[Key] = ()) -> None:
         operation.state_forwards(app_label, self.current)
         self.operations.setdefault(app_label, []).append(operation)
+        needs: set[tuple[str, Any]] = set()
         for other_app, model in references:
             if other_app == app_label:
                 continue
             if (other_app, model) in self.created_models:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, _NEW))
+                needs.add((other_app, self._created_in.get((other_app, model), 0)))
             else:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, "__latest__"))
+                needs.add((other_app, "__latest__"))
+        chunk = self._chunk_of_app.get(app_label, 0)
+        if any(isinstance(index, int) and self._reaches((other, index), (app_label, chunk))
+               for other, index in needs):
+            chunk += 1
+        self._chunk_of_app[app_label] = chunk
+        self._chunks.setdefault((app_label, chunk), []).append(operation)
+        self._chunk_deps.setdefault((app_label, chunk), set()).update(needs)
+        if isinstance(operation, CreateModel):
+            self._created_in[(app_label, operation.name_lower)] = chunk
+
+    def _reaches(self, start: tuple[str, int], goal: tuple[str, int]) -> bool:
+        """Return whether chunk ``start`` depends, directly or not, on chunk ``goal``."""
+        todo, seen = [start], set()
+        while todo:
+            app, index = todo.pop()
+            if (app, index) == goal:
+                return True
+            if (app, index) in seen:
+                continue
+            seen.add((app, index))
+            if index > 0:
+                todo.append((app, index - 1))
+            todo += [
+                (o, i) for o, i in self._chunk_deps.get((app, index), ()) if isinstance(i, int)
+            ]
+        return False
 
     # -- models -------------------------------------------------------------------
 
@@ -214,9 +258,11 @@ class MigrationAutodetector:
             skipped = {n for k, n, _f in deferred if k == key}
             if skipped:
                 options = _options_without(options, skipped)
-            self._add(
-                key[0], CreateModel(model.name, fields, options), _model_references(model)
-            )
+            inline: set[Key] = set()
+            for _name, field in fields:
+                if not isinstance(field, CompositePrimaryKey):
+                    inline |= _field_references(field, key[0], model.name)
+            self._add(key[0], CreateModel(model.name, fields, options), inline)
             created.add(key)
         for key, name, field in deferred:
             model = self.to_state.models[key]
@@ -365,7 +411,11 @@ class MigrationAutodetector:
         trim_to_apps: Iterable[str] | None = None,
         migration_name: str | None = None,
     ) -> dict[str, list[Migration]]:
-        """Number and name a migration per app, depending on the app's current leaf."""
+        """Number and name the migrations of each app, depending on the app's current leaf.
+
+        An app gets one migration, or several where ``detect_operations()`` had
+        to split them (two new apps whose models refer to each other).
+        """
         apps = set(operations)
         if trim_to_apps is not None:
             wanted = set(trim_to_apps)
@@ -376,32 +426,72 @@ class MigrationAutodetector:
                         wanted.add(other)
                         todo.append(other)
             apps &= wanted
-        names: dict[str, str] = {}
+        chunked = getattr(self, "chunked", None)
+        plan: dict[str, list[tuple[int, list[Operation]]]] = {}
+        for app in apps:
+            if chunked is not None and [op for _i, ops in chunked.get(app, []) for op in ops] == (
+                operations[app]
+            ):
+                plan[app] = chunked[app]
+            else:  # operations from elsewhere: one migration with the app's dependencies
+                plan[app] = [(0, operations[app])]
+        names: dict[tuple[str, int], str] = {}
         changes: dict[str, list[Migration]] = {}
         for app in sorted(apps):
             leaves = graph.leaf_nodes(app)
-            migration = Migration("unnamed", app)
-            migration.operations = operations[app]
-            if leaves:
-                number = _parse_number(leaves[-1][1]) + 1
-                migration.dependencies = [leaves[-1]]
-            else:
-                number = 1
-                migration.initial = self.questioner.ask_initial(app)
-            suffix = migration_name or migration.suggest_name()
-            migration.name = names[app] = f"{number:04d}_{suffix}"
-            changes[app] = [migration]
-        for app, [migration] in changes.items():
-            for other, name in sorted(self.app_dependencies.get(app, ())):
-                if name == _NEW:
-                    if other in names:
-                        migration.dependencies.append((other, names[other]))
+            number = _parse_number(leaves[-1][1]) + 1 if leaves else 1
+            previous: tuple[str, str] | None = leaves[-1] if leaves else None
+            initial = None if leaves else self.questioner.ask_initial(app)
+            for index, chunk_ops in plan[app]:
+                migration = Migration("unnamed", app)
+                migration.operations = chunk_ops
+                migration.dependencies = [previous] if previous is not None else []
+                if initial is not None:
+                    migration.initial = initial
+                suffix = migration_name or migration.suggest_name()
+                migration.name = f"{number:04d}_{suffix}"
+                names[app, index] = migration.name
+                previous = (app, migration.name)
+                number += 1
+                changes.setdefault(app, []).append(migration)
+        for app, migrations in changes.items():
+            for (index, _ops), migration in zip(plan[app], migrations, strict=True):
+                if len(plan[app]) == 1 and plan[app][0][0] == 0 and chunked is None:
+                    wanted_deps = {
+                        (o, 0 if n == _NEW else n) for o, n in self.app_dependencies.get(app, ())
+                    }
                 else:
-                    leaves = graph.leaf_nodes(other)
-                    migration.dependencies.append(
-                        leaves[-1] if leaves else (other, "__first__")
-                    )
+                    wanted_deps = self._chunk_deps_of(app, index)
+                for other, needed in sorted(wanted_deps, key=repr):
+                    if isinstance(needed, int):
+                        target = _chunk_name(names, other, needed)
+                        if target is not None and (other, target) not in migration.dependencies:
+                            migration.dependencies.append((other, target))
+                    else:
+                        leaves = graph.leaf_nodes(other)
+                        dependency = leaves[-1] if leaves else (other, "__first__")
+                        if dependency not in migration.dependencies:
+                            migration.dependencies.append(dependency)
         return changes
+
+    def _chunk_deps_of(self, app: str, index: int) -> set[tuple[str, Any]]:
+        """The other apps' chunks a chunk needs, with those of chunks optimized away."""
+        needs = set(self._chunk_deps.get((app, index), set()))
+        kept = {i for i, _ops in getattr(self, "chunked", {}).get(app, [])}
+        lower = index - 1
+        while lower >= 0 and lower not in kept:  # folded into nothing: its needs move on
+            needs |= self._chunk_deps.get((app, lower), set())
+            lower -= 1
+        return needs
+
+
+def _chunk_name(names: dict[tuple[str, int], str], app: str, index: int) -> str | None:
+    """The migration holding chunk ``index`` of ``app`` (an earlier one if it emptied)."""
+    candidates = [i for a, i in names if a == app and i <= index]
+    if candidates:
+        return names[app, max(candidates)]
+    later = sorted(i for a, i in names if a == app)
+    return names[app, later[0]] if later else None
 
 
 def _parse_number(name: str) -> int:

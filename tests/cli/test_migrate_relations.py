@@ -351,3 +351,40 @@ def test_fake_initial_counts_junction_tables_and_deferred_foreign_keys(project: 
     project.sql(f"ALTER TABLE {lib}_moved RENAME TO {lib}_book_tags")
     assert "FAKED (tables exist)" in project.ok("migrate", "--fake-initial")
     assert problems(project) == []
+
+
+def test_two_new_apps_pointing_at_each_other(project: Project) -> None:
+    lib, pub = project.apps
+    project.models(f"""
+from reinhardt_db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=50)
+    publisher = models.ForeignKey("{pub}.Publisher", null=True, on_delete=models.SET_NULL,
+                                  related_name="authors")
+""", lib)
+    project.models(f"""
+from reinhardt_db import models
+
+
+class Publisher(models.Model):
+    name = models.CharField(max_length=50)
+    founder = models.ForeignKey("{lib}.Author", on_delete=models.PROTECT, related_name="+")
+""", pub)
+    out = project.ok("makemigrations")
+    assert f"{lib}/migrations/0001_initial.py" in out
+    assert f"{lib}/migrations/0002_initial.py" in out
+    assert f"{pub}/migrations/0001_initial.py" in out
+    assert project.ok("makemigrations").strip() == "No changes detected"
+    project.ok("migrate")
+    assert problems(project) == []
+    project.sql(f"INSERT INTO {lib}_author (id, name) VALUES (1, 'Ann')")
+    project.sql(f"INSERT INTO {pub}_publisher (id, name, founder_id) VALUES (1, 'Ace', 1)")
+    project.sql(f"UPDATE {lib}_author SET publisher_id = 1")
+
+    project.ok("migrate", pub, "zero")  # takes lib's 0002 (it needs pub) back first
+    assert project.sql(f"SELECT name FROM {lib}_author") == [("Ann",)]
+    project.ok("migrate", lib, "zero")
+    project.ok("migrate")
+    assert problems(project) == []

@@ -225,3 +225,40 @@ def test_squashing_folds_relation_fields_into_creates_but_keeps_a_cycle_split() 
         ("CreateModel", "Book", "id", "author", "editor", "tags"),
         ("AddField", "author", "favourite"),
     ]
+
+
+def names_and_dependencies(changes: dict[str, list[Any]]) -> dict[str, list[tuple[Any, ...]]]:
+    return {
+        app: [(m.name, sorted(m.dependencies), [type(op).__name__ for op in m.operations])
+              for m in migrations]
+        for app, migrations in changes.items()
+    }
+
+
+def test_two_new_apps_whose_models_refer_to_each_other_get_a_second_migration() -> None:
+    after = build(
+        ModelState("a", "X", [pk(), ("y", models.ForeignKey("b.Y", null=True,
+                                                            on_delete=models.SET_NULL))]),
+        ModelState("b", "Y", [pk(), ("x", models.ForeignKey("a.X", on_delete=models.CASCADE))]),
+    )
+    changes = MigrationAutodetector(ProjectState(), after, NeverAsked()).changes(MigrationGraph())
+    assert names_and_dependencies(changes) == {
+        "a": [("0001_initial", [], ["CreateModel"]),
+              ("0002_initial", [("a", "0001_initial"), ("b", "0001_initial")], ["AddField"])],
+        "b": [("0001_initial", [("a", "0001_initial")], ["CreateModel"])],
+    }
+    assert all(m.initial for migrations in changes.values() for m in migrations)
+
+
+def test_apps_that_need_each_other_without_a_model_cycle_are_split_too() -> None:
+    after = build(
+        ModelState("a", "Z", [pk()]),
+        ModelState("a", "X", [pk(), ("y", models.ForeignKey("b.Y", on_delete=models.CASCADE))]),
+        ModelState("b", "Y", [pk(), ("z", models.ForeignKey("a.Z", on_delete=models.CASCADE))]),
+    )
+    changes = MigrationAutodetector(ProjectState(), after, NeverAsked()).changes(MigrationGraph())
+    assert names_and_dependencies(changes) == {
+        "a": [("0001_initial", [], ["CreateModel"]),
+              ("0002_initial", [("a", "0001_initial"), ("b", "0001_initial")], ["CreateModel"])],
+        "b": [("0001_initial", [("a", "0001_initial")], ["CreateModel"])],
+    }
