@@ -53,6 +53,8 @@ from reinhardt_db.migrations.state import (
     ProjectState,
     field_references,
     field_signature,
+    rebuild_field_with,
+    resolve_relation,
 )
 from reinhardt_db.models.fields.base import NOT_PROVIDED
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
@@ -195,7 +197,9 @@ class MigrationAutodetector:
                 old_model = self.current.models.get(old_key)
                 if old_model is None or old_key[0] != new_key[0]:
                     continue
-                if old_model.field_signatures() != new_model.field_signatures():
+                if _signatures_renamed(old_model, new_model.name) != (
+                    new_model.field_signatures()
+                ):
                     continue
                 if self.questioner.ask_rename_model(old_model, new_model):
                     # Other apps' migrations that name the old model must run before it.
@@ -492,6 +496,23 @@ def _chunk_name(names: dict[tuple[str, int], str], app: str, index: int) -> str 
         return names[app, max(candidates)]
     later = sorted(i for a, i in names if a == app)
     return names[app, later[0]] if later else None
+
+
+def _signatures_renamed(model: ModelState, new_name: str) -> dict[str, tuple[Any, ...]]:
+    """``model``'s field signatures as they read once it is called ``new_name``.
+
+    A relation to the model itself names it: ``"blog.Node"`` becomes ``"blog.Tree"``.
+    """
+    label = f"{model.app_label}.{new_name}"
+    signatures = {}
+    for name, field in model.fields.items():
+        remote = getattr(field, "remote_field", None)
+        if remote is not None and resolve_relation(
+            remote.model, model.app_label, model.name
+        ) == model.key:
+            field = rebuild_field_with(field, {"to": label})
+        signatures[name] = field_signature(field)
+    return signatures
 
 
 def _parse_number(name: str) -> int:

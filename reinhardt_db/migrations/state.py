@@ -31,6 +31,7 @@ __all__ = [
     "field_references",
     "normalize_together",
     "rebuild_field",
+    "rebuild_field_with",
     "resolve_relation",
 ]
 
@@ -412,7 +413,7 @@ class ProjectState:
                 ) == old_key:
                     updates["through"] = label
                 if updates:
-                    other.fields[field_name] = _rebuilt_with(field, updates)
+                    other.fields[field_name] = rebuild_field_with(field, updates)
                     changed = True
             if changed:
                 self._changed(other.key)
@@ -502,7 +503,7 @@ class ProjectState:
                     and getattr(field, "to_field", None) == old_name
                     and resolve_relation(remote.model, other.app_label, other.name) == model.key
                 ):
-                    other.fields[field_name] = _rebuilt_with(field, {"to_field": new_name})
+                    other.fields[field_name] = rebuild_field_with(field, {"to_field": new_name})
                     self._changed(other.key)
 
     # -- indexes and constraints ---------------------------------------------------
@@ -552,7 +553,8 @@ class ProjectState:
         self._changed(model.key)
 
 
-def _rebuilt_with(field: Any, updates: Mapping[str, Any]) -> Any:
+def rebuild_field_with(field: Any, updates: Mapping[str, Any]) -> Any:
+    """Return a new field like ``field`` with the constructor arguments in ``updates``."""
     _name, _path, args, kwargs = field.deconstruct()
     kwargs.update(updates)
     return type(field)(*args, **kwargs)

@@ -262,3 +262,18 @@ def test_apps_that_need_each_other_without_a_model_cycle_are_split_too() -> None
               ("0002_initial", [("a", "0001_initial"), ("b", "0001_initial")], ["CreateModel"])],
         "b": [("0001_initial", [("a", "0001_initial")], ["CreateModel"])],
     }
+
+
+def test_a_model_pointing_at_itself_is_still_recognised_as_renamed() -> None:
+    class Yes(NeverAsked):
+        def ask_rename_model(self, old: Any, new: Any) -> bool:
+            return True
+
+    def node(name: str) -> ModelState:
+        return ModelState("lib", name, [pk(), ("parent", models.ForeignKey(
+            f"lib.{name}", null=True, on_delete=models.CASCADE))])
+
+    operations = MigrationAutodetector(
+        build(node("Node")), build(node("Tree")), Yes()
+    ).detect_operations()["lib"]
+    assert summary(operations) == [("RenameModel", "Node")]
