@@ -152,6 +152,9 @@ def test_relations_through_makemigrations_migrate_zero_and_forwards(project: Pro
     assert 'through="' in initial and "db_constraint=False" in initial
     assert f'("{lib}", "0001_initial")' in (project.migrations(pub) / "0001_initial.py").read_text()
     assert project.ok("makemigrations").strip() == "No changes detected"
+    shown = project.ok("sqlmigrate", lib, "0001")
+    assert re.search(rf"CONSTRAINT \W?{lib}_book_author_id_fk\W? FOREIGN KEY", shown), shown
+    assert re.search(rf"REFERENCES \W?{lib}_author\W?", shown)
 
     project.ok("migrate")
     assert problems(project) == []
