@@ -391,3 +391,37 @@ class Publisher(models.Model):
     project.ok("migrate", lib, "zero")
     project.ok("migrate")
     assert problems(project) == []
+
+
+def test_a_table_rename_moves_the_junction_tables_named_after_it(project: Project) -> None:
+    lib, pub = project.apps
+    project.models("from reinhardt_db import models\n", pub)
+    source = """
+from reinhardt_db import models
+
+
+class Tag(models.Model):
+    word = models.CharField(max_length=30)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=50)
+    tags = models.ManyToManyField(Tag, related_name="books")
+"""
+    project.models(source, lib)
+    project.ok("makemigrations", lib)
+    project.ok("migrate")
+    project.sql(f"INSERT INTO {lib}_tag (id, word) VALUES (1, 'scifi')")
+    project.sql(f"INSERT INTO {lib}_book (id, title) VALUES (1, 'Dune')")
+    project.sql(f"INSERT INTO {lib}_book_tags (book_id, tag_id) VALUES (1, 1)")
+    project.models(source.replace(
+        'related_name="books")\n',
+        f'related_name="books")\n\n    class Meta:\n        db_table = "{lib}_volumes"\n',
+    ), lib)
+    assert "Rename table for book" in project.ok("makemigrations", lib)
+    project.ok("migrate")
+    assert problems(project) == []
+    assert project.sql(f"SELECT book_id, tag_id FROM {lib}_volumes_tags") == [(1, 1)]
+    project.ok("migrate", lib, "0001")
+    assert problems(project) != []  # models.py is ahead again: the old names are back
+    assert project.sql(f"SELECT book_id, tag_id FROM {lib}_book_tags") == [(1, 1)]

@@ -256,17 +256,7 @@ class RenameModel(ModelOperation):
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
-        # Junction tables are named after the model and their columns after both sides.
-        for old_field, new_field in zip(
-            old_model._meta.many_to_many, new_model._meta.many_to_many, strict=True
-        ):
-            await schema_editor.alter_field(new_model, old_field, new_field)
-        for rel in old_model._meta.related_objects:
-            field = rel.field
-            if not field.many_to_many or field.model is old_model:
-                continue
-            holder = to_state.apps.get_model(field.model._meta.app_label, field.model.__name__)
-            await schema_editor.alter_field(holder, field, holder._meta.get_field(field.name))
+        await follow_junctions(schema_editor, to_state, old_model, new_model)
 
     def references_model(self, name: str, app_label: str) -> bool:
         """Return whether ``name`` is the old or the new name."""
@@ -290,6 +280,28 @@ class RenameModel(ModelOperation):
             not operation.references_model(self.new_name_lower, app_label)
             and not operation.references_model(self.old_name_lower, app_label)
         )
+
+
+async def follow_junctions(
+    schema_editor: SchemaEditorProtocol, to_state: ProjectState, old_model: type[Any],
+    new_model: type[Any],
+) -> None:
+    """Rename the junction tables and columns named after a renamed model or table.
+
+    A created junction table is ``<table>_<field>`` with a column named after
+    each side: those of the model's own many-to-many fields, and of the fields
+    of other models pointing at it, follow the new names.
+    """
+    for old_field, new_field in zip(
+        old_model._meta.many_to_many, new_model._meta.many_to_many, strict=True
+    ):
+        await schema_editor.alter_field(new_model, old_field, new_field)
+    for rel in old_model._meta.related_objects:
+        field = rel.field
+        if not field.many_to_many or field.model is old_model:
+            continue
+        holder = to_state.apps.get_model(field.model._meta.app_label, field.model.__name__)
+        await schema_editor.alter_field(holder, field, holder._meta.get_field(field.name))
 
 
 class ModelOptionOperation(ModelOperation):
@@ -331,6 +343,7 @@ class AlterModelTable(ModelOptionOperation):
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
+            await follow_junctions(schema_editor, to_state, old_model, new_model)
 
     async def database_backwards(
         self, app_label: str, schema_editor: SchemaEditorProtocol,
