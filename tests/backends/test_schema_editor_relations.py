@@ -16,6 +16,7 @@ import pytest
 from reinhardt_db import models
 from reinhardt_db.backends import Database
 from reinhardt_db.backends.base.introspection import introspect
+from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.testing import isolate_apps
 
 from .._schema import schema_problems
@@ -238,3 +239,41 @@ async def test_renaming_a_many_to_many_field_renames_its_junction_table(db: Data
     assert await schema_problems(db, junction) == []
     rows = await db.fetch_all("SELECT book_id, tag_id FROM ser_book_labels")
     assert [tuple(r) for r in rows] == [(1, 1)]
+
+
+async def test_a_many_to_many_field_cannot_turn_into_a_column_in_place(db: Database) -> None:
+    old = library(tags=models.ManyToManyField("ser.Tag"))
+    new = library(tags=models.ForeignKey("ser.Tag", null=True, on_delete=models.SET_NULL))
+    book = new["Book"]
+    with pytest.raises(NotSupportedError, match=r"Book\.tags: a many-to-many field cannot "
+                                                 r"become a column.*remove the field and add"):
+        async with db.schema_editor(collect_sql=True) as editor:
+            await editor.alter_field(book, old["Book"]._meta.get_field("tags"),
+                                     book._meta.get_field("tags"))
+
+
+async def test_switching_a_junction_table_for_a_through_model_is_refused(db: Database) -> None:
+    old = library(tags=models.ManyToManyField("ser.Tag"))
+    with isolate_apps("ser"):
+        class Tag(models.Model):
+            class Meta:
+                app_label = "ser"
+
+        class Book(models.Model):
+            tags = models.ManyToManyField(Tag, through="Tagging")
+
+            class Meta:
+                app_label = "ser"
+
+        class Tagging(models.Model):
+            book = models.ForeignKey(Book, on_delete=models.CASCADE)
+            tag = models.ForeignKey(Tag, on_delete=models.CASCADE)
+
+            class Meta:
+                app_label = "ser"
+
+    with pytest.raises(NotSupportedError, match=r"Book\.tags: changing between a created "
+                                                 r"junction table and a through= model"):
+        async with db.schema_editor(collect_sql=True) as editor:
+            await editor.alter_field(Book, old["Book"]._meta.get_field("tags"),
+                                     Book._meta.get_field("tags"))
