@@ -17,6 +17,11 @@ order they were found:
 
 Operations on another app's models record a dependency on that app's
 migration (the new one when it creates the model, its latest otherwise).
+Relations order the models (``_ordering.py``): created models come after the
+models they point at, a cycle is split (``CreateModel`` without the relation
+that closes it, ``AddField`` after), dropped models go once nothing points at
+them; where two new apps need each other, an app gets a second migration
+(``_chunks.py``).
 """
 
 from __future__ import annotations
@@ -25,6 +30,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from reinhardt_db.migrations._chunks import ChunkPlan
+from reinhardt_db.migrations._ordering import (
+    dependents_first,
+    field_needs,
+    options_without,
+    referenced_first,
+    signatures_renamed,
+)
 from reinhardt_db.migrations.graph import Key, MigrationGraph
 from reinhardt_db.migrations.migration import Migration
 from reinhardt_db.migrations.operations import (
@@ -49,12 +62,8 @@ from reinhardt_db.migrations.optimizer import MigrationOptimizer
 from reinhardt_db.migrations.questioner import MigrationQuestioner
 from reinhardt_db.migrations.state import (
     ALTER_OPTION_KEYS,
-    ModelState,
     ProjectState,
-    field_references,
     field_signature,
-    rebuild_field_with,
-    resolve_relation,
 )
 from reinhardt_db.models.fields.base import NOT_PROVIDED
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
@@ -106,14 +115,7 @@ class MigrationAutodetector:
         self.operations: dict[str, list[Operation]] = {}
         self.app_dependencies: dict[str, set[Key]] = {}
         self.created_models: set[Key] = set()
-        # Operations in chunks, one migration each: a chunk of app A depends on the one
-        # before it and on chunks of other apps; a new chunk starts where depending on
-        # another app's chunk would close a cycle (models of two new apps that refer to
-        # each other).
-        self._chunk_of_app: dict[str, int] = {}
-        self._chunks: dict[tuple[str, int], list[Operation]] = {}
-        self._chunk_deps: dict[tuple[str, int], set[tuple[str, Any]]] = {}
-        self._created_in: dict[Key, int] = {}
+        self.plan = ChunkPlan()
         self._renamed_models()
         self._deleted_models()
         self._created_models()
@@ -132,13 +134,7 @@ class MigrationAutodetector:
         for key in kept:
             self._added_indexes_and_constraints(key)
             self._altered_table_and_options(key)
-        optimizer = MigrationOptimizer()
-        # Each chunk is optimized on its own: folding across chunks would undo the split.
-        self.chunked: dict[str, list[tuple[int, list[Operation]]]] = {}
-        for (app, index), chunk_ops in sorted(self._chunks.items()):
-            optimized = optimizer.optimize(chunk_ops, app)
-            if optimized:
-                self.chunked.setdefault(app, []).append((index, optimized))
+        self.chunked = self.plan.optimized(MigrationOptimizer())
         return {
             app: [op for _index, ops in chunks for op in ops]
             for app, chunks in self.chunked.items()
@@ -155,36 +151,11 @@ class MigrationAutodetector:
                 continue
             if (other_app, model) in self.created_models:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, _NEW))
-                needs.add((other_app, self._created_in.get((other_app, model), 0)))
+                needs.add((other_app, self.plan.chunk_creating((other_app, model))))
             else:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, "__latest__"))
                 needs.add((other_app, "__latest__"))
-        chunk = self._chunk_of_app.get(app_label, 0)
-        if any(isinstance(index, int) and self._reaches((other, index), (app_label, chunk))
-               for other, index in needs):
-            chunk += 1
-        self._chunk_of_app[app_label] = chunk
-        self._chunks.setdefault((app_label, chunk), []).append(operation)
-        self._chunk_deps.setdefault((app_label, chunk), set()).update(needs)
-        if isinstance(operation, CreateModel):
-            self._created_in[(app_label, operation.name_lower)] = chunk
-
-    def _reaches(self, start: tuple[str, int], goal: tuple[str, int]) -> bool:
-        """Return whether chunk ``start`` depends, directly or not, on chunk ``goal``."""
-        todo, seen = [start], set()
-        while todo:
-            app, index = todo.pop()
-            if (app, index) == goal:
-                return True
-            if (app, index) in seen:
-                continue
-            seen.add((app, index))
-            if index > 0:
-                todo.append((app, index - 1))
-            todo += [
-                (o, i) for o, i in self._chunk_deps.get((app, index), ()) if isinstance(i, int)
-            ]
-        return False
+        self.plan.place(app_label, operation, needs)
 
     # -- models -------------------------------------------------------------------
 
@@ -197,7 +168,7 @@ class MigrationAutodetector:
                 old_model = self.current.models.get(old_key)
                 if old_model is None or old_key[0] != new_key[0]:
                     continue
-                if _signatures_renamed(old_model, new_model.name) != (
+                if signatures_renamed(old_model, new_model.name) != (
                     new_model.field_signatures()
                 ):
                     continue
@@ -216,7 +187,7 @@ class MigrationAutodetector:
         deleted = [k for k in self.current.models if k not in self.to_state.models]
         if not deleted:
             return
-        order = _dependents_first(deleted, self.current)
+        order = dependents_first(deleted, self.current)
         # A table is dropped only once nothing refers to it: first the relations the kept
         # models lost, then, among deleted models, those pointing at a model dropped
         # before their own (a cycle cannot be dropped table by table).
@@ -232,7 +203,7 @@ class MigrationAutodetector:
                     kept is not None and name in kept.fields
                 ):
                     continue
-                if _field_references(field, key[0], model.name) & blocking:
+                if field_needs(field, key[0], model.name) & blocking:
                     self._add(key[0], RemoveField(model.name_lower, name))
         for key in order:
             self._add(key[0], DeleteModel(self.current.models[key].name))
@@ -243,7 +214,7 @@ class MigrationAutodetector:
         # Referenced models first (foreign keys, many-to-many targets and through models),
         # declaration order otherwise. A relation to a model created later (a cycle) is
         # left out of CreateModel and added with AddField once every model exists.
-        order = _referenced_first(added, self.to_state)
+        order = referenced_first(added, self.to_state)
         created: set[Key] = set()
         deferred: list[tuple[Key, str, Any]] = []
         for key in order:
@@ -252,7 +223,7 @@ class MigrationAutodetector:
             for name, field in model.fields.items():
                 refs = (
                     set() if isinstance(field, CompositePrimaryKey)
-                    else _field_references(field, key[0], model.name)
+                    else field_needs(field, key[0], model.name)
                 )
                 if any(ref in self.created_models and ref not in created for ref in refs):
                     deferred.append((key, name, field))
@@ -261,17 +232,17 @@ class MigrationAutodetector:
             options = {k: v for k, v in model.options.items() if v or k == "managed"}
             skipped = {n for k, n, _f in deferred if k == key}
             if skipped:
-                options = _options_without(options, skipped)
+                options = options_without(options, skipped)
             inline: set[Key] = set()
             for _name, field in fields:
                 if not isinstance(field, CompositePrimaryKey):
-                    inline |= _field_references(field, key[0], model.name)
+                    inline |= field_needs(field, key[0], model.name)
             self._add(key[0], CreateModel(model.name, fields, options), inline)
             created.add(key)
         for key, name, field in deferred:
             model = self.to_state.models[key]
             self._add(key[0], AddField(model.name_lower, name, field),
-                      _field_references(field, key[0], model.name))
+                      field_needs(field, key[0], model.name))
             self._restore_options(key)
 
     def _restore_options(self, key: Key) -> None:
@@ -324,7 +295,7 @@ class MigrationAutodetector:
                 field = _with_default(field, value)
                 preserve_default = False
             self._add(key[0], AddField(new_model.name_lower, name, field, preserve_default),
-                      _field_references(field, key[0], new_model.name))
+                      field_needs(field, key[0], new_model.name))
 
     def _removed_fields(self, key: Key) -> None:
         old_model, new_model = self.current.models[key], self.to_state.models[key]
@@ -351,7 +322,7 @@ class MigrationAutodetector:
                     new_field = _with_default(new_field, value)
                     preserve_default = False
             self._add(key[0], AlterField(new_model.name_lower, name, new_field, preserve_default),
-                      _field_references(new_field, key[0], new_model.name))
+                      field_needs(new_field, key[0], new_model.name))
 
     # -- indexes, constraints, unique_together --------------------------------------
 
@@ -465,10 +436,10 @@ class MigrationAutodetector:
                         (o, 0 if n == _NEW else n) for o, n in self.app_dependencies.get(app, ())
                     }
                 else:
-                    wanted_deps = self._chunk_deps_of(app, index)
+                    wanted_deps = self.plan.needs_of(app, index, self.chunked)
                 for other, needed in sorted(wanted_deps, key=repr):
                     if isinstance(needed, int):
-                        target = _chunk_name(names, other, needed)
+                        target = ChunkPlan.migration_of(names, other, needed)
                         if target is not None and (other, target) not in migration.dependencies:
                             migration.dependencies.append((other, target))
                     else:
@@ -477,42 +448,6 @@ class MigrationAutodetector:
                         if dependency not in migration.dependencies:
                             migration.dependencies.append(dependency)
         return changes
-
-    def _chunk_deps_of(self, app: str, index: int) -> set[tuple[str, Any]]:
-        """The other apps' chunks a chunk needs, with those of chunks optimized away."""
-        needs = set(self._chunk_deps.get((app, index), set()))
-        kept = {i for i, _ops in getattr(self, "chunked", {}).get(app, [])}
-        lower = index - 1
-        while lower >= 0 and lower not in kept:  # folded into nothing: its needs move on
-            needs |= self._chunk_deps.get((app, lower), set())
-            lower -= 1
-        return needs
-
-
-def _chunk_name(names: dict[tuple[str, int], str], app: str, index: int) -> str | None:
-    """The migration holding chunk ``index`` of ``app`` (an earlier one if it emptied)."""
-    candidates = [i for a, i in names if a == app and i <= index]
-    if candidates:
-        return names[app, max(candidates)]
-    later = sorted(i for a, i in names if a == app)
-    return names[app, later[0]] if later else None
-
-
-def _signatures_renamed(model: ModelState, new_name: str) -> dict[str, tuple[Any, ...]]:
-    """``model``'s field signatures as they read once it is called ``new_name``.
-
-    A relation to the model itself names it: ``"blog.Node"`` becomes ``"blog.Tree"``.
-    """
-    label = f"{model.app_label}.{new_name}"
-    signatures = {}
-    for name, field in model.fields.items():
-        remote = getattr(field, "remote_field", None)
-        if remote is not None and resolve_relation(
-            remote.model, model.app_label, model.name
-        ) == model.key:
-            field = rebuild_field_with(field, {"to": label})
-        signatures[name] = field_signature(field)
-    return signatures
 
 
 def _parse_number(name: str) -> int:
@@ -562,68 +497,3 @@ def _with_default(field: Any, value: Any) -> Any:
     return type(field)(*args, **kwargs)
 
 
-def _field_references(field: Any, app_label: str, model_name: str) -> set[Key]:
-    """Return the other models ``field`` needs (target, ``through``), as ``(app, model_lower)``."""
-    own = (app_label, model_name.lower())
-    return {key for key in field_references(field, app_label, model_name) if key != own}
-
-
-def _model_references(model: ModelState) -> set[Key]:
-    refs: set[Key] = set()
-    for field in model.fields.values():
-        if not isinstance(field, CompositePrimaryKey):
-            refs |= _field_references(field, model.app_label, model.name)
-    return refs
-
-
-def _referenced_first(keys: list[Key], state: ProjectState) -> list[Key]:
-    """Return ``keys`` with the models each one refers to before it, where cycles allow.
-
-    Declaration order among models that are ready. In a cycle the model whose
-    remaining references are all weak (a nullable foreign key, a many-to-many)
-    goes first, else the first declared; its references to models after it are
-    added later (``AddField``).
-    """
-    wanted = set(keys)
-    strong: dict[Key, set[Key]] = {}
-    waiting: dict[Key, set[Key]] = {}
-    for key in keys:
-        model = state.models[key]
-        strong[key], waiting[key] = set(), set()
-        for field in model.fields.values():
-            if isinstance(field, CompositePrimaryKey):
-                continue
-            refs = _field_references(field, key[0], model.name) & wanted
-            waiting[key] |= refs
-            if not getattr(field, "many_to_many", False) and not getattr(field, "null", True):
-                strong[key] |= refs
-    order: list[Key] = []
-    remaining = list(keys)
-    while remaining:
-        ready = next((k for k in remaining if not waiting[k]), None)
-        if ready is None:
-            ready = next((k for k in remaining if not strong[k] & waiting[k]), remaining[0])
-        remaining.remove(ready)
-        order.append(ready)
-        for key in remaining:
-            waiting[key].discard(ready)
-    return order
-
-
-def _dependents_first(keys: list[Key], state: ProjectState) -> list[Key]:
-    """Return ``keys`` (models to delete) with the models that refer to others first."""
-    return list(reversed(_referenced_first(keys, state)))
-
-
-def _options_without(options: dict[str, Any], names: set[str]) -> dict[str, Any]:
-    """``options`` less the indexes, constraints and groups that use the fields ``names``."""
-    result = dict(options)
-    if "indexes" in result:
-        result["indexes"] = [i for i in result["indexes"] if not names & set(i.field_names)]
-    if "constraints" in result:
-        result["constraints"] = [
-            c for c in result["constraints"] if not names & set(getattr(c, "fields", ()))
-        ]
-    if "unique_together" in result:
-        result["unique_together"] = {g for g in result["unique_together"] if not names & set(g)}
-    return {k: v for k, v in result.items() if v or k == "managed"}
