@@ -100,6 +100,15 @@ class QuerySet(WriteMixin, Generic[M]):
     def _database(self) -> Database:
         return connections[self.db]
 
+    async def _features_known(self, db: Database) -> None:
+        """Make sure ``db.features`` are the server's before compiling a set operation.
+
+        Whether INTERSECT/EXCEPT run is read from the server version at the
+        first connect; the first query of a process compiles before it.
+        """
+        if self.query.combinator and not db.features.server_version:
+            await db.server_version()
+
     # -- evaluation ------------------------------------------------------------------------
     def __await__(self) -> Generator[Any, None, list[M]]:
         return self._fetch_all().__await__()
@@ -125,6 +134,7 @@ class QuerySet(WriteMixin, Generic[M]):
         db = connections[self._db or "default"]
         if query.select_for_update is not None:
             self._check_in_transaction(db)
+        await self._features_known(db)
         entry = compiler.compile_select(query, db, self._mode)
         rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
         return entry.reader(rows, db.alias)
@@ -240,6 +250,7 @@ class QuerySet(WriteMixin, Generic[M]):
         if query.empty:
             return
         db = self._database()
+        await self._features_known(db)
         entry = compiler.compile_select(query, db, self._mode)
         reader, alias = entry.reader, db.alias
         stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
@@ -268,6 +279,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def _filter_or_exclude(self, negated: bool, args: tuple[Any, ...], kwargs: Any) -> Self:
         if args or kwargs:
+            self.query.check_not_combined("exclude" if negated else "filter")
             self.query.check_filterable("filter")
         clone = self._chain()
         if args or kwargs:
@@ -301,6 +313,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def distinct(self, *fields: str) -> Self:
         """Drop duplicate rows (``DISTINCT ON (fields)`` on PostgreSQL)."""
+        self.query.check_not_combined("distinct")
         clone = self._chain()
         resolver = clone.query.resolver()
         for name in fields:
@@ -311,6 +324,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def annotate(self, *args: Any, **kwargs: Any) -> Self:
         """Add computed values to each row (per group after ``values(...)``)."""
+        self.query.check_not_combined("annotate")
         clone = self._chain()
         for name, expression in _named_expressions(args, kwargs).items():
             clone.query.add_annotation(name, expression, default_alias=name not in kwargs)
@@ -318,6 +332,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def alias(self, **kwargs: Any) -> Self:
         """Define expressions to filter or order by without selecting them."""
+        self.query.check_not_combined("alias")
         clone = self._chain()
         for name, expression in kwargs.items():
             clone.query.add_annotation(name, expression, select=False)
@@ -342,6 +357,8 @@ class QuerySet(WriteMixin, Generic[M]):
         return clone
 
     def _values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
+        if self.query.combinator:
+            return self._combined_values(fields, expressions)
         clone = self._chain()
         query = clone.query
         for name, expression in expressions.items():
@@ -366,10 +383,85 @@ class QuerySet(WriteMixin, Generic[M]):
         query.annotation_mask = tuple(n for n in query.annotation_mask if n in names)
         return clone
 
+    def _combined_values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
+        """``values()`` on a combined query: select the same names in every part."""
+        if expressions:
+            self.query.check_not_combined("values() with expressions; values")
+        clone = self._chain()
+        parts = tuple(
+            QuerySet(part.model, part.clone())._values(fields, {}).query
+            for part in self.query.combined_queries
+        )
+        query = self.query.with_parts(parts)
+        query.values_fields = parts[0].values_fields
+        if query.order_by:
+            # The ordering names columns by position: find them again by name.
+            old = self.query.combined_names()
+            new = query.combined_names()
+            terms = []
+            for tag, index, *rest in query.order_by:
+                if old[index] not in new:
+                    raise exc.FieldError(
+                        f"The combined query is ordered by {old[index]!r}, which values() "
+                        f"leaves out ({', '.join(new)}); select it or order afterwards."
+                    )
+                terms.append((tag, new.index(old[index]), *rest))
+            query.order_by = tuple(terms)
+        clone.query = query
+        return clone
+
+    # -- set operations ----------------------------------------------------------------------
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
+        """Rows of this query or any other (SQL ``UNION``; ``all=True`` keeps duplicates).
+
+        The querysets must select the same number of columns (narrow them with
+        ``values_list()``). The result can only be sliced, ordered by the names
+        it selects, counted and narrowed with ``values()``; ``filter()`` and the
+        like raise ``NotSupportedError``.
+        """
+        queries: list[Any] = [
+            qs for qs in (self, *other_qs) if not _queryset_arg(qs, "union").query.empty
+        ]
+        if not queries:
+            return self._chain()
+        return queries[0]._combine("union", queries[1:], all)
+
+    def intersection(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
+        """Rows in this query and in every other (SQL ``INTERSECT``)."""
+        for qs in other_qs:
+            if _queryset_arg(qs, "intersection").query.empty:
+                return qs._chain()  # type: ignore[return-value]
+        if self.query.empty:
+            return self._chain()
+        return self._combine("intersection", list(other_qs), all)
+
+    def difference(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
+        """Rows of this query that no other has (SQL ``EXCEPT``)."""
+        others = [qs for qs in other_qs if not _queryset_arg(qs, "difference").query.empty]
+        if self.query.empty:
+            return self._chain()
+        return self._combine("difference", others, all)
+
+    def _combine(self, kind: str, others: list[QuerySet[Any]], all_: bool) -> Self:
+        clone = self._chain()
+        if not others:
+            return clone
+        queries = [self.query.clone()]
+        first_values = self.query.values_fields
+        for other in others:
+            query = other.query
+            if first_values is not None and query.values_fields is None and not query.combinator:
+                # Django's rule: the first queryset's values() apply to the others.
+                query = QuerySet(query.model, query.clone())._values(first_values, {}).query
+            queries.append(query.clone())
+        clone.query = Query.combine(kind, tuple(queries), all_)
+        return clone
+
     def only(self, *fields: str) -> Self:
         """Load only these fields (and the primary key); others stay deferred."""
         if not fields:
             raise TypeError("only() needs at least one field name")
+        self.query.check_not_combined("only")
         clone = self._chain()
         names = clone._check_loadable(fields)
         current, defer = clone.query.deferred
@@ -378,6 +470,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def defer(self, *fields: str | None) -> Self:
         """Do not load these fields; ``defer(None)`` loads every field again."""
+        self.query.check_not_combined("defer")
         clone = self._chain()
         if fields == (None,):
             clone.query.deferred = (frozenset(), True)
@@ -404,6 +497,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """
         if self._mode != MODE_MODELS:
             raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        self.query.check_not_combined("select_related")
         clone = self._chain()
         if fields == (None,):
             clone.query.select_related = ()
@@ -443,6 +537,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """Lock the selected rows until the transaction ends (``FOR UPDATE``)."""
         if nowait and skip_locked:
             raise ValueError("The nowait option cannot be used with skip_locked.")
+        self.query.check_not_combined("select_for_update")
         clone = self._chain()
         clone.query.select_for_update = (nowait, skip_locked, bool(of))
         return clone
@@ -531,6 +626,7 @@ class QuerySet(WriteMixin, Generic[M]):
         if query.empty:
             return 0
         db = self._database()
+        await self._features_known(db)
         entry = compiler.compile_count(query, db)
         row = await db.fetch_row(entry.sql, entry.params(query.params()))
         return int(row[0]) if row is not None else 0
@@ -543,6 +639,7 @@ class QuerySet(WriteMixin, Generic[M]):
         if query.empty:
             return False
         db = self._database()
+        await self._features_known(db)
         entry = compiler.compile_exists(query, db)
         return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
 
@@ -554,6 +651,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._result_cache is not None:
             return obj in self._result_cache
+        self.query.check_not_combined("contains")
         return await self.filter(pk=obj.pk).exists()
 
     async def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -561,6 +659,7 @@ class QuerySet(WriteMixin, Generic[M]):
         aggregates = _named_expressions(args, kwargs)
         if not aggregates:
             raise TypeError("aggregate() needs at least one aggregate, e.g. n=Count('id')")
+        self.query.check_not_combined("aggregate")
         for name, expression in aggregates.items():
             if not isinstance(expression, Expression) or not expression.has_aggregate:
                 raise TypeError(f"{name}={expression!r} is not an aggregate expression")
@@ -589,6 +688,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
         if self._mode != MODE_MODELS:
             raise TypeError("in_bulk() cannot be used with values() or values_list().")
+        self.query.check_not_combined("in_bulk")
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else self.query.resolver().get_field(field_name)
         if field_name != "pk" and not getattr(field, "unique", False):
@@ -607,12 +707,20 @@ class QuerySet(WriteMixin, Generic[M]):
                 objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
         return {getattr(obj, key_name): obj for obj in objs}
 
-    async def explain(self, analyze: bool = False) -> str:
-        """Return the database's plan for this query as text."""
+    async def explain(self, analyze: bool = False, format: str | None = None) -> str:
+        """Return the server's plan for this query as text.
+
+        ``analyze=True`` runs the query and shows what it cost (not on SQLite);
+        ``format`` picks one of the server's plan formats (PostgreSQL ``TEXT JSON
+        XML YAML``, MySQL ``TRADITIONAL JSON TREE``, MariaDB ``JSON``); anything
+        else raises ``NotSupportedError``.
+        """
         query = self.query
         db = self._database()
+        if not db.features.server_version:
+            await db.server_version()  # what the server supports is read at the first connect
         entry = compiler.select_sql(query, db)
-        prefix = await db.ops.explain_prefix(analyze, db.server_version)
+        prefix = db.ops.explain_prefix(analyze, db.features, format)
         rows = await db.fetch_rows(prefix + entry.sql, entry.params(query.params()))
         return db.ops.explain_text(rows)
 
@@ -631,6 +739,12 @@ class QuerySet(WriteMixin, Generic[M]):
         base = len(values)
         values.extend(self.query.params())
         return ("SQ", self.query, base)
+
+
+def _queryset_arg(qs: Any, method: str) -> QuerySet[Any]:
+    if not isinstance(qs, QuerySet):
+        raise TypeError(f"{method}() takes querysets, got {qs!r}")
+    return qs
 
 
 def _flip(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -303,6 +304,24 @@ async def test_explain_returns_plan_text(members: list[Member], backend_name: st
             await Member.objects.explain(analyze=True)
     else:
         assert await Member.objects.filter(age__gt=3).explain(analyze=True)
+
+
+async def test_explain_formats(members: list[Member], backend: Any, backend_name: str) -> None:
+    qs = Member.objects.filter(age__gt=3)
+    if backend_name == "sqlite":
+        with pytest.raises(NotSupportedError, match="explain\\(format='json'\\) is not supported on SQLite"):
+            await qs.explain(format="json")
+        return
+    plan = await qs.explain(format="json")
+    assert json.loads(plan)  # the server's JSON plan, as text
+    if backend_name == "postgresql":
+        assert "Seq Scan" in await qs.explain(format="yaml")
+        analyzed = json.loads(await qs.explain(analyze=True, format="JSON"))
+        assert "Actual Rows" in json.dumps(analyzed)
+    elif backend.features.is_mariadb:
+        assert "r_loops" in await qs.explain(analyze=True, format="json")  # MariaDB's ANALYZE
+    with pytest.raises(NotSupportedError, match="formats there: "):
+        await qs.explain(format="graphviz")
 
 
 async def test_using_unknown_alias_fails_clearly(members: list[Member]) -> None:

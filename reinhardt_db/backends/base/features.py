@@ -45,6 +45,10 @@ class DatabaseFeatures:
     supports_delete_returning: bool = False
     #: ``INTERSECT`` and ``EXCEPT`` compound queries.
     supports_intersect_except: bool = False
+    #: ``INTERSECT ALL`` and ``EXCEPT ALL`` (duplicates kept).
+    supports_intersect_except_all: bool = False
+    #: ``explain(format=...)`` names the server takes (upper case); empty: text only.
+    supported_explain_formats: frozenset[str] = frozenset()
     supports_window_functions: bool = False
     #: ``SELECT DISTINCT ON (...)`` (PostgreSQL only).
     supports_distinct_on: bool = False

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql import operators as sa_operators
 
 from reinhardt_db.exceptions import NotSupportedError
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
 
 __all__ = [
     "Adapter", "BindConst", "Converter", "DatabaseOperations", "divide", "json_path", "like_escape",
@@ -450,11 +453,31 @@ class DatabaseOperations:
         return f"RELEASE SAVEPOINT {name}"
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
-        """Return what precedes a SELECT to show its plan (``server_version()`` if needed)."""
-        return "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
+        """Return what precedes a SELECT to show its plan.
+
+        ``format`` is one of ``features.supported_explain_formats`` (any case);
+        another raises ``NotSupportedError`` naming the formats there are.
+        """
+        name = self.explain_format(features, format)
+        options = (["ANALYZE"] if analyze else []) + ([f"FORMAT {name}"] if name else [])
+        return f"EXPLAIN ({', '.join(options)}) " if options else "EXPLAIN "
+
+    def explain_format(self, features: DatabaseFeatures, format: str | None) -> str | None:
+        """Check ``format`` against what the server takes; return it upper case (or None)."""
+        if format is None:
+            return None
+        name = str(format).upper()
+        allowed = features.supported_explain_formats
+        if name not in allowed:
+            formats = ", ".join(sorted(allowed)) or "none, only the default text plan"
+            raise NotSupportedError(
+                f"explain(format={format!r}) is not supported on {self.display_name}; "
+                f"formats there: {formats}"
+            )
+        return name
 
     def explain_text(self, rows: Sequence[Sequence[Any]]) -> str:
         """Return the plan rows as text."""

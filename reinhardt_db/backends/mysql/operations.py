@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -30,6 +30,9 @@ from reinhardt_db.backends.base.operations import (
     divide,
     lit,
 )
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
 
 __all__ = ["MySQLOperations"]
 
@@ -196,11 +199,13 @@ class MySQLOperations(DatabaseOperations):
         return range(lastrowid, lastrowid + rows) if self._consecutive_ids else None
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
-        """Return ``EXPLAIN``; analyzing, ``ANALYZE`` (MariaDB) or ``EXPLAIN ANALYZE`` (MySQL)."""
+        """Return ``EXPLAIN [FORMAT=x]``; analyzing, ``ANALYZE`` (MariaDB) or
+        ``EXPLAIN ANALYZE`` (MySQL)."""
+        name = self.explain_format(features, format)
+        suffix = f"FORMAT={name} " if name else ""
         if not analyze:
-            return "EXPLAIN "
-        version = await server_version()
-        return "ANALYZE " if "mariadb" in version.lower() else "EXPLAIN ANALYZE "
+            return f"EXPLAIN {suffix}"
+        return f"ANALYZE {suffix}" if features.is_mariadb else f"EXPLAIN ANALYZE {suffix}"

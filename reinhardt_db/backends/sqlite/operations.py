@@ -17,7 +17,7 @@ import decimal
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -38,6 +38,9 @@ from reinhardt_db.backends.base.operations import (
     lit,
 )
 from reinhardt_db.exceptions import NotSupportedError
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
 
 __all__ = ["DecimalText", "SQLiteOperations"]
 
@@ -363,12 +366,13 @@ class SQLiteOperations(DatabaseOperations):
         return range(lastrowid - rows + 1, lastrowid + 1)
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
         """Return ``EXPLAIN QUERY PLAN``."""
         if analyze:
             raise NotSupportedError("SQLite has no EXPLAIN ANALYZE; call explain() without it")
+        self.explain_format(features, format)
         return "EXPLAIN QUERY PLAN "
 
     def explain_text(self, rows: Sequence[Sequence[Any]]) -> str:

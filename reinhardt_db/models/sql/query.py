@@ -16,7 +16,7 @@ from reinhardt_db._hints import closest as closest_name
 from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
-from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver
+from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver, did_you_mean
 from reinhardt_db.models.sql.joins import (
     Join,
     JoinPath,
@@ -46,7 +46,13 @@ _INITIAL: dict[str, Any] = {
     "empty": False,
     "joins": (),
     "select_related": (),
+    "combinator": None,
+    "combinator_all": False,
+    "combined_queries": (),
 }
+
+#: The set operations a QuerySet can combine with, by method name.
+COMBINATORS = ("union", "intersection", "difference")
 
 
 class Query:
@@ -70,6 +76,12 @@ class Query:
     empty: bool
     joins: tuple[Join, ...]
     select_related: tuple[Any, ...]
+    #: ``"union"``, ``"intersection"`` or ``"difference"`` for a combined query.
+    combinator: str | None
+    combinator_all: bool
+    #: The queries a combined query combines, in order; their parameters
+    #: follow each other in :attr:`values`.
+    combined_queries: tuple[Query, ...]
 
     def __init__(self, model: Any) -> None:
         # Every attribute is immutable except ``values`` (a fresh list per query):
@@ -106,6 +118,9 @@ class Query:
             self.joins,
             self.select_related,
             self.empty,
+            self.combinator,
+            self.combinator_all,
+            tuple(q.key() for q in self.combined_queries),
         )
 
     def __hash__(self) -> int:
@@ -129,6 +144,58 @@ class Query:
         if self.low_mark:
             return [*self.values, self.low_mark]
         return self.values
+
+    # -- set operations ----------------------------------------------------------------------
+    @classmethod
+    def combine(cls, kind: str, queries: tuple[Query, ...], all_: bool) -> Query:
+        """Return the query combining ``queries`` with ``kind`` (``"union"`` ...).
+
+        Each part keeps its own shape; their parameters (LIMIT/OFFSET included)
+        are laid end to end in the new query's ``values``, so one compiled
+        statement serves every set of values.
+        """
+        first = queries[0]
+        combined = cls(first.model)
+        combined.combinator = kind
+        combined.combinator_all = all_
+        combined.combined_queries = tuple(queries)
+        combined.values_fields = first.values_fields
+        combined.default_ordering = False
+        combined.values = [value for query in queries for value in query.params()]
+        return combined
+
+    def with_parts(self, queries: tuple[Query, ...]) -> Query:
+        """Return a copy of this combined query over new ``queries`` (same order and slice)."""
+        new = Query.combine(self.combinator or "union", queries, self.combinator_all)
+        new.values_fields = self.values_fields
+        new.order_by = self.order_by
+        new.standard_ordering = self.standard_ordering
+        new.low_mark, new.high_mark, new.empty = self.low_mark, self.high_mark, self.empty
+        return new
+
+    def combined_names(self) -> list[str]:
+        """The names a combined query's rows can be ordered by (its first part's columns)."""
+        first = self.combined_queries[0]
+        if first.combinator:
+            return first.combined_names()
+        if first.values_fields is not None:
+            names = [str(n) for n in first.values_fields]
+            return names + [n for n in first.annotation_mask if n not in names]
+        from reinhardt_db.models.sql.compiler import loaded_fields
+
+        return [f.attname for f in loaded_fields(first)] + list(first.annotation_mask)
+
+    def check_not_combined(self, action: str) -> None:
+        """Refuse what a combined query cannot do (Django's rule: only slice, order, values)."""
+        if self.combinator:
+            from reinhardt_db.exceptions import NotSupportedError
+
+            raise NotSupportedError(
+                f"Calling QuerySet.{action}() after {self.combinator}() is not supported: "
+                f"a combined query can only be sliced, ordered (by the names it selects), "
+                f"counted and narrowed with values()/values_list(); apply {action}() to "
+                f"each queryset before combining them."
+            )
 
     # -- building --------------------------------------------------------------------------
     def resolver(self, reuse: set[int] | None = None) -> QueryResolver:
@@ -194,6 +261,10 @@ class Query:
 
     def set_ordering(self, items: tuple[Any, ...]) -> None:
         """Replace the ordering with ``items`` (names, ``-names``, ``"?"``, expressions)."""
+        if self.combinator:
+            self.order_by = _combined_ordering(self, items)
+            self.default_ordering = False
+            return
         resolver = self.resolver()
         shapes: list[Any] = []
         for item in items:
@@ -358,6 +429,46 @@ class QueryResolver(Resolver):
         if getattr(lookup, "handles_null", False):
             return bool(rhs != ("C", False))
         return bool(rhs == ("C", None))
+
+
+def _combined_ordering(query: Query, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Check an ordering of a combined query: only names of the columns it selects.
+
+    Kept as ``(name, descending, nulls_first, nulls_last)`` tuples; the compiler
+    orders by the column's position, which every backend accepts after a
+    compound SELECT.
+    """
+    names = query.combined_names()
+    pk = query.model._meta.pk
+    shapes: list[Any] = []
+    for item in items:
+        nulls_first = nulls_last = False
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            name = item[1:] if descending else item
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            name, descending = item.expression.name, item.descending
+            nulls_first, nulls_last = item.nulls_first, item.nulls_last
+        elif isinstance(item, F):
+            name, descending = item.name, False
+        else:
+            raise FieldError(
+                f"order_by() of a combined query takes the names of the columns it selects, "
+                f"got {item!r}; annotate each queryset before combining them instead."
+            )
+        if name == "pk" and getattr(pk, "concrete", True):
+            name = pk.attname
+        if name not in names:
+            field = query.model._meta.fields_map.get(name)
+            if field is not None and field.attname in names:
+                name = field.attname
+            else:
+                raise FieldError(
+                    f"Cannot order a combined query by {name!r}: it is not one of the "
+                    f"columns it selects ({', '.join(names)}).{did_you_mean(name, names)}"
+                )
+        shapes.append(("COL", names.index(name), descending, nulls_first, nulls_last))
+    return tuple(shapes)
 
 
 def _single_relation(model: Any, name: str, path: list[str]) -> Any:
