@@ -46,6 +46,10 @@ _DIV_PRECEDENCE = sa_operators._PRECEDENCE[sa_operators.truediv]
 _SIMPLE_EXTRACT = frozenset({"year", "month", "day", "hour", "minute", "second"})
 
 
+#: What ``truncate`` takes, coarsest first.
+TRUNC_KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
+
+
 def lit(text: str, type_: Any = sa.Integer) -> Any:
     """A literal of the backend's own SQL (never user input)."""
     return sa.literal_column(text, type_)
@@ -275,6 +279,17 @@ class DatabaseOperations:
         """Return the date part of a date-time."""
         return sa.func.date(expr)
 
+    def cast_time(self, expr: Any) -> Any:
+        """Return the time of day of a date-time (UTC)."""
+        return sa.cast(expr, sa.Time)
+
+    def truncate(self, kind: str, expr: Any, output: str) -> Any:
+        """Return ``expr`` truncated to ``kind`` (TRUNC_KINDS) as a ``"date"`` or ``"datetime"``.
+
+        Weeks start on Monday (ISO); quarters on January, April, July, October.
+        """
+        raise NotSupportedError(f"{self.display_name} cannot truncate dates to {kind!r}")
+
     # -- JSON ------------------------------------------------------------------------------
     json_path = staticmethod(json_path)
 
@@ -315,6 +330,10 @@ class DatabaseOperations:
         ``json_adapter`` (the column's JSON encoder).
         """
         return None
+
+    def json_key_order(self, built: Any) -> list[Any]:
+        """Return the ORDER BY expressions sorting by a key's value (``built``: ``json_key``)."""
+        return [built]
 
     def json_compare_rhs(self, rhs: Any) -> Any:
         """Return the right-hand side of a comparison with a key's value."""

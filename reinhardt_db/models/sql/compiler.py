@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
-from reinhardt_db.models.expressions import Expression, OrderBy, Param
+from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
 from reinhardt_db.models.sql.context import CompileContext
 from reinhardt_db.models.sql.query import Query
@@ -77,7 +77,16 @@ def _add_column(parts: SelectParts, name: str, expr: Any, converter: Any) -> Non
 
 
 def _add_annotation(parts: SelectParts, query: Query, ctx: CompileContext, name: str) -> None:
-    _add_column(parts, name, ctx.annotation_sa(name), query.annotations[name].converter(ctx))
+    expression = query.annotations[name]
+    selected = None
+    if type(expression) is F:
+        # A plain reference selects what values() would (a JSON key as JSON).
+        built, transform = ctx.lhs(ctx.resolve_ref(expression.name), expression.name)
+        if transform is not None:
+            selected = transform.select_expression(built)
+    if selected is None:
+        selected = ctx.annotation_sa(name)
+    _add_column(parts, name, selected, expression.converter(ctx))
 
 
 def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts:
@@ -178,7 +187,7 @@ def _order_exprs(query: Query, ctx: CompileContext, labels: dict[str, Any], name
     if name in query.annotations:
         label = labels.get(name)
         return [label if label is not None else ctx.annotation_sa(name)]
-    return [ctx.ref(name)]
+    return ctx.order_refs(name)
 
 
 def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
