@@ -481,12 +481,7 @@ class QuerySet(WriteMixin, Generic[M]):
         return clone
 
     def _check_loadable(self, fields: Iterable[str]) -> frozenset[str]:
-        resolver = self.query.resolver()
-        names = set()
-        for name in fields:
-            field = resolver.get_field(name)
-            names.add(field.name)
-        return frozenset(names)
+        return frozenset(self.query.loadable_name(name) for name in fields)
 
     def select_related(self, *fields: str | None) -> Self:
         """Load these foreign keys and one-to-one relations in the same query (JOINs).

@@ -26,6 +26,7 @@ FEATURES = DatabaseFeatures(
     supports_two_phase_commit=True,
     # query layer
     supports_order_by_nulls_modifier=False,
+    supports_slicing_in_subqueries=False,
     supports_window_functions=True,
     supports_select_for_update_nowait=True,
     supports_expression_defaults=True,

@@ -13,11 +13,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reinhardt_db.exceptions import NotSupportedError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import _iterables as readers
 from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
-from reinhardt_db.models.sql.context import CompileContext
+from reinhardt_db.models.sql.context import LOOKUP_SEP, CompileContext
 from reinhardt_db.models.sql.query import Query
 from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
 
@@ -57,15 +57,44 @@ class SelectParts:
 
 def loaded_fields(query: Query) -> list[Any]:
     """The model fields a SELECT of instances reads for ``query`` (deferral applied)."""
-    meta = query.model._meta
-    names, defer = query.deferred
+    followed = {relation.name for relation, _, _ in query.select_related}
+    return _model_fields(query.model, query.deferred, "", followed)
+
+
+def _model_fields(
+    model: Any, deferred: tuple[frozenset[str], bool], prefix: str, followed: set[str]
+) -> list[Any]:
+    """The fields of ``model`` to read, reached by the relation path ``prefix``.
+
+    ``only()`` names (``"title"``, ``"author__name"``) keep, at each level, the
+    fields named there and the relations the longer names go through; a level
+    no name mentions (a related model only ``select_related`` names) is read
+    whole. ``defer()`` names drop the fields named at that level. The primary
+    key is always read, and so is a foreign key ``select_related`` follows.
+    """
+    meta = model._meta
     fields = list(meta.concrete_fields)
+    names, defer = deferred
     if not names:
         return fields
-    pk_names = {f.name for f in meta.pk_fields}
+    start = f"{prefix}{LOOKUP_SEP}" if prefix else ""
+    rests = [n[len(start):] for n in names if n.startswith(start)]
+    keep = {f.name for f in meta.pk_fields}
     if defer:
-        return [f for f in fields if f.name not in names or f.name in pk_names]
-    return [f for f in fields if f.name in names or f.name in pk_names]
+        dropped = {r for r in rests if LOOKUP_SEP not in r}
+        clash = dropped & followed
+        if clash:
+            name = sorted(clash)[0]
+            raise FieldError(
+                f"Field {meta.object_name}.{name} cannot be both deferred and followed with "
+                f"select_related(); drop it from defer() or from select_related()."
+            )
+        return [f for f in fields if f.name not in dropped or f.name in keep]
+    wanted = {r.split(LOOKUP_SEP, 1)[0] for r in rests}
+    if not wanted and prefix:
+        return fields
+    keep |= wanted | followed
+    return [f for f in fields if f.name in keep]
 
 
 def _add_column(parts: SelectParts, name: str, expr: Any, converter: Any) -> None:
@@ -125,10 +154,13 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
         query.model, list(parts.names), list(parts.converters), -1, "", "", 0
     )]
 
-    def add(nodes: tuple[Any, ...], parent: int) -> None:
+    def add(nodes: tuple[Any, ...], parent: int, prefix: str) -> None:
         for relation, join, children in nodes:
             model = relation.related_model
-            fields = model._meta.concrete_fields
+            path = f"{prefix}{LOOKUP_SEP}{relation.name}" if prefix else relation.name
+            fields = _model_fields(
+                model, query.deferred, path, {child.name for child, _, _ in children}
+            )
             names, converters = [], []
             for field in fields:
                 column = ctx.column(field, join)
@@ -142,9 +174,9 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
                 model, names, converters, parent, relation.cache_name,
                 relation.back_cache_name, key,
             ))
-            add(children, len(slices) - 1)
+            add(children, len(slices) - 1, path)
 
-    add(query.select_related, 0)
+    add(query.select_related, 0, "")
     parts.slices = slices
 
 
@@ -384,8 +416,9 @@ def select_sql(query: Query, db: Any) -> CompiledStatement:
 def compile_subquery(ctx: CompileContext, query: Query, offset: int) -> sa.Select[Any]:
     """Build ``query`` as a one-column subquery inside ``ctx``'s statement."""
     inner = ctx.child(query.model, query.annotations, offset, joins=query.joins)
+    # Rows of a subquery have no order unless a slice picks them (Django drops it too).
+    query = _unordered(query)
     if query.values_fields is None:
-        query = query.clone()
         pk = query.model._meta.pk
         query.values_fields = (pk.name,)
         query.annotation_mask = ()
@@ -395,6 +428,9 @@ def compile_subquery(ctx: CompileContext, query: Query, offset: int) -> sa.Selec
             f"a subquery must select one column, this one selects {', '.join(parts.names)}; "
             "use values_list('field', flat=True)"
         )
+    if query.is_sliced and not ctx.features.supports_slicing_in_subqueries:
+        # MariaDB/MySQL refuse LIMIT inside IN (...); a derived table holds it.
+        stmt = sa.select(*stmt.subquery("sliced").c)
     return stmt
 
 

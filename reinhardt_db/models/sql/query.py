@@ -310,6 +310,30 @@ class Query:
         self.joins = tuple(joins)
         self.select_related = _dict_to_tree(tree)
 
+    def loadable_name(self, name: str) -> str:
+        """Check a name for ``only()``/``defer()``: a field, or one across single relations.
+
+        ``"author__name"`` names the field ``name`` of the model ``author``
+        points to; it applies where ``select_related("author")`` loads that model.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"only() and defer() take field names, got {name!r}")
+        parts = name.split(LOOKUP_SEP)
+        model = self.model
+        for position, part in enumerate(parts[:-1]):
+            relation = Resolver(model).get_field(part)
+            if not (relation.is_relation and (relation.many_to_one or relation.one_to_one)):
+                raise FieldError(
+                    f"only()/defer() cannot follow {part!r} in {name!r}: "
+                    f"{model._meta.object_name}.{part} is not a foreign key or one-to-one "
+                    "relation. Load many-valued relations with "
+                    "Prefetch(..., queryset=Model.objects.only(...))."
+                )
+            parts[position] = relation.name
+            model = relation.related_model
+        parts[-1] = Resolver(model).get_field(parts[-1]).name
+        return LOOKUP_SEP.join(parts)
+
     def clear_ordering(self) -> None:
         """Drop every ordering, the model's default included."""
         self.order_by = ()
@@ -385,10 +409,12 @@ class QueryResolver(Resolver):
         """Return the shape of a condition across relations, adding its joins.
 
         Under a negation a condition over a multi-valued relation becomes an
-        ``EXISTS`` subquery of its own (Django's ``exclude()`` semantics).
+        ``EXISTS`` subquery of its own (Django's ``exclude()`` semantics);
+        ``<multi-valued relation>__isnull`` is ``[NOT] EXISTS`` everywhere, so
+        ``filter(posts__isnull=False)`` gives each author once.
         """
         steps = info.steps
-        if negated and any(step.multi for step in steps):
+        if any(step.multi for step in steps) and (negated or _is_relation_isnull(info)):
             return self._exists_leaf(path, info, value, values)
         ids = self._setup(steps)
         assert info.lookup is not None
@@ -469,6 +495,17 @@ def _combined_ordering(query: Query, items: tuple[Any, ...]) -> tuple[Any, ...]:
                 )
         shapes.append(("COL", names.index(name), descending, nulls_first, nulls_last))
     return tuple(shapes)
+
+
+def _is_relation_isnull(info: PathInfo) -> bool:
+    """True for ``<relation>__isnull`` ending at the multi-valued hop (no field after it)."""
+    if getattr(info.lookup, "lookup_name", "") != "isnull" or info.transforms:
+        return False
+    steps = info.steps
+    if not steps[-1].multi or any(step.multi for step in steps[:-1]):
+        return False
+    field = info.field
+    return bool(getattr(field, "primary_key", False) or getattr(field, "is_relation", False))
 
 
 def _single_relation(model: Any, name: str, path: list[str]) -> Any:
