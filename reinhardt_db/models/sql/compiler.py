@@ -263,6 +263,11 @@ def build_select(
     if terms:
         stmt = stmt.order_by(*terms)
     if query.distinct_fields:
+        if not ctx.features.supports_distinct_on:
+            raise NotSupportedError(
+                f"distinct(*fields) (DISTINCT ON) is not supported on {ctx.ops.display_name}; "
+                "it is only available on PostgreSQL. Use distinct() without fields."
+            )
         stmt = ctx.ops.distinct_on(stmt, [ctx.ref(name) for name in query.distinct_fields])
     elif query.distinct:
         stmt = stmt.distinct()
