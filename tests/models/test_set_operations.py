@@ -263,3 +263,13 @@ async def test_sql_and_the_statement_cache(players: list[Player], caplog: Any) -
     ).order_by("name").values_list("name", flat=True)
     assert await as_intersection == ["ann"]
     assert len(statement_cache) == size + 2
+
+
+async def test_iterator_explain_and_subqueries(players: list[Player]) -> None:
+    combined = Player.objects.filter(team="red").union(Player.objects.filter(score=10))
+    assert sorted([p.name async for p in combined.iterator(chunk_size=2)]) == ["ann", "bob", "dee"]
+    assert await combined.explain()
+    ids = combined.values_list("id", flat=True)
+    inside = Player.objects.filter(id__in=ids, team="blue").values_list("name", flat=True)
+    assert await inside == ["dee"]
+    assert await Player.objects.exclude(id__in=ids).values_list("name", flat=True) == ["cid", "eve"]

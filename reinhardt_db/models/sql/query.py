@@ -118,9 +118,12 @@ class Query:
             self.joins,
             self.select_related,
             self.empty,
-            self.combinator,
-            self.combinator_all,
-            tuple(q.key() for q in self.combined_queries),
+            # One slot, and nothing to build for the usual (not combined) query.
+            (
+                self.combinator,
+                self.combinator_all,
+                tuple(q.key() for q in self.combined_queries),
+            ) if self.combinator else None,
         )
 
     def __hash__(self) -> int:
