@@ -169,3 +169,13 @@ async def test_only_and_defer_errors(data: dict[str, Any]) -> None:
         Post.objects.defer("title__name")
     with pytest.raises(FieldError, match="cannot be both deferred and followed with select_related"):
         await Post.objects.select_related("author").defer("author")
+
+
+async def test_only_across_relations_is_part_of_the_cache_key(data: dict[str, Any]) -> None:
+    base = Post.objects.select_related("author").filter(title="p1")
+    first = (await base.only("title", "author__name"))[0]
+    second = (await base.only("title", "author__id"))[0]
+    assert first.author.get_deferred_fields() == set()
+    assert second.author.get_deferred_fields() == {"name"}
+    third = (await base.defer("author__name"))[0]
+    assert third.author.get_deferred_fields() == {"name"} and third.title == "p1"
