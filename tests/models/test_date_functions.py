@@ -193,3 +193,20 @@ async def test_functions_share_one_statement_per_shape(events: list[Event]) -> N
     assert len(statement_cache) == size
     assert await query("month", 12) == ["c"]  # another part: another statement
     assert len(statement_cache) == size + 1
+
+
+async def test_functions_of_expressions_aggregates_and_values(events: list[Event]) -> None:
+    from reinhardt_db.models import Max, Min
+
+    assert await Event.objects.aggregate(last=ExtractYear(Max("at")), first=ExtractMonth(Min("on"))) == {
+        "last": 2024, "first": 1,
+    }
+    nested = await Event.objects.filter(title="b").annotate(
+        q=ExtractQuarter(TruncMonth("at"))
+    ).values_list("q", flat=True)
+    assert nested == [1]
+    rows = await Event.objects.filter(at__isnull=False).values(month=TruncMonth("at")).annotate(
+        n=Count("id")
+    ).order_by("month")
+    assert [r["n"] for r in rows] == [1, 1, 1]
+    assert rows[0]["month"] == dt.datetime(2021, 1, 1, tzinfo=UTC)
