@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
+from reinhardt_db.models._combine import CombineMixin
 from reinhardt_db.models._registration import ensure_lookups_registered
 from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
@@ -49,7 +50,7 @@ async def _ready(value: Any) -> Any:
     return value
 
 
-class QuerySet(WriteMixin, Generic[M]):
+class QuerySet(WriteMixin, CombineMixin, Generic[M]):
     """A lazy query on ``model``; every method returns a new QuerySet or runs the query."""
 
     _is_queryset = True
@@ -383,80 +384,6 @@ class QuerySet(WriteMixin, Generic[M]):
         query.annotation_mask = tuple(n for n in query.annotation_mask if n in names)
         return clone
 
-    def _combined_values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
-        """``values()`` on a combined query: select the same names in every part."""
-        if expressions:
-            self.query.check_not_combined("values() with expressions; values")
-        clone = self._chain()
-        parts = tuple(
-            QuerySet(part.model, part.clone())._values(fields, {}).query
-            for part in self.query.combined_queries
-        )
-        query = self.query.with_parts(parts)
-        query.values_fields = parts[0].values_fields
-        if query.order_by:
-            # The ordering names columns by position: find them again by name.
-            old = self.query.combined_names()
-            new = query.combined_names()
-            terms = []
-            for tag, index, *rest in query.order_by:
-                if old[index] not in new:
-                    raise exc.FieldError(
-                        f"The combined query is ordered by {old[index]!r}, which values() "
-                        f"leaves out ({', '.join(new)}); select it or order afterwards."
-                    )
-                terms.append((tag, new.index(old[index]), *rest))
-            query.order_by = tuple(terms)
-        clone.query = query
-        return clone
-
-    # -- set operations ----------------------------------------------------------------------
-    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
-        """Rows of this query or any other (SQL ``UNION``; ``all=True`` keeps duplicates).
-
-        The querysets must select the same number of columns (narrow them with
-        ``values_list()``). The result can only be sliced, ordered by the names
-        it selects, counted and narrowed with ``values()``; ``filter()`` and the
-        like raise ``NotSupportedError``.
-        """
-        queries: list[Any] = [
-            qs for qs in (self, *other_qs) if not _queryset_arg(qs, "union").query.empty
-        ]
-        if not queries:
-            return self._chain()
-        return queries[0]._combine("union", queries[1:], all)
-
-    def intersection(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
-        """Rows in this query and in every other (SQL ``INTERSECT``)."""
-        for qs in other_qs:
-            if _queryset_arg(qs, "intersection").query.empty:
-                return qs._chain()  # type: ignore[return-value]
-        if self.query.empty:
-            return self._chain()
-        return self._combine("intersection", list(other_qs), all)
-
-    def difference(self, *other_qs: QuerySet[Any], all: bool = False) -> Self:
-        """Rows of this query that no other has (SQL ``EXCEPT``)."""
-        others = [qs for qs in other_qs if not _queryset_arg(qs, "difference").query.empty]
-        if self.query.empty:
-            return self._chain()
-        return self._combine("difference", others, all)
-
-    def _combine(self, kind: str, others: list[QuerySet[Any]], all_: bool) -> Self:
-        clone = self._chain()
-        if not others:
-            return clone
-        queries = [self.query.clone()]
-        first_values = self.query.values_fields
-        for other in others:
-            query = other.query
-            if first_values is not None and query.values_fields is None and not query.combinator:
-                # Django's rule: the first queryset's values() apply to the others.
-                query = QuerySet(query.model, query.clone())._values(first_values, {}).query
-            queries.append(query.clone())
-        clone.query = Query.combine(kind, tuple(queries), all_)
-        return clone
-
     def only(self, *fields: str) -> Self:
         """Load only these fields (and the primary key); others stay deferred."""
         if not fields:
@@ -734,12 +661,6 @@ class QuerySet(WriteMixin, Generic[M]):
         base = len(values)
         values.extend(self.query.params())
         return ("SQ", self.query, base)
-
-
-def _queryset_arg(qs: Any, method: str) -> QuerySet[Any]:
-    if not isinstance(qs, QuerySet):
-        raise TypeError(f"{method}() takes querysets, got {qs!r}")
-    return qs
 
 
 def _flip(name: str) -> str:

@@ -71,8 +71,6 @@ class DatabaseFeatures:
     # -- asked by the query layer (models/) instead of a vendor name ------------------------
     #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
     supports_order_by_nulls_modifier: bool = True
-    #: ``LIMIT`` inside ``IN (SELECT ...)`` (MySQL/MariaDB: wrapped in a derived table).
-    supports_slicing_in_subqueries: bool = True
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
     #: The server binds the parameters, so a statement may hold at most
@@ -88,6 +86,8 @@ class DatabaseFeatures:
     #: holds the database's write lock), so ``bulk_create`` computes them from the
     #: last insert id (``ops.bulk_insert_ids``) instead of reading them back.
     bulk_insert_ids_are_consecutive: bool = False
+    #: ``LIMIT`` inside ``IN (SELECT ...)`` (MySQL/MariaDB: wrapped in a derived table).
+    supports_slicing_in_subqueries: bool = True
 
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")

@@ -159,12 +159,13 @@ def _check_directory(path: str) -> None:
 
 def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
-    conn.create_function("REINHARDT_JSON_CONTAINS", 2, _json_contains, deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if on_disk:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+    # The JSON contains/contained_by lookups: PostgreSQL's @> rules, in Python.
+    conn.create_function("REINHARDT_JSON_CONTAINS", 2, _json_contains, deterministic=True)
 
 
 class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):

@@ -17,6 +17,7 @@ from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import _iterables as readers
 from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
+from reinhardt_db.models.sql.combined import build_combined
 from reinhardt_db.models.sql.context import LOOKUP_SEP, CompileContext
 from reinhardt_db.models.sql.query import Query
 from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
@@ -242,7 +243,7 @@ def build_select(
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns."""
     if query.combinator:
-        return build_combined(query, ctx, mode)
+        return build_combined(query, ctx, mode, build_select)
     parts = _select_columns(query, ctx, mode)
     stmt = sa.select(*parts.columns)
     grouped = query.has_aggregate_annotation
@@ -285,108 +286,6 @@ def build_select(
         )
     # Last: building the terms above may join more tables (default ordering across relations).
     return stmt.select_from(ctx.from_clause()), parts
-
-
-_COMPOUNDS: dict[tuple[str, bool], Callable[..., Any]] = {
-    ("union", False): sa.union,
-    ("union", True): sa.union_all,
-    ("intersection", False): sa.intersect,
-    ("intersection", True): sa.intersect_all,
-    ("difference", False): sa.except_,
-    ("difference", True): sa.except_all,
-}
-_SQL_NAMES = {"union": "UNION", "intersection": "INTERSECT", "difference": "EXCEPT"}
-
-
-def _check_combinator(query: Query, ctx: CompileContext) -> None:
-    """Refuse a set operation the backend's ``features`` say it cannot run."""
-    kind = query.combinator
-    assert kind is not None
-    features, name = ctx.features, ctx.ops.display_name
-    sql = _SQL_NAMES[kind]
-    if kind != "union" and not features.supports_intersect_except:
-        raise NotSupportedError(
-            f"{kind}() ({sql}) is not supported on {name}"
-            f"{_version(features)}; combine the rows in Python or filter with __in instead."
-        )
-    if query.combinator_all and kind != "union" and not features.supports_intersect_except_all:
-        raise NotSupportedError(
-            f"{kind}(all=True) ({sql} ALL) is not supported on {name}"
-            f"{_version(features)}; use {kind}() without all=True (duplicates removed)."
-        )
-
-
-def _version(features: Any) -> str:
-    version = ".".join(str(n) for n in features.server_version)
-    return f" {version}" if version else ""
-
-
-def build_combined(
-    query: Query, ctx: CompileContext, mode: str
-) -> tuple[Any, SelectParts]:
-    """Build ``UNION``/``INTERSECT``/``EXCEPT`` of the query's parts.
-
-    A part that is sliced or itself combined becomes a derived table (``SELECT
-    * FROM (...)``): every backend takes that, while parentheses around a part
-    with its own ORDER BY/LIMIT are refused by SQLite. Other parts lose their
-    ordering, which a set operation would ignore. The combined rows are ordered
-    by column position, the one form all three backends accept.
-    """
-    _check_combinator(query, ctx)
-    selects: list[Any] = []
-    first: SelectParts | None = None
-    offset = 0
-    for number, part in enumerate(query.combined_queries):
-        wrap = part.is_sliced or bool(part.combinator)
-        inner = part if wrap else _unordered(part)
-        child = ctx.child(part.model, part.annotations, offset, joins=part.joins)
-        stmt, parts = build_select(inner, child, mode)
-        if wrap:
-            derived = stmt.subquery(f"part{number}")
-            stmt = sa.select(*derived.c)
-        if first is None:
-            first = parts
-        elif len(parts.columns) != len(first.columns):
-            raise TypeError(
-                f"{query.combinator}() needs querysets selecting the same number of "
-                f"columns: the first selects {len(first.columns)} ({', '.join(first.names)}), "
-                f"number {number + 1} selects {len(parts.columns)} ({', '.join(parts.names)}); "
-                "narrow them with values()/values_list()."
-            )
-        selects.append(stmt)
-        offset += len(part.params())
-    assert first is not None
-    compound: Any = _COMPOUNDS[(query.combinator or "union", query.combinator_all)](*selects)
-    terms = _combined_order_terms(query, ctx)
-    if terms:
-        compound = compound.order_by(*terms)
-    position = len(query.values)
-    if query.high_mark is not None:
-        compound = compound.limit(ctx.bind(position, None, sa.Integer()))
-        position += 1
-    if query.low_mark:
-        compound = compound.offset(ctx.bind(position, None, sa.Integer()))
-    return compound, first
-
-
-def _combined_order_terms(query: Query, ctx: CompileContext) -> list[Any]:
-    terms: list[Any] = []
-    flip = not query.standard_ordering
-    for _, index, descending, nulls_first, nulls_last in query.order_by:
-        if flip:
-            descending = not descending
-            nulls_first, nulls_last = nulls_last, nulls_first
-        column: Any = sa.literal_column(str(index + 1))
-        term = column.desc() if descending else column.asc()
-        if nulls_first or nulls_last:
-            if not ctx.features.supports_order_by_nulls_modifier:
-                raise NotSupportedError(
-                    f"nulls_first/nulls_last in the ordering of a combined query is not "
-                    f"supported on {ctx.ops.display_name}; order each part, or sort in Python."
-                )
-            term = term.nulls_first() if nulls_first else term.nulls_last()
-        terms.append(term)
-    return terms
 
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
