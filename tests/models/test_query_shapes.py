@@ -179,3 +179,10 @@ async def test_only_across_relations_is_part_of_the_cache_key(data: dict[str, An
     assert second.author.get_deferred_fields() == {"name"}
     third = (await base.defer("author__name"))[0]
     assert third.author.get_deferred_fields() == {"name"} and third.title == "p1"
+
+
+async def test_set_operations_over_select_related(data: dict[str, Any]) -> None:
+    first = Post.objects.select_related("author").filter(title="p1")
+    sliced = Post.objects.select_related("author").order_by("-title")[:1]  # a derived table
+    rows = await first.union(sliced).order_by("title")
+    assert [(p.title, p.author.name) for p in rows] == [("p1", "ann"), ("p3", "bob")]
