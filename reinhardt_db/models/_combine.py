@@ -39,7 +39,7 @@ class CombineMixin:
     def _combined_values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
         """``values()`` on a combined query: select the same names in every part."""
         if expressions:
-            self.query.check_not_combined("values() with expressions; values")
+            self.query.check_not_combined("values", "values(name=expression)")
         clone = self._chain()
         parts = tuple(
             self._new(part)._values(fields, {}).query

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reinhardt_db._hints import closest as closest_name
-from reinhardt_db.exceptions import FieldError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver, did_you_mean
@@ -188,13 +188,16 @@ class Query:
 
         return [f.attname for f in loaded_fields(first)] + list(first.annotation_mask)
 
-    def check_not_combined(self, action: str) -> None:
-        """Refuse what a combined query cannot do (Django's rule: only slice, order, values)."""
-        if self.combinator:
-            from reinhardt_db.exceptions import NotSupportedError
+    def check_not_combined(self, action: str, call: str = "") -> None:
+        """Refuse what a combined query cannot do (Django's rule: only slice, order, values).
 
+        ``call`` shows how it was called when that is what is refused
+        (``values(n=F(...))``; plain ``values()`` is allowed).
+        """
+        if self.combinator:
             raise NotSupportedError(
-                f"Calling QuerySet.{action}() after {self.combinator}() is not supported: "
+                f"Calling QuerySet.{call or action + '()'} after {self.combinator}() is not "
+                "supported: "
                 f"a combined query can only be sliced, ordered (by the names it selects), "
                 f"counted and narrowed with values()/values_list(); apply {action}() to "
                 f"each queryset before combining them."
