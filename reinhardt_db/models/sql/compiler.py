@@ -13,12 +13,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reinhardt_db.exceptions import FieldError, NotSupportedError
+from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
 from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
 from reinhardt_db.models.sql.combined import build_combined
 from reinhardt_db.models.sql.context import LOOKUP_SEP, CompileContext
+from reinhardt_db.models.sql.deferred import loaded_fields, model_fields
 from reinhardt_db.models.sql.query import Query
 from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
 
@@ -54,48 +55,6 @@ class SelectParts:
         self.model_fields: list[Any] = []
         #: With ``select_related``: one ``ModelSlice`` per model in the row.
         self.slices: list[readers.ModelSlice] = []
-
-
-def loaded_fields(query: Query) -> list[Any]:
-    """The model fields a SELECT of instances reads for ``query`` (deferral applied)."""
-    followed = {relation.name for relation, _, _ in query.select_related}
-    return _model_fields(query.model, query.deferred, "", followed)
-
-
-def _model_fields(
-    model: Any, deferred: tuple[frozenset[str], bool], prefix: str, followed: set[str]
-) -> list[Any]:
-    """The fields of ``model`` to read, reached by the relation path ``prefix``.
-
-    ``only()`` names (``"title"``, ``"author__name"``) keep, at each level, the
-    fields named there and the relations the longer names go through; a level
-    no name mentions (a related model only ``select_related`` names) is read
-    whole. ``defer()`` names drop the fields named at that level. The primary
-    key is always read, and so is a foreign key ``select_related`` follows.
-    """
-    meta = model._meta
-    fields = list(meta.concrete_fields)
-    names, defer = deferred
-    if not names:
-        return fields
-    start = f"{prefix}{LOOKUP_SEP}" if prefix else ""
-    rests = [n[len(start):] for n in names if n.startswith(start)]
-    keep = {f.name for f in meta.pk_fields}
-    if defer:
-        dropped = {r for r in rests if LOOKUP_SEP not in r}
-        clash = dropped & followed
-        if clash:
-            name = sorted(clash)[0]
-            raise FieldError(
-                f"Field {meta.object_name}.{name} cannot be both deferred and followed with "
-                f"select_related(); drop it from defer() or from select_related()."
-            )
-        return [f for f in fields if f.name not in dropped or f.name in keep]
-    wanted = {r.split(LOOKUP_SEP, 1)[0] for r in rests}
-    if not wanted and prefix:
-        return fields
-    keep |= wanted | followed
-    return [f for f in fields if f.name in keep]
 
 
 def _add_column(parts: SelectParts, name: str, expr: Any, converter: Any) -> None:
@@ -159,7 +118,7 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
         for relation, join, children in nodes:
             model = relation.related_model
             path = f"{prefix}{LOOKUP_SEP}{relation.name}" if prefix else relation.name
-            fields = _model_fields(
+            fields = model_fields(
                 model, query.deferred, path, {child.name for child, _, _ in children}
             )
             names, converters = [], []

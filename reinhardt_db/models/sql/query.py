@@ -17,6 +17,7 @@ from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver, did_you_mean
+from reinhardt_db.models.sql.deferred import loaded_fields
 from reinhardt_db.models.sql.joins import (
     Join,
     JoinPath,
@@ -184,8 +185,6 @@ class Query:
         if first.values_fields is not None:
             names = [str(n) for n in first.values_fields]
             return names + [n for n in first.annotation_mask if n not in names]
-        from reinhardt_db.models.sql.compiler import loaded_fields
-
         return [f.attname for f in loaded_fields(first)] + list(first.annotation_mask)
 
     def check_not_combined(self, action: str, call: str = "") -> None:
