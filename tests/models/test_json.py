@@ -115,3 +115,15 @@ async def test_contains_values_are_bound(docs: None, caplog: Any) -> None:
 def test_sqlite_containment_follows_postgresql(target: Any, candidate: Any, expected: bool) -> None:
     """The cases checked against PostgreSQL 15's ``jsonb @>``."""
     assert jsonb_contains(target, candidate) is expected
+
+
+async def test_array_documents_and_indexes(docs: None) -> None:
+    await Doc.objects.create(name="arr", data=[10, {"k": "v"}, ["x"]])
+    assert await names(Doc.objects.filter(data__0=10)) == ["arr"]
+    assert await names(Doc.objects.filter(data__1__k="v")) == ["arr"]
+    assert await names(Doc.objects.filter(data__2__0="x")) == ["arr"]
+    assert await names(Doc.objects.filter(data__contains=[10])) == ["arr"]
+    assert await names(Doc.objects.filter(data__contains=10)) == ["arr"]  # top-level array item
+    assert await names(Doc.objects.filter(data__1__has_key="k")) == ["arr"]
+    row = await Doc.objects.filter(name="arr").values("data__0", "data__1__k", "data__2")
+    assert row == [{"data__0": 10, "data__1__k": "v", "data__2": ["x"]}]
