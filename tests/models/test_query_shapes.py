@@ -186,3 +186,12 @@ async def test_set_operations_over_select_related(data: dict[str, Any]) -> None:
     sliced = Post.objects.select_related("author").order_by("-title")[:1]  # a derived table
     rows = await first.union(sliced).order_by("title")
     assert [(p.title, p.author.name) for p in rows] == [("p1", "ann"), ("p3", "bob")]
+
+
+async def test_prefetch_related_on_a_combined_query(data: dict[str, Any]) -> None:
+    combined = Post.objects.filter(title="p1").union(Post.objects.filter(title="p3"))
+    with capture_queries() as queries:
+        posts = await combined.prefetch_related("tags").order_by("title")
+        tags = [sorted(t.name for t in await p.tags.all()) for p in posts]
+    assert tags == [["blue", "red"], []]
+    assert len(queries) == 2  # the combined rows, then one query for every post's tags
