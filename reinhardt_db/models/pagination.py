@@ -89,6 +89,11 @@ async def paginate_queryset(
             "Cannot paginate a query once a slice has been taken: paginate() sets the "
             "LIMIT itself; drop the slice"
         )
+    if qs.query.combinator:
+        raise NotSupportedError(
+            f"paginate() cannot page a {qs.query.combinator}() of QuerySets: page each "
+            "QuerySet, or filter one QuerySet with Q(...) | Q(...) instead"
+        )
     if (qs.query.distinct or qs.query.distinct_fields) and qs._mode != compiler.MODE_MODELS:
         raise TypeError(
             "Cannot paginate distinct() values: the primary key that orders ties would "

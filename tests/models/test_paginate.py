@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import reinhardt_db
 from reinhardt_db import models
 from reinhardt_db.backends import Database
-from reinhardt_db.exceptions import TransactionManagementError
+from reinhardt_db.exceptions import NotSupportedError, TransactionManagementError
 from reinhardt_db.models import F
 from reinhardt_db.models.pagination import Page
 from reinhardt_db.testing import capture_queries
@@ -268,6 +268,8 @@ async def test_argument_errors(backend: Database, entries: list[Entry]) -> None:
     async with backend.transaction():
         locked = await qs.select_for_update().paginate(limit=2)
         assert [e.pk for e in locked.items] == [e.pk for e in page.items]
+    with pytest.raises(NotSupportedError, match=r"cannot page a union\(\) of QuerySets"):
+        await Entry.objects.filter(score=1).union(Entry.objects.filter(score=2)).paginate(limit=2)
     with pytest.raises(TypeError, match="Cannot paginate distinct"):
         await Entry.objects.values("title").distinct().order_by("title").paginate(limit=2)
     empty = await Entry.objects.none().order_by("title").paginate(after=page.next_cursor, limit=2)
