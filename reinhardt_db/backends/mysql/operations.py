@@ -87,6 +87,19 @@ class MySQLOperations(DatabaseOperations):
         """Return microseconds -> timedelta."""
         return micros_to_timedelta
 
+    # -- functions -------------------------------------------------------------------------
+    def now(self) -> Any:
+        """Return ``NOW(6)``: the session's time zone is UTC; microseconds as stored."""
+        return sa.func.now(lit("6"))
+
+    def greatest(self, args: Sequence[Any]) -> Any:
+        """Return ``GREATEST(...)`` (already NULL when any argument is NULL)."""
+        return sa.func.greatest(*args)
+
+    def least(self, args: Sequence[Any]) -> Any:
+        """Return ``LEAST(...)`` (already NULL when any argument is NULL)."""
+        return sa.func.least(*args)
+
     # -- text ------------------------------------------------------------------------------
     def concat(self, *parts: Any) -> Any:
         """Return ``CONCAT(...)`` (``||`` is logical OR in MySQL)."""

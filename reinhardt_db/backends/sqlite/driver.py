@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -99,6 +99,21 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
 _PERMANENT_OPEN_ERRORS = frozenset({3, 8, 11, 14, 23, 26})
 
 
+def _case_mapped(upper: bool) -> Callable[[Any], Any]:
+    # Character by character, keeping characters whose mapping is longer ("ß" -> "SS"),
+    # as PostgreSQL and MariaDB do: the same answer on every backend.
+    def mapped(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        changed = value.upper() if upper else value.lower()
+        if len(changed) == len(value):
+            return changed
+        convert = str.upper if upper else str.lower
+        return "".join(c if len(convert(c)) != 1 else convert(c) for c in value)
+
+    return mapped
+
+
 def _check_directory(path: str) -> None:
     """Refuse a database path whose directory is missing (SQLite makes the file, not the directory).
 
@@ -117,6 +132,8 @@ def _check_directory(path: str) -> None:
 
 def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+    conn.create_function("UNICODE_LOWER", 1, _case_mapped(False), deterministic=True)
+    conn.create_function("UNICODE_UPPER", 1, _case_mapped(True), deterministic=True)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if on_disk:

@@ -19,7 +19,12 @@ from reinhardt_db.models.expressions import Expression, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
 from reinhardt_db.models.sql.context import CompileContext
 from reinhardt_db.models.sql.query import Query
-from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
+from reinhardt_db.models.sql.where import (
+    compile_node,
+    iter_leaves,
+    node_has_aggregate,
+    node_refs_window,
+)
 
 __all__ = [
     "MODE_DICTS",
@@ -199,7 +204,15 @@ def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
 def build_select(
     query: Query, ctx: CompileContext, mode: str
 ) -> tuple[sa.Select[Any], SelectParts]:
-    """Build the SELECT for ``query`` and describe its columns."""
+    """Build the SELECT for ``query`` and describe its columns.
+
+    Conditions on window annotations cannot be in the WHERE of the SELECT that
+    computes the window: the query is wrapped (:func:`_build_qualified`).
+    """
+    if query.annotations:
+        qualify = [node for node in query.where if node_refs_window(node, query.annotations)]
+        if qualify:
+            return _build_qualified(query, ctx, mode, qualify)
     parts = _select_columns(query, ctx, mode)
     stmt = sa.select(*parts.columns)
     grouped = query.has_aggregate_annotation
@@ -237,6 +250,80 @@ def build_select(
         )
     # Last: building the terms above may join more tables (default ordering across relations).
     return stmt.select_from(ctx.from_clause()), parts
+
+
+def _build_qualified(
+    query: Query, ctx: CompileContext, mode: str, qualify: list[Any]
+) -> tuple[sa.Select[Any], SelectParts]:
+    """``SELECT ... FROM (<query without the window conditions>) WHERE <them> ORDER BY ...``.
+
+    As Django 4.2 does: the inner SELECT computes the windows over the rows the
+    other conditions keep; the outer one filters on the window values, orders
+    and slices. The inner SELECT also exposes the model's columns and the
+    annotations so the outer conditions and ordering can read them.
+    """
+    inner_query = query.clone()
+    inner_query.where = tuple(node for node in query.where if node not in qualify)
+    inner_query.clear_ordering()
+    inner_query.low_mark, inner_query.high_mark = 0, None
+    inner_query.distinct, inner_query.distinct_fields = False, ()
+    inner_query.select_for_update = None
+    grouped = query.has_aggregate_annotation
+    stmt, parts = build_select(inner_query, ctx, mode)
+    columns = [column.label(f"__c{i}") for i, column in enumerate(parts.columns)]
+    exposed: set[str] = set()
+    meta = query.model._meta
+    for field in meta.concrete_fields:
+        if grouped and field.name not in (query.values_fields or ()):
+            continue
+        if field.column not in exposed:
+            columns.append(ctx.column(field).label(field.column))
+            exposed.add(field.column)
+    selected = {name: f"__c{i}" for i, name in enumerate(parts.names)}
+    annotation_labels: dict[str, str] = {}
+    for name in query.annotations:
+        if name in exposed:
+            raise NotSupportedError(
+                f"the annotation {name!r} has the name of a column of {meta.object_name}; "
+                "rename it to filter on a window annotation"
+            )
+        if name in selected:
+            annotation_labels[name] = selected[name]
+            continue
+        if grouped and name not in query.annotation_mask:
+            continue
+        columns.append(ctx.annotation_sa(name).label(name))
+        annotation_labels[name] = name
+    derived = stmt.with_only_columns(*columns, maintain_column_froms=False).subquery("qualify")
+    outer = ctx.child(query.model, query.annotations, 0, table=derived)
+    for name, label in annotation_labels.items():
+        outer._annotation_sa[name] = derived.c[label]
+    out_parts = SelectParts()
+    out_parts.names, out_parts.converters = parts.names, parts.converters
+    out_parts.model_fields, out_parts.slices = parts.model_fields, parts.slices
+    out_parts.columns = [derived.c[f"__c{i}"] for i in range(len(parts.columns))]
+    out_parts.labels = {name: derived.c[label] for name, label in annotation_labels.items()}
+    out = sa.select(*out_parts.columns)
+    for node in qualify:
+        for path, _ in iter_leaves(node):
+            if getattr(path, "joins", None):
+                raise NotSupportedError(
+                    f"a condition on {str(path)!r} (across a relation) cannot be in the same "
+                    "filter() call as a condition on a window annotation; use two filter() calls"
+                )
+        out = out.where(compile_node(outer, node))
+    terms = _order_terms(query, outer, out_parts.labels, grouped)
+    if terms:
+        out = out.order_by(*terms)
+    if query.distinct:
+        out = out.distinct()
+    position = len(query.values)
+    if query.high_mark is not None:
+        out = out.limit(ctx.bind(position, None, sa.Integer()))
+        position += 1
+    if query.low_mark:
+        out = out.offset(ctx.bind(position, None, sa.Integer()))
+    return out.select_from(outer.from_clause()), out_parts
 
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
