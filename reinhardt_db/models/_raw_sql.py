@@ -18,14 +18,14 @@ class RawFragment(ColumnElement[Any]):
 
     def __init__(self, parts: list[str], params: list[Any], type_: Any = None) -> None:
         self.parts = parts
-        self.params = params
+        self.binds = params
         self.type = type_ if type_ is not None else NullType()
 
 
 @compiles(RawFragment)
 def _compile_raw(element: RawFragment, compiler: Any, **kw: Any) -> str:
     pieces = [compiler.post_process_text(element.parts[0])]
-    for param, text in zip(element.params, element.parts[1:], strict=True):
+    for param, text in zip(element.binds, element.parts[1:], strict=True):
         pieces.append(compiler.process(param, **kw))
         pieces.append(compiler.post_process_text(text))
     return "(" + "".join(pieces) + ")"

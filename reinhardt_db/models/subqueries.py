@@ -159,7 +159,7 @@ class Subquery(Expression):
         return stmt
 
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
-        return self.select(ctx).scalar_subquery()  # type: ignore[no-any-return]
+        return self.select(ctx).scalar_subquery()
 
     def output_field(self, resolver: Resolver) -> Any:
         if self._output_field is not None:

@@ -135,7 +135,7 @@ class Window(Expression):
             )
         if frame is not None and not isinstance(frame, _Frame):
             raise TypeError(f"frame= takes RowRange(...) or ValueRange(...), got {frame!r}")
-        self.source = expression
+        self.source: Expression = expression
         self.partition_by = [as_expression(e) for e in _listed(partition_by)]
         self.order_by = [_ordering(e) for e in _listed(order_by)]
         self.frame = frame
@@ -183,9 +183,10 @@ class Window(Expression):
         source = self.source
         default = None
         if isinstance(source, Aggregate):
-            function = source.sql_function(ctx)(source.source_sa(ctx))
+            function = source.function_sa(ctx)
             default = source.default
         else:
+            assert isinstance(source, WindowFunction)
             function = source.function_sa(ctx)
         order: list[Any] = []
         for item in self.order_by:
@@ -194,14 +195,15 @@ class Window(Expression):
         if self.frame is not None:
             bounds = (self.frame.start, self.frame.end)
             frame = {"rows": bounds} if self.frame.kind == "rows" else {"range_": bounds}
-        over = function.over(
-            partition_by=[e.to_sa(ctx) for e in self.partition_by] or None,
-            order_by=order or None,
-            **frame,
-        )
+        partition = [e.to_sa(ctx) for e in self.partition_by] or None
+        over = function.over(partition_by=partition, order_by=order or None, **frame)
+        if isinstance(source, _Offset) and len(source.source_expressions) == 2 and not (
+            ctx.features.supports_lag_lead_default
+        ):
+            over = source.emulated_default(ctx, over, partition, order or None)
         if default is not None:
                 return sa.func.coalesce(over, default.to_sa(ctx))
-        return over  # type: ignore[no-any-return]
+        return over
 
     def output_field(self, resolver: Resolver) -> Any:
         if self._output_field is not None:
@@ -316,8 +318,25 @@ class _Offset(WindowFunction):
     def sql(self, ctx: CompileContext, args: Sequence[Any]) -> Any:
         offset = sa.literal_column(str(self.offset), sa.Integer)
         value = args[0]
-        extra = [offset] if len(args) == 1 else [offset, args[1]]
+        extra = [offset]
+        if len(args) == 2 and ctx.features.supports_lag_lead_default:
+            extra.append(args[1])
         return getattr(sa.func, self.function)(value, *extra, type_=getattr(value, "type", None))
+
+    def emulated_default(self, ctx: CompileContext, over: Any, partition: Any, order: Any) -> Any:
+        """``CASE WHEN <a row exists offset rows away> THEN over ELSE default END``.
+
+        Not ``COALESCE``: a NULL in the row ``offset`` away stays NULL, as with a
+        native default.
+        """
+        number = sa.func.row_number().over(partition_by=partition, order_by=order)
+        offset = sa.literal_column(str(self.offset), sa.Integer)
+        if self.function == "lag":
+            exists = number > offset
+        else:
+            total = sa.func.count(sa.literal_column("*")).over(partition_by=partition)
+            exists = total - number >= offset
+        return sa.case((exists, over), else_=self.source_expressions[1].to_sa(ctx))
 
 
 class Lag(_Offset):

@@ -234,7 +234,7 @@ def compile_node(ctx: CompileContext, node: Node, negated: bool = False) -> Colu
 def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnElement[bool]:
     path, rhs_shape = leaf
     if rhs_shape == EXPRESSION_CONDITION:
-        return path.to_sa(ctx)  # type: ignore[no-any-return]
+        return path.to_sa(ctx)
     if type(path) is RelatedExists:
         return _compile_exists(ctx, path, rhs_shape[1])
     if rhs_shape in CONSTANT_RESULTS:
