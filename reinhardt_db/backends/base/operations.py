@@ -259,7 +259,7 @@ class DatabaseOperations:
 
     def now(self) -> Any:
         """Return the current date-time in UTC, as a date-time column holds it (``Now``)."""
-        return sa.func.current_timestamp()
+        return sa.func.current_timestamp(type_=sa.DateTime(timezone=True))
 
     def greatest(self, args: Sequence[Any]) -> Any:
         """Return the largest of ``args``, NULL when any of them is NULL (``Greatest``).
