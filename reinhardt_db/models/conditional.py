@@ -50,7 +50,12 @@ class When(Expression):
 
     def __init__(self, condition: Any = None, then: Any = None, **lookups: Any) -> None:
         if lookups:
-            condition = Q(**lookups) if condition is None else condition & Q(**lookups)
+            if condition is None:
+                condition = Q(**lookups)
+            elif isinstance(condition, Q):
+                condition = condition & Q(**lookups)
+            else:  # a boolean expression and lookups: both must hold
+                condition = Q(condition, **lookups)
         if condition is None or (isinstance(condition, Q) and not condition):
             raise ValueError("When() needs a condition: a Q object, lookups or an expression")
         if not isinstance(condition, (Q, Expression)):
