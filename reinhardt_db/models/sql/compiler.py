@@ -228,6 +228,9 @@ def build_select(
             for col, name in zip(parts.columns, parts.names, strict=True)
             if not (name in annotations and annotations[name].has_aggregate)
         ]
+        for name in query.group_by:
+            if name not in parts.names:
+                group.append(ctx.ref(name))
         stmt = stmt.group_by(*group)
     terms = _order_terms(query, ctx, parts.labels, grouped)
     if terms:
