@@ -386,7 +386,21 @@ def _unordered(query: Query) -> Query:
 def _needs_subquery(query: Query) -> bool:
     return bool(
         query.is_sliced or query.distinct or query.distinct_fields or query.has_aggregate_annotation
+    ) or _filters_on_window(query)
+
+
+def _filters_on_window(query: Query) -> bool:
+    return bool(query.annotations) and any(
+        node_refs_window(node, query.annotations) for node in query.where
     )
+
+
+def _refuse_window_filter(query: Query, action: str) -> None:
+    if _filters_on_window(query):
+        raise NotSupportedError(
+            f"{action}() cannot run on a query filtered on a window annotation; "
+            "select the primary keys first: pk__in=list(await qs.values_list('pk', flat=True))"
+        )
 
 
 def _where(stmt: Any, query: Query, ctx: CompileContext) -> Any:
@@ -489,6 +503,8 @@ def compile_update(
 ) -> CompiledStatement:
     """Return ``UPDATE ... SET field = value, ... WHERE ...`` for ``query``."""
 
+    _refuse_window_filter(query, "update")
+
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         meta = query.model._meta
         values = {}
@@ -515,6 +531,8 @@ def compile_update(
 
 def compile_delete(query: Query, db: Any) -> CompiledStatement:
     """Return ``DELETE FROM ... WHERE ...`` for ``query``."""
+    _refuse_window_filter(query, "delete")
+
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         stmt = sa.delete(ctx.table)
         if query.joins:
