@@ -103,6 +103,9 @@ class Subquery(Expression):
     ``output_field`` types the result (else the selected column's field).
     """
 
+    #: ``pk__in=Subquery(...)`` takes the rows of the query as the list.
+    is_subquery = True
+
     def __init__(self, queryset: Any, output_field: Any = None) -> None:
         query = getattr(queryset, "query", None)
         if query is None or not getattr(queryset, "_is_queryset", False):

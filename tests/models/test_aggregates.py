@@ -13,6 +13,7 @@ from reinhardt_db import models
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import Avg, Count, F, Max, Min, Q, StdDev, Sum, Variance
 from reinhardt_db.models.sql.cache import statement_cache
+from reinhardt_db.testing import capture_queries
 
 UTC = dt.UTC
 
@@ -164,3 +165,43 @@ async def test_meta_ordering_is_not_used_for_groups(sales: list[Sale]) -> None:
     # Meta.ordering = ["at"] would split every group if it were added to GROUP BY.
     rows = await Sale.objects.values("region").annotate(n=Count("id"))
     assert sorted((r["region"], r["n"]) for r in rows) == [("east", 1), ("north", 3), ("south", 2)]
+
+
+async def test_aggregate_filter_clause_follows_features(sales: list[Sale], backend: Any) -> None:
+    statement_cache.clear()
+    with capture_queries() as queries:
+        result = await Sale.objects.aggregate(
+            north=Count("id", filter=Q(region="north")),
+            reps=Count("rep", distinct=True, filter=Q(amount__gte=10)),
+            total=Sum("amount", filter=Q(region="south") | Q(rep__isnull=True)),
+        )
+    assert result == {"north": 3, "reps": 3, "total": 20}
+    sql = queries[0].sql.upper()
+    if backend.features.supports_aggregate_filter_clause:
+        assert "FILTER (WHERE" in sql and "CASE" not in sql
+    else:
+        assert "CASE WHEN" in sql and "FILTER" not in sql
+
+    async def run(minimum: int) -> dict[str, Any]:
+        return await Sale.objects.aggregate(n=Count("id", filter=Q(amount__gte=minimum)))
+
+    from ._cache import bound_pair
+
+    one, two = await bound_pair(run, 10, 20)
+    assert one == {"n": 5} and two == {"n": 3}
+
+
+async def test_aggregate_filter_clause_refused_falls_back_to_case(
+    sales: list[Sale], backend: Any
+) -> None:
+    statement_cache.clear()
+    backend.features = dataclasses.replace(backend.features, supports_aggregate_filter_clause=False)
+    try:
+        with capture_queries() as queries:
+            rows = await Sale.objects.values("region").annotate(
+                big=Count("id", filter=Q(amount__gt=12))
+            ).order_by("region")
+        assert [(r["region"], r["big"]) for r in rows] == [("east", 1), ("north", 2), ("south", 1)]
+        assert "FILTER" not in queries[0].sql.upper()
+    finally:
+        statement_cache.clear()

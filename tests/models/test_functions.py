@@ -252,3 +252,21 @@ def test_argument_errors() -> None:
 async def test_unknown_field_in_a_function(people: list[Person]) -> None:
     with pytest.raises(FieldError, match="Did you mean 'name'"):
         Person.objects.annotate(x=Lower("nmae"))
+
+
+async def test_functions_without_constants_never_share_statements(people: list[Person]) -> None:
+    async def run(function: Any) -> list[Any]:
+        return await column(Person.objects.annotate(x=function("name")), "x")
+
+    low, up = await shaped_pair(run, Lower, Upper)
+    assert low[0] == "ann" and up[0] == "ANN"
+    trimmed, left = await shaped_pair(
+        lambda f: column(Person.objects.annotate(x=f("code")), "x"), Trim, LTrim
+    )
+    assert trimmed[0] == "a1" and left[0] == "a1 "
+
+    async def extreme(function: Any) -> list[Any]:
+        return await column(Person.objects.annotate(x=function("age", "height")), "x")
+
+    most, least = await shaped_pair(extreme, Greatest, Least)
+    assert most[0] == 170 and least[0] == 34

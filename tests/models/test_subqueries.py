@@ -171,3 +171,12 @@ async def test_subquery_errors(writers: list[Writer]) -> None:
         await Story.objects.filter(writer=OuterRef("pk"))
     with pytest.raises(TypeError, match="not a condition"):
         Writer.objects.filter(Subquery(Story.objects.values("title")[:1]))
+
+
+async def test_subquery_as_an_in_list_and_exists_in_order_by(writers: list[Writer]) -> None:
+    starred = Story.objects.filter(stars__gte=4).values("writer")
+    found = await Writer.objects.filter(pk__in=Subquery(starred)).order_by("id")
+    assert [w.name for w in found] == ["ann", "bob"]
+    has_stories = Exists(Story.objects.filter(writer=OuterRef("pk")))
+    ordered = await Writer.objects.order_by(has_stories.asc(), "-id")
+    assert [w.name for w in ordered] == ["cid", "bob", "ann"]
