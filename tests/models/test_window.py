@@ -247,3 +247,16 @@ def test_argument_errors() -> None:
 async def test_window_function_outside_a_window(results: list[Result]) -> None:
     with pytest.raises(TypeError, match="only valid inside Window"):
         await Result.objects.annotate(n=RowNumber())
+
+
+async def test_windows_over_groups_and_aggregates_over_windows(results: list[Result]) -> None:
+    # Rank the games by their total points: the window orders by an aggregate.
+    rows = await Result.objects.values("game").annotate(
+        total=Sum("points"),
+        place=Window(Rank(), order_by=Sum("points").desc()),
+    ).order_by("place")
+    assert [(r["game"], r["total"], r["place"]) for r in rows] == [("chess", 70, 1), ("go", 31, 2)]
+    # An aggregate over window values runs over the windowed rows (a subquery).
+    numbered = Result.objects.annotate(n=Window(RowNumber(), partition_by="game", order_by="id"))
+    assert await numbered.aggregate(most=Max("n"), total=Sum("n")) == {"most": 4, "total": 16}
+    assert await numbered.count() == 7

@@ -226,7 +226,9 @@ def build_select(
         group = [
             col.element if isinstance(col, sa.Label) else col
             for col, name in zip(parts.columns, parts.names, strict=True)
-            if not (name in annotations and annotations[name].has_aggregate)
+            if not (name in annotations and (
+                annotations[name].has_aggregate or _has_window(annotations[name])
+            ))
         ]
         for name in query.group_by:
             if name not in parts.names:
@@ -386,7 +388,14 @@ def _unordered(query: Query) -> Query:
 def _needs_subquery(query: Query) -> bool:
     return bool(
         query.is_sliced or query.distinct or query.distinct_fields or query.has_aggregate_annotation
-    ) or _filters_on_window(query)
+    ) or _filters_on_window(query) or any(_has_window(a) for a in query.annotations.values())
+
+
+def _has_window(expression: Any) -> bool:
+    """True when ``expression`` computes a window (never grouped by, never aggregated)."""
+    if getattr(expression, "contains_over_clause", False):
+        return True
+    return any(_has_window(e) for e in expression.get_source_expressions())
 
 
 def _filters_on_window(query: Query) -> bool:
