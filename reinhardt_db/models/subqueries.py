@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models.expressions import Expression, F, field_key
+from reinhardt_db.models.query_utils import Q
 
 if TYPE_CHECKING:
     from sqlalchemy.sql.elements import ColumnElement
@@ -195,6 +196,18 @@ class Exists(Subquery):
 
     def identity(self) -> tuple[Any, ...]:
         return (*super().identity(), self.negated)
+
+    def __and__(self, other: Any) -> Q:
+        return Q(self) & (other if isinstance(other, Q) else Q(other))
+
+    def __or__(self, other: Any) -> Q:
+        return Q(self) | (other if isinstance(other, Q) else Q(other))
+
+    def __rand__(self, other: Any) -> Q:
+        return (other if isinstance(other, Q) else Q(other)) & Q(self)
+
+    def __ror__(self, other: Any) -> Q:
+        return (other if isinstance(other, Q) else Q(other)) | Q(self)
 
     def __invert__(self) -> Exists:
         new = Exists.__new__(Exists)

@@ -9,7 +9,7 @@ import pytest
 
 from reinhardt_db import models
 from reinhardt_db.exceptions import FieldError
-from reinhardt_db.models import Count, Exists, F, Max, OuterRef, Subquery, Value
+from reinhardt_db.models import Count, Exists, F, Max, OuterRef, Q, RawSQL, Subquery, Value
 from reinhardt_db.models.functions import Coalesce
 from reinhardt_db.testing import capture_queries
 
@@ -180,3 +180,13 @@ async def test_subquery_as_an_in_list_and_exists_in_order_by(writers: list[Write
     has_stories = Exists(Story.objects.filter(writer=OuterRef("pk")))
     ordered = await Writer.objects.order_by(has_stories.asc(), "-id")
     assert [w.name for w in ordered] == ["cid", "bob", "ann"]
+
+
+async def test_exists_combines_with_q_and_raw_conditions(writers: list[Writer]) -> None:
+    has_stories = Exists(Story.objects.filter(writer=OuterRef("pk")))
+    five = Exists(Story.objects.filter(writer=OuterRef("pk"), stars=5))
+    assert await column(Writer.objects.filter(has_stories & ~five), "name") == ["bob"]
+    assert await column(Writer.objects.filter(five | Q(name="cid")), "name") == ["ann", "cid"]
+    assert await column(Writer.objects.filter(Q(name="bob") | five), "name") == ["ann", "bob"]
+    raw = RawSQL("name <> %s", ("ann",), output_field=models.BooleanField())
+    assert await column(Writer.objects.filter(raw), "name") == ["bob", "cid"]
