@@ -260,3 +260,13 @@ async def test_windows_over_groups_and_aggregates_over_windows(results: list[Res
     numbered = Result.objects.annotate(n=Window(RowNumber(), partition_by="game", order_by="id"))
     assert await numbered.aggregate(most=Max("n"), total=Sum("n")) == {"most": 4, "total": 16}
     assert await numbered.count() == 7
+
+
+async def test_window_filter_with_select_related_and_alias(results: list[Result]) -> None:
+    last = Result.objects.select_related("arena").alias(
+        n=Window(RowNumber(), partition_by="game", order_by="-id")
+    ).filter(n=1).order_by(F("arena__name").asc(nulls_first=True), "game")
+    found = [(r.game, r.player, r.arena.name if r.arena else None) for r in await last]
+    assert found == [("go", "fay", None), ("chess", "dee", "hall")]
+    assert [r.player for r in await last.reverse()] == ["dee", "fay"]
+    assert sorted(await last.values_list("player", flat=True)) == ["dee", "fay"]

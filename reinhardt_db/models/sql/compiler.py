@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators as sa_operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
@@ -202,12 +204,13 @@ def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
 
 
 def build_select(
-    query: Query, ctx: CompileContext, mode: str
+    query: Query, ctx: CompileContext, mode: str, order_out: list[Any] | None = None
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns.
 
     Conditions on window annotations cannot be in the WHERE of the SELECT that
     computes the window: the query is wrapped (:func:`_build_qualified`).
+    ``order_out``: the ORDER BY terms are appended there instead of applied.
     """
     if query.annotations:
         qualify = [node for node in query.where if node_refs_window(node, query.annotations)]
@@ -235,7 +238,9 @@ def build_select(
                 group.append(ctx.ref(name))
         stmt = stmt.group_by(*group)
     terms = _order_terms(query, ctx, parts.labels, grouped)
-    if terms:
+    if order_out is not None:
+        order_out.extend(terms)
+    elif terms:
         stmt = stmt.order_by(*terms)
     if query.distinct_fields:
         stmt = ctx.ops.distinct_on(stmt, [ctx.ref(name) for name in query.distinct_fields])
@@ -269,13 +274,19 @@ def _build_qualified(
     """
     inner_query = query.clone()
     inner_query.where = tuple(node for node in query.where if node not in qualify)
-    inner_query.clear_ordering()
     inner_query.low_mark, inner_query.high_mark = 0, None
     inner_query.distinct, inner_query.distinct_fields = False, ()
     inner_query.select_for_update = None
     grouped = query.has_aggregate_annotation
-    stmt, parts = build_select(inner_query, ctx, mode)
+    # The ordering is computed inside (it may read joined tables) and applied outside.
+    order: list[Any] = []
+    stmt, parts = build_select(inner_query, ctx, mode, order)
     columns = [column.label(f"__c{i}") for i, column in enumerate(parts.columns)]
+    order_terms = []
+    for k, term in enumerate(order):
+        element, modifiers = _order_modifiers(term)
+        columns.append(element.label(f"__o{k}"))
+        order_terms.append((f"__o{k}", modifiers))
     exposed: set[str] = set()
     meta = query.model._meta
     for field in meta.concrete_fields:
@@ -317,9 +328,11 @@ def _build_qualified(
                     "filter() call as a condition on a window annotation; use two filter() calls"
                 )
         out = out.where(compile_node(outer, node))
-    terms = _order_terms(query, outer, out_parts.labels, grouped)
-    if terms:
-        out = out.order_by(*terms)
+    for label, modifiers in order_terms:
+        rebased: Any = derived.c[label]
+        for modifier in reversed(modifiers):
+            rebased = modifier(rebased)
+        out = out.order_by(rebased)
     if query.distinct:
         out = out.distinct()
     position = len(query.values)
@@ -329,6 +342,23 @@ def _build_qualified(
     if query.low_mark:
         out = out.offset(ctx.bind(position, None, sa.Integer()))
     return out.select_from(outer.from_clause()), out_parts
+
+
+_MODIFIERS: dict[Any, Any] = {
+    sa_operators.asc_op: sa.asc,
+    sa_operators.desc_op: sa.desc,
+    sa_operators.nulls_first_op: sa.nulls_first,
+    sa_operators.nulls_last_op: sa.nulls_last,
+}
+
+
+def _order_modifiers(term: Any) -> tuple[Any, list[Any]]:
+    """Split an ORDER BY term into its expression and its ASC/DESC/NULLS modifiers."""
+    modifiers: list[Any] = []
+    while isinstance(term, UnaryExpression) and term.modifier in _MODIFIERS:
+        modifiers.append(_MODIFIERS[term.modifier])
+        term = term.element
+    return term, modifiers
 
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
