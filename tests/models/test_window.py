@@ -270,3 +270,15 @@ async def test_window_filter_with_select_related_and_alias(results: list[Result]
     assert found == [("go", "fay", None), ("chess", "dee", "hall")]
     assert [r.player for r in await last.reverse()] == ["dee", "fay"]
     assert sorted(await last.values_list("player", flat=True)) == ["dee", "fay"]
+
+
+async def test_window_filter_ordered_by_the_window_itself(results: list[Result]) -> None:
+    ranked = Result.objects.annotate(
+        place=Window(DenseRank(), partition_by="game", order_by=F("points").desc(nulls_last=True))
+    )
+    rows = await ranked.filter(place__lte=2).order_by("-place", "id").values_list(
+        "player", "place"
+    )
+    assert rows == [("ann", 2), ("ann", 2), ("bob", 1), ("cid", 1), ("eve", 1), ("fay", 1)]
+    page = await ranked.filter(place__lte=2).order_by("-place", "id")[1:3]
+    assert [(r.player, r.game) for r in page] == [("ann", "go"), ("bob", "chess")]
