@@ -5,7 +5,8 @@ window annotation (a numbering function, ``Lag``/``Lead``/``FirstValue``/``Ntile
 or an aggregate, with or without a partition, ordering and a ``RowRange``
 frame) run on every backend; the values are compared with the same window
 computed in Python, row by row. Orderings place NULLs last and break ties by
-the primary key, except for ``Rank``/``DenseRank`` whose point is ties.
+the primary key, except for the functions about ties (``Rank DenseRank
+PercentRank CumeDist``).
 Sometimes the query also filters on the window value, which wraps it in a
 subquery. The same query shapes recur across examples, so this also checks that
 the compiled-statement cache never hands one shape's SQL to another.
@@ -25,7 +26,9 @@ import reinhardt_db
 from reinhardt_db import models
 from reinhardt_db.conf import reset_settings
 from reinhardt_db.models import (
+    Avg,
     Count,
+    CumeDist,
     DenseRank,
     F,
     FirstValue,
@@ -34,6 +37,7 @@ from reinhardt_db.models import (
     Max,
     Min,
     Ntile,
+    PercentRank,
     Rank,
     RowNumber,
     RowRange,
@@ -73,11 +77,14 @@ class Spec:
             val = F("val").desc(nulls_last=True) if self.descending else F("val").asc(
                 nulls_last=True
             )
-            order = [val] if self.kind in ("rank", "dense_rank") else [val, "id"]
+            order = [val] if self.kind in PEERS else [val, "id"]
         function: Any = {
             "row_number": lambda: RowNumber(),
             "rank": lambda: Rank(),
             "dense_rank": lambda: DenseRank(),
+            "percent_rank": lambda: PercentRank(),
+            "cume_dist": lambda: CumeDist(),
+            "avg": lambda: Avg("val"),
             "ntile": lambda: Ntile(self.arg),
             "lag": lambda: Lag("val", self.arg, None if self.default is None else Value(
                 self.default
@@ -98,9 +105,14 @@ class Spec:
         )
 
 
-ORDERED_ONLY = ("row_number", "rank", "dense_rank", "ntile", "lag", "lead", "first_value")
-FRAMED = ("first_value", "sum", "count", "min", "max")
-AGGREGATES = ("sum", "count", "min", "max")
+ORDERED_ONLY = (
+    "row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
+    "first_value",
+)
+#: Functions about ties: ordered by the value only.
+PEERS = ("rank", "dense_rank", "percent_rank", "cume_dist")
+FRAMED = ("first_value", "sum", "count", "min", "max", "avg")
+AGGREGATES = ("sum", "count", "min", "max", "avg")
 
 bounds = st.one_of(st.none(), st.integers(-2, 2))
 
@@ -166,6 +178,10 @@ def _value(
         return 1 + sum(1 for p in peers if p < peers[i])
     if kind == "dense_rank":
         return 1 + len({p for p in peers if p < peers[i]})
+    if kind == "percent_rank":
+        return sum(1 for p in peers if p < peers[i]) / (size - 1) if size > 1 else 0.0
+    if kind == "cume_dist":
+        return sum(1 for p in peers if p <= peers[i]) / size
     if kind == "ntile":
         buckets = spec.arg
         base, extra = divmod(size, buckets)
@@ -197,6 +213,8 @@ def _value(
         return len(present)
     if not present:
         return None
+    if kind == "avg":
+        return sum(present) / len(present)
     return {"sum": sum, "min": min, "max": max}[kind](present)
 
 
@@ -209,8 +227,13 @@ async def _check(data: list[tuple[int, int | None]], spec: Spec) -> None:
     if spec.limit is not None:
         qs = qs.filter(w__lte=spec.limit)
         want = {pk: v for pk, v in want.items() if v is not None and v <= spec.limit}
-    got = dict(await qs.values_list("pk", "w"))
-    assert got == want, f"{spec!r} on {rows!r}"
+    got = {pk: _rounded(v) for pk, v in await qs.values_list("pk", "w")}
+    assert got == {pk: _rounded(v) for pk, v in want.items()}, f"{spec!r} on {rows!r}"
+
+
+def _rounded(value: Any) -> Any:
+    """Floats (averages, distributions) compared to 9 places."""
+    return round(value, 9) if isinstance(value, float) else value
 
 
 def test_windows_compute_what_python_computes(backend_url: str, backend_name: str) -> None:
