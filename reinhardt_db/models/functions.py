@@ -108,6 +108,7 @@ class Func(Expression):
 
     def identity(self) -> tuple[Any, ...]:
         return (
+            type(self),  # a subclass may build other SQL under the same function name
             self.function,
             tuple(e.identity() for e in self.source_expressions),
             field_key(self._output_field),

@@ -83,6 +83,7 @@ def _outer_refs(query: Query) -> list[str]:
 
     def node(shape: tuple[Any, ...]) -> None:
         if len(shape) == 2:
+            expression(shape[0])  # a boolean expression used as a condition
             expression(shape[1])
             return
         for child in shape[2]:
