@@ -270,3 +270,23 @@ async def test_functions_without_constants_never_share_statements(people: list[P
 
     most, least = await shaped_pair(extreme, Greatest, Least)
     assert most[0] == 170 and least[0] == 34
+
+
+class Shout(Upper):
+    """Upper with an exclamation mark: same function name, other SQL."""
+
+    def sql(self, ctx: Any, args: Any) -> Any:
+        return ctx.ops.concat(super().sql(ctx, args), ctx.const("!"))
+
+
+async def test_a_func_subclass_never_shares_its_parents_statement(people: list[Person]) -> None:
+    from reinhardt_db.models import Case, When
+
+    async def run(function: Any) -> list[Any]:
+        qs = Person.objects.annotate(
+            x=Case(When(age__isnull=False, then=function("nickname")), default=Value("?"))
+        )
+        return await column(qs, "x")
+
+    plain, loud = await shaped_pair(run, Upper, Shout)
+    assert plain[0] == "ANNIE" and loud[0] == "ANNIE!"
