@@ -108,6 +108,10 @@ async def test_length_counts_characters_not_bytes(people: list[Person]) -> None:
     # A function in a filter, through alias().
     names = await Person.objects.alias(n=Length("name")).filter(n__gte=6).order_by("id")
     assert [p.name for p in names] == ["ÅNGSTRÖM", "straße"]
+    # alias() filters and orders without selecting.
+    rows = await Person.objects.alias(n=Length("name")).filter(n=3).order_by("-n").values()
+    assert [sorted(r) for r in rows] == [["age", "code", "height", "id", "name", "nickname", "team_id"]]
+    assert not hasattr(names[0], "n")
 
 
 async def test_trim_functions(people: list[Person]) -> None:
