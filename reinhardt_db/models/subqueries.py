@@ -35,15 +35,31 @@ __all__ = ["Exists", "OuterRef", "Subquery"]
 
 
 class OuterRef(F):
-    """A field of the enclosing query, used inside a ``Subquery``/``Exists``."""
+    """A field of the enclosing query, used inside a ``Subquery``/``Exists``.
 
-    __slots__ = ()
+    ``OuterRef(OuterRef("pk"))`` reaches two queries out (a subquery in a subquery).
+    """
+
+    __slots__ = ("depth",)
+
+    def __init__(self, name: str | OuterRef) -> None:
+        if isinstance(name, OuterRef):
+            super().__init__(name.name)
+            self.depth: int = name.depth + 1
+        elif isinstance(name, str):
+            super().__init__(name)
+            self.depth = 1
+        else:
+            raise TypeError(f"OuterRef() takes a field name or an OuterRef, got {name!r}")
 
     def __repr__(self) -> str:
-        return f"OuterRef({self.name!r})"
+        inner = repr(self.name)
+        for _ in range(self.depth):
+            inner = f"OuterRef({inner})"
+        return inner
 
     def identity(self) -> tuple[Any, ...]:
-        return ("OuterRef", self.name)
+        return ("OuterRef", self.name, self.depth)
 
     def resolve(self, resolver: Resolver) -> None:
         # Checked against the outer model when the subquery joins its query.
@@ -52,27 +68,39 @@ class OuterRef(F):
     def parameterize(self, values: list[Any], resolver: Resolver) -> Expression:
         return self
 
+    def _target(self, ctx: Any) -> Any:
+        for _ in range(self.depth):
+            ctx = getattr(ctx, "outer", None)
+            if ctx is None:
+                return None
+        return ctx
+
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
-        outer = ctx.outer
+        outer = self._target(ctx)
         if outer is None:
             raise FieldError(
                 f"{self!r} refers to an enclosing query, but this query is not used inside "
-                "another one: wrap it in Subquery() or Exists()"
+                f"{'another one' if self.depth == 1 else f'{self.depth} others'}: wrap it in "
+                "Subquery() or Exists()"
             )
         return outer.ref(self.name)
 
     def output_field(self, resolver: Resolver) -> Any:
-        outer = getattr(resolver, "outer", None)
+        outer = self._target(resolver)
         return None if outer is None else outer.resolve_ref(self.name).output_field
 
 
-def _outer_refs(query: Query) -> list[str]:
-    """The names of every ``OuterRef`` in ``query``'s conditions, annotations and ordering."""
+def _outer_refs(query: Query, depth: int = 1) -> list[str]:
+    """The names the OuterRefs in ``query`` read ``depth`` queries out (subqueries included)."""
     found: list[str] = []
 
     def expression(expr: Any) -> None:
         if isinstance(expr, OuterRef):
-            found.append(expr.name)
+            if expr.depth == depth:
+                found.append(expr.name)
+            return
+        if isinstance(expr, Subquery):
+            found.extend(_outer_refs(expr.query, depth + 1))
             return
         if isinstance(expr, Expression):
             for source in expr.get_source_expressions():
@@ -84,7 +112,11 @@ def _outer_refs(query: Query) -> list[str]:
     def node(shape: tuple[Any, ...]) -> None:
         if len(shape) == 2:
             expression(shape[0])  # a boolean expression used as a condition
-            expression(shape[1])
+            rhs = shape[1]
+            if type(rhs) is tuple and rhs and rhs[0] == "SQ":  # a QuerySet as a value
+                found.extend(_outer_refs(rhs[1], depth + 1))
+            else:
+                expression(rhs)
             return
         for child in shape[2]:
             node(child)
@@ -161,7 +193,10 @@ class Subquery(Expression):
         query = self.inner_query()
         inner = ctx.aliased_child(query.model, query.annotations, self.base, query.joins)
         stmt, _ = build_select(query, inner, MODE_TUPLES)
-        return stmt
+        # Every other table is the enclosing queries' (SQLAlchemy would only look one
+        # level up on its own; OuterRef(OuterRef(...)) reads two).
+        own = [inner.alias(join) for join in range(len(inner.joins) + 1)]
+        return stmt.correlate_except(*own)
 
     def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
         return self.select(ctx).scalar_subquery()

@@ -190,3 +190,27 @@ async def test_exists_combines_with_q_and_raw_conditions(writers: list[Writer]) 
     assert await column(Writer.objects.filter(Q(name="bob") | five), "name") == ["ann", "bob"]
     raw = RawSQL("name <> %s", ("ann",), output_field=models.BooleanField())
     assert await column(Writer.objects.filter(raw), "name") == ["bob", "cid"]
+
+
+async def test_outer_ref_two_queries_out(writers: list[Writer]) -> None:
+    # Writers with a story that has a better-rated story by the same writer's mentor.
+    better_by_mentor = Story.objects.filter(
+        writer=OuterRef(OuterRef("mentor")), stars__gt=OuterRef("stars")
+    )
+    qs = Writer.objects.filter(
+        Exists(Story.objects.filter(writer=OuterRef("pk")).filter(Exists(better_by_mentor)))
+    )
+    assert await column(qs, "name") == ["bob"]
+    assert repr(OuterRef(OuterRef("pk"))) == "OuterRef(OuterRef('pk'))"
+    with pytest.raises(FieldError, match="Did you mean 'mentor'"):
+        Writer.objects.filter(
+            Exists(Story.objects.filter(writer=OuterRef("pk")).filter(
+                Exists(Story.objects.filter(writer=OuterRef(OuterRef("mentr"))))
+            ))
+        )
+    with pytest.raises(FieldError, match="2 others"):
+        await Story.objects.filter(
+            Exists(Story.objects.filter(writer=OuterRef(OuterRef("writer"))))
+        )
+    with pytest.raises(TypeError, match="field name or an OuterRef"):
+        OuterRef(3)  # type: ignore[arg-type]
