@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reinhardt_db import models
-from reinhardt_db.exceptions import NotSupportedError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import (
     Avg,
     Count,
@@ -211,6 +211,8 @@ async def test_window_filter_refusals(results: list[Result]) -> None:
         await ranked.filter(n=1, arena__name="hall")
     with pytest.raises(NotSupportedError, match="update"):
         await ranked.filter(n=1).update(points=0)
+    with pytest.raises(FieldError, match="window expression"):
+        await Result.objects.update(points=Window(RowNumber(), order_by="id"))
     with pytest.raises(NotSupportedError, match="delete"):
         await ranked.filter(n=1).delete()
     # In two filter() calls the relation filters first.

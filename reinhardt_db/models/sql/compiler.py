@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql import operators as sa_operators
 from sqlalchemy.sql.elements import UnaryExpression
 
-from reinhardt_db.exceptions import NotSupportedError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import _iterables as readers
 from reinhardt_db.models.expressions import Expression, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
@@ -548,6 +548,11 @@ def compile_update(
         meta = query.model._meta
         values = {}
         for name, expr in assignments:
+            if _has_window(expr):
+                raise FieldError(
+                    f"update() cannot set {name!r} to a window expression (servers compute "
+                    "windows only in SELECT); select the values first, then bulk_update()"
+                )
             field = meta.get_field(name)
             value = expr.to_sa(ctx)
             if not isinstance(expr, Param):
