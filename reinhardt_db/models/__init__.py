@@ -173,7 +173,6 @@ from reinhardt_db.models.expressions import (
     F,
     FieldRef,
     OrderBy,
-    RawSQL,
     Value,
 )
 from reinhardt_db.models.functions import (
@@ -196,6 +195,7 @@ from reinhardt_db.models.manager import BaseManager, Manager
 from reinhardt_db.models.prefetch import Prefetch, prefetch_related_objects
 from reinhardt_db.models.query import QuerySet
 from reinhardt_db.models.query_utils import Q
+from reinhardt_db.models.raw_sql import RawSQL
 from reinhardt_db.models.softdelete import (
     SoftDeleteManager,
     SoftDeleteModel,
