@@ -27,10 +27,12 @@ from reinhardt_db.models import (
     LTrim,
     Now,
     RawSQL,
+    RowNumber,
     RTrim,
     Trim,
     Upper,
     Value,
+    Window,
 )
 from reinhardt_db.testing import capture_queries
 
@@ -294,3 +296,20 @@ async def test_a_func_subclass_never_shares_its_parents_statement(people: list[P
 
     plain, loud = await shaped_pair(run, Upper, Shout)
     assert plain[0] == "ANNIE" and loud[0] == "ANNIE!"
+
+
+async def test_cast_to_decimal_and_date(people: list[Person]) -> None:
+    from decimal import Decimal
+
+    qs = Person.objects.annotate(
+        d=Cast("age", models.DecimalField(max_digits=6, decimal_places=2)),
+        day=Cast(Value("2024-05-01"), models.DateField()),
+        at=Cast(Value("2024-05-01 10:30:00"), models.DateTimeField()),
+    )
+    assert await column(qs, "at") == [dt.datetime(2024, 5, 1, 10, 30, tzinfo=UTC)] * 4
+    assert await column(qs, "d") == [Decimal("34.00"), None, Decimal("34.00"), Decimal("7.00")]
+    assert await column(qs, "day") == [dt.date(2024, 5, 1)] * 4
+    by_team = await Person.objects.annotate(
+        n=Window(RowNumber(), partition_by="team__name", order_by="id")
+    ).order_by("id").values_list("n", flat=True)
+    assert list(by_team) == [1, 2, 1, 2]

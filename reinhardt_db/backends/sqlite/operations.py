@@ -243,6 +243,15 @@ class SQLiteOperations(DatabaseOperations):
         return sa.func.length(expr, type_=sa.Integer)
 
     # -- functions -------------------------------------------------------------------------
+    def cast(self, expr: Any, field: Any) -> Any:
+        """Dates and times are ISO text here: ``CAST(... AS DATE)`` would make a number."""
+        kind = field.get_internal_type()
+        if kind == "DateField":
+            return sa.func.date(expr, type_=sa.String)
+        if kind in ("DateTimeField", "TimeField"):
+            return sa.cast(expr, sa.Text)
+        return super().cast(expr, field)
+
     def now(self) -> Any:
         """Return the UTC time as the text a date-time column stores."""
         return sa.func.strftime(lit("'%Y-%m-%d %H:%M:%f'", sa.String), lit("'now'", sa.String))
