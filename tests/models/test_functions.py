@@ -313,3 +313,12 @@ async def test_cast_to_decimal_and_date(people: list[Person]) -> None:
         n=Window(RowNumber(), partition_by="team__name", order_by="id")
     ).order_by("id").values_list("n", flat=True)
     assert list(by_team) == [1, 2, 1, 2]
+
+
+async def test_cast_to_boolean_and_text(people: list[Person]) -> None:
+    qs = Person.objects.annotate(
+        adult=Cast(F("age") - 18, models.BooleanField()),
+        text=Cast("height", models.TextField()),
+    )
+    assert await column(qs, "adult") == [True, None, True, True]
+    assert await column(qs, "text") == ["170", "180", None, "120"]

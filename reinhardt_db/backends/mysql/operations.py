@@ -88,6 +88,12 @@ class MySQLOperations(DatabaseOperations):
         return micros_to_timedelta
 
     # -- functions -------------------------------------------------------------------------
+    def cast(self, expr: Any, field: Any) -> Any:
+        """MySQL cannot ``CAST ... AS BOOLEAN`` (booleans are integers): ``expr <> 0``."""
+        if field.get_internal_type() == "BooleanField":
+            return expr != lit("0")
+        return super().cast(expr, field)
+
     def now(self) -> Any:
         """Return ``NOW(6)``: the session's time zone is UTC; microseconds as stored."""
         return sa.func.now(lit("6"))
