@@ -71,6 +71,11 @@ class DatabaseFeatures:
     # -- asked by the query layer (models/) instead of a vendor name ------------------------
     #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
     supports_order_by_nulls_modifier: bool = True
+    #: ``LAG(x, n, default)``/``LEAD(x, n, default)`` (MariaDB takes no default:
+    #: the window emulates it with ``ROW_NUMBER()``).
+    supports_lag_lead_default: bool = True
+    #: ``aggregate(...) FILTER (WHERE ...)`` (else ``CASE WHEN ... END`` inside it).
+    supports_aggregate_filter_clause: bool = False
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
     #: The server binds the parameters, so a statement may hold at most

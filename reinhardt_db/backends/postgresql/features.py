@@ -43,6 +43,7 @@ FEATURES = DatabaseFeatures(
     can_defer_constraint_checks=True,
     # query layer
     supports_bulk_insert_from_arrays=True,
+    supports_aggregate_filter_clause=True,
 )
 
 
