@@ -165,23 +165,58 @@ from reinhardt_db.models.aggregates import (
     Variance,
 )
 from reinhardt_db.models.association import AssociationProxy
+from reinhardt_db.models.conditional import Case, When
 from reinhardt_db.models.expressions import (
     CombinedExpression,
     Expression,
+    ExpressionWrapper,
     F,
     FieldRef,
     OrderBy,
     Value,
+)
+from reinhardt_db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    Func,
+    Greatest,
+    Least,
+    Length,
+    Lower,
+    LTrim,
+    Now,
+    RTrim,
+    Trim,
+    Upper,
 )
 from reinhardt_db.models.lookups import Lookup, Transform
 from reinhardt_db.models.manager import BaseManager, Manager
 from reinhardt_db.models.prefetch import Prefetch, prefetch_related_objects
 from reinhardt_db.models.query import QuerySet
 from reinhardt_db.models.query_utils import Q
+from reinhardt_db.models.raw_sql import RawSQL
 from reinhardt_db.models.softdelete import (
     SoftDeleteManager,
     SoftDeleteModel,
     SoftDeleteQuerySet,
+)
+from reinhardt_db.models.subqueries import Exists, OuterRef, Subquery
+from reinhardt_db.models.window import (
+    CumeDist,
+    DenseRank,
+    FirstValue,
+    Lag,
+    LastValue,
+    Lead,
+    NthValue,
+    Ntile,
+    PercentRank,
+    Rank,
+    RowNumber,
+    RowRange,
+    ValueRange,
+    Window,
 )
 
 __all__ += [
@@ -189,27 +224,61 @@ __all__ += [
     "AssociationProxy",
     "Avg",
     "BaseManager",
+    "Case",
+    "Cast",
+    "Coalesce",
     "CombinedExpression",
+    "Concat",
     "Count",
+    "CumeDist",
+    "DenseRank",
+    "Exists",
     "Expression",
+    "ExpressionWrapper",
     "F",
     "FieldRef",
+    "FirstValue",
+    "Func",
+    "Greatest",
+    "LTrim",
+    "Lag",
+    "LastValue",
+    "Lead",
+    "Least",
+    "Length",
     "Lookup",
+    "Lower",
     "Manager",
     "Max",
     "Min",
+    "Now",
+    "NthValue",
+    "Ntile",
     "OrderBy",
+    "OuterRef",
+    "PercentRank",
     "Prefetch",
     "Q",
     "QuerySet",
+    "RTrim",
+    "Rank",
+    "RawSQL",
+    "RowNumber",
+    "RowRange",
     "SoftDeleteManager",
     "SoftDeleteModel",
     "SoftDeleteQuerySet",
     "StdDev",
+    "Subquery",
     "Sum",
     "Transform",
+    "Trim",
+    "Upper",
     "Value",
+    "ValueRange",
     "Variance",
+    "When",
+    "Window",
     "prefetch_related_objects",
 ]
 

@@ -115,14 +115,19 @@ class Aggregate(Expression):
             new.default = default.parameterize(values, resolver)
         return new
 
+    def _filter_clause(self, ctx: CompileContext) -> bool:
+        return self.filter_shape is not None and ctx.features.supports_aggregate_filter_clause
+
     def source_sa(self, ctx: CompileContext) -> Any:
-        """The aggregated expression, with ``filter=`` applied as a CASE."""
+        """The aggregated expression, with ``filter=`` applied as a CASE where the
+        backend has no ``FILTER (WHERE ...)`` clause."""
+        case = self.filter_shape is not None and not self._filter_clause(ctx)
         source = (
-            sa.literal_column("1") if self.source == "*" and self.filter_shape is not None
+            sa.literal_column("1") if self.source == "*" and case
             else sa.literal_column("*") if self.source == "*"
             else self.source.to_sa(ctx)
         )
-        if self.filter_shape is not None:
+        if case:
             from reinhardt_db.models.sql.where import compile_node
 
             source = sa.case((compile_node(ctx, self.filter_shape), source), else_=sa.null())
@@ -138,8 +143,17 @@ class Aggregate(Expression):
         """The SQLAlchemy function for this aggregate on ``ctx``'s backend."""
         return getattr(sa.func, self.function)
 
-    def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
+    def function_sa(self, ctx: CompileContext) -> Any:
+        """The aggregate call, with ``FILTER (WHERE ...)`` where the backend has it."""
         expr = self.sql_function(ctx)(self.source_sa(ctx))
+        if self._filter_clause(ctx):
+            from reinhardt_db.models.sql.where import compile_node
+
+            expr = expr.filter(compile_node(ctx, self.filter_shape))
+        return expr
+
+    def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
+        expr = self.function_sa(ctx)
         if self.default is not None:
             expr = sa.func.coalesce(expr, self.default.to_sa(ctx))
         return expr

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CombinedExpression",
     "Expression",
+    "ExpressionWrapper",
     "F",
     "FieldRef",
     "OrderBy",
@@ -554,3 +555,37 @@ class FieldRef(F, Generic[T]):
     def lookup(self, lookup_name: str, value: Any) -> Q:
         """Any registered lookup by name: ``User.username.lookup("ne", "x")``."""
         return self._q(lookup_name, value)
+
+
+class ExpressionWrapper(Expression):
+    """An expression with its result typed by ``output_field``.
+
+    ``ExpressionWrapper(F("price") * F("qty"), output_field=DecimalField(...))``:
+    the SQL is the wrapped expression's; the field converts the result.
+    """
+
+    __slots__ = ("_output_field", "expression")
+
+    def __init__(self, expression: Expression, output_field: Any) -> None:
+        if not isinstance(expression, Expression):
+            raise TypeError(f"ExpressionWrapper() wraps an expression, got {expression!r}")
+        self.expression = expression
+        self._output_field = output_field
+
+    def __repr__(self) -> str:
+        return f"ExpressionWrapper({self.expression!r})"
+
+    def get_source_expressions(self) -> list[Expression]:
+        return [self.expression]
+
+    def identity(self) -> tuple[Any, ...]:
+        return ("EW", self.expression.identity(), field_key(self._output_field))
+
+    def parameterize(self, values: list[Any], resolver: Resolver) -> Expression:
+        return ExpressionWrapper(self.expression.parameterize(values, resolver), self._output_field)
+
+    def to_sa(self, ctx: CompileContext) -> ColumnElement[Any]:
+        return self.expression.to_sa(ctx)
+
+    def output_field(self, resolver: Resolver) -> Any:
+        return self._output_field

@@ -381,6 +381,9 @@ class In(Lookup):
     def parameterize_rhs(cls, value: Any, values: list[Any], resolver: Resolver) -> Any:
         if _is_queryset(value):
             return value._as_subquery_template(values)
+        if getattr(value, "is_subquery", False):  # Subquery(...): its rows are the list
+            value.resolve(resolver)
+            return value.parameterize(values, resolver)
         if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
             raise ValueError(
                 f"The value of an 'in' lookup must be a list, tuple or set of values "
@@ -409,6 +412,8 @@ class In(Lookup):
 
     def compile_rhs(self, template: Any) -> Any:
         ctx = self.ctx
+        if getattr(template, "is_subquery", False):
+            return template.select(ctx)
         if (
             type(template) is tuple
             and template[0] == "PL"

@@ -94,6 +94,12 @@ async def paginate_queryset(
             f"paginate() cannot page a {qs.query.combinator}() of QuerySets: page each "
             "QuerySet, or filter one QuerySet with Q(...) | Q(...) instead"
         )
+    if any(_has_window(e) for e in qs.query.annotations.values()):
+        raise NotSupportedError(
+            "paginate() cannot page a query with window annotations: the cursor's "
+            "condition would change the rows the windows are computed over (row "
+            "numbers would restart on every page); slice the query instead"
+        )
     if (qs.query.distinct or qs.query.distinct_fields) and qs._mode != compiler.MODE_MODELS:
         raise TypeError(
             "Cannot paginate distinct() values: the primary key that orders ties would "
@@ -181,6 +187,12 @@ async def _page_on(
         has_next=has_next,
         has_previous=has_previous,
     )
+
+
+def _has_window(expression: Expression) -> bool:
+    if getattr(expression, "contains_over_clause", False):
+        return True
+    return any(_has_window(e) for e in expression.get_source_expressions())
 
 
 def _instance_keys(query: Query, terms: list[_Term]) -> list[str] | None:

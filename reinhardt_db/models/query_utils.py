@@ -97,6 +97,8 @@ class Q:
         return q
 
     def _combine(self, other: Any, connector: str) -> Q:
+        if getattr(other, "conditional", False) and not isinstance(other, Q):
+            other = Q(other)  # a boolean expression (Exists) is a condition of its own
         if not isinstance(other, Q):
             raise TypeError(f"cannot combine Q with {type(other).__name__}; wrap it in Q(...)")
         if not other.children:

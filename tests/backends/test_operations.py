@@ -150,7 +150,7 @@ def test_query_layer_flags() -> None:
         for f in [features_for(v)]
     }
     assert flags == {
-        "sqlite": (True, False, False),
+        "sqlite": (True, True, False),  # STDDEV_POP ... registered by the driver
         "postgresql": (True, True, True),
         "mysql": (False, True, True),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 from reinhardt_db import models
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import Avg, Count, F, Max, Min, Q, StdDev, Sum, Variance
+from reinhardt_db.models.sql.cache import statement_cache
+from reinhardt_db.testing import capture_queries
 
 UTC = dt.UTC
 
@@ -131,19 +134,74 @@ async def test_values_then_annotate_with_expression_and_avg(sales: list[Sale]) -
 
 async def test_stddev_and_variance(sales: list[Sale], backend_name: str) -> None:
     qs = Sale.objects.filter(region="north")
-    if backend_name == "sqlite":
-        with pytest.raises(NotSupportedError):
-            await qs.aggregate(s=StdDev("amount"))
-        return
     result = await qs.aggregate(
-        sd=StdDev("amount"), var=Variance("amount"), var_s=Variance("amount", sample=True)
+        sd=StdDev("amount"), var=Variance("amount"), var_s=Variance("amount", sample=True),
+        sd_s=StdDev("amount", sample=True),
     )
     assert result["var"] == pytest.approx(200 / 3)
     assert result["sd"] == pytest.approx((200 / 3) ** 0.5)
     assert result["var_s"] == pytest.approx(100.0)
+    assert result["sd_s"] == pytest.approx(10.0)
+    # One value: the sample statistics are NULL, the population ones 0.
+    one = await Sale.objects.filter(region="east").aggregate(
+        v=Variance("amount"), vs=Variance("amount", sample=True)
+    )
+    assert one == {"v": 0.0, "vs": None}
+
+
+async def test_stddev_refused_where_features_say_no(
+    sales: list[Sale], backend: Any
+) -> None:
+    statement_cache.clear()
+    backend.features = dataclasses.replace(backend.features, supports_statistical_aggregates=False)
+    try:
+        with pytest.raises(NotSupportedError, match=f"StdDev is not available on {backend.ops.display_name}"):
+            await Sale.objects.aggregate(s=StdDev("amount"))
+    finally:
+        statement_cache.clear()
 
 
 async def test_meta_ordering_is_not_used_for_groups(sales: list[Sale]) -> None:
     # Meta.ordering = ["at"] would split every group if it were added to GROUP BY.
     rows = await Sale.objects.values("region").annotate(n=Count("id"))
     assert sorted((r["region"], r["n"]) for r in rows) == [("east", 1), ("north", 3), ("south", 2)]
+
+
+async def test_aggregate_filter_clause_follows_features(sales: list[Sale], backend: Any) -> None:
+    statement_cache.clear()
+    with capture_queries() as queries:
+        result = await Sale.objects.aggregate(
+            north=Count("id", filter=Q(region="north")),
+            reps=Count("rep", distinct=True, filter=Q(amount__gte=10)),
+            total=Sum("amount", filter=Q(region="south") | Q(rep__isnull=True)),
+        )
+    assert result == {"north": 3, "reps": 3, "total": 20}
+    sql = queries[0].sql.upper()
+    if backend.features.supports_aggregate_filter_clause:
+        assert "FILTER (WHERE" in sql and "CASE" not in sql
+    else:
+        assert "CASE WHEN" in sql and "FILTER" not in sql
+
+    async def run(minimum: int) -> dict[str, Any]:
+        return await Sale.objects.aggregate(n=Count("id", filter=Q(amount__gte=minimum)))
+
+    from ._cache import bound_pair
+
+    one, two = await bound_pair(run, 10, 20)
+    assert one == {"n": 5} and two == {"n": 3}
+
+
+async def test_aggregate_filter_clause_refused_falls_back_to_case(
+    sales: list[Sale], backend: Any
+) -> None:
+    statement_cache.clear()
+    backend.features = dataclasses.replace(backend.features, supports_aggregate_filter_clause=False)
+    try:
+        with capture_queries() as queries:
+            rows = await Sale.objects.values("region").annotate(
+                big=Count("id", filter=Q(amount__gt=12))
+            ).order_by("region")
+        assert [(r["region"], r["big"]) for r in rows] == [("east", 1), ("north", 2), ("south", 1)]
+        assert "FILTER" not in queries[0].sql.upper()
+    finally:
+        statement_cache.clear()

@@ -270,6 +270,11 @@ async def test_argument_errors(backend: Database, entries: list[Entry]) -> None:
         assert [e.pk for e in locked.items] == [e.pk for e in page.items]
     with pytest.raises(NotSupportedError, match=r"cannot page a union\(\) of QuerySets"):
         await Entry.objects.filter(score=1).union(Entry.objects.filter(score=2)).paginate(limit=2)
+    windowed = Entry.objects.annotate(
+        n=models.Window(models.RowNumber(), order_by=F("title").asc())
+    ).order_by("title")
+    with pytest.raises(NotSupportedError, match="cannot page a query with window annotations"):
+        await windowed.paginate(limit=2)
     with pytest.raises(TypeError, match="Cannot paginate distinct"):
         await Entry.objects.values("title").distinct().order_by("title").paginate(limit=2)
     empty = await Entry.objects.none().order_by("title").paginate(after=page.next_cursor, limit=2)

@@ -75,6 +75,11 @@ class DatabaseFeatures:
     #: puts them last); False where they sort as smaller (Django's flag of that name).
     #: Keyset pagination needs it to tell which side of a cursor NULL rows are on.
     nulls_order_largest: bool = False
+    #: ``LAG(x, n, default)``/``LEAD(x, n, default)`` (MariaDB takes no default:
+    #: the window emulates it with ``ROW_NUMBER()``).
+    supports_lag_lead_default: bool = True
+    #: ``aggregate(...) FILTER (WHERE ...)`` (else ``CASE WHEN ... END`` inside it).
+    supports_aggregate_filter_clause: bool = False
     #: ``STDDEV_POP``/``STDDEV_SAMP``/``VAR_POP``/``VAR_SAMP`` aggregates.
     supports_statistical_aggregates: bool = True
     #: The server binds the parameters, so a statement may hold at most

@@ -247,6 +247,42 @@ class DatabaseOperations:
         """Return ``lhs`` matches the regular expression ``rhs`` (from :meth:`regex_value`)."""
         return lhs.op("REGEXP", is_comparison=True)(rhs)
 
+    def lower(self, expr: Any) -> Any:
+        """Return ``expr`` in lower case (``Lower``), with Unicode case mapping."""
+        return sa.func.lower(expr)
+
+    def upper(self, expr: Any) -> Any:
+        """Return ``expr`` in upper case (``Upper``), with Unicode case mapping."""
+        return sa.func.upper(expr)
+
+    def char_length(self, expr: Any) -> Any:
+        """Return the number of characters (not bytes) of ``expr`` (``Length``)."""
+        return sa.func.char_length(expr)
+
+    # -- functions -------------------------------------------------------------------------
+    def cast(self, expr: Any, field: Any) -> Any:
+        """Return ``CAST(expr AS <field's column type>)`` (``Cast``)."""
+        return sa.cast(expr, field.sa_type(self))
+
+    def now(self) -> Any:
+        """Return the current date-time in UTC, as a date-time column holds it (``Now``)."""
+        return sa.func.current_timestamp(type_=sa.DateTime(timezone=True))
+
+    def greatest(self, args: Sequence[Any]) -> Any:
+        """Return the largest of ``args``, NULL when any of them is NULL (``Greatest``).
+
+        The default is for servers whose ``GREATEST`` skips NULLs (PostgreSQL).
+        """
+        return self._null_if_any_null(args, sa.func.greatest(*args))
+
+    def least(self, args: Sequence[Any]) -> Any:
+        """Return the smallest of ``args``, NULL when any of them is NULL (``Least``)."""
+        return self._null_if_any_null(args, sa.func.least(*args))
+
+    @staticmethod
+    def _null_if_any_null(args: Sequence[Any], expr: Any) -> Any:
+        return sa.case((sa.or_(*[arg.is_(None) for arg in args]), sa.null()), else_=expr)
+
     # -- numbers ---------------------------------------------------------------------------
     def divide(self, lhs: Any, rhs: Any) -> Any:
         """Return ``lhs / rhs``: integer division when both sides are integers (as in Django).

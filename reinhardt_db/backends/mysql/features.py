@@ -71,6 +71,7 @@ def _mariadb(v: tuple[int, ...]) -> DatabaseFeatures:
         FEATURES,
         server_version=v,
         is_mariadb=True,
+        supports_lag_lead_default=False,
         supports_insert_returning=v >= (10, 5),
         supports_delete_returning=v >= (10, 0, 5),
         supports_intersect_except=v >= (10, 3),

@@ -96,6 +96,25 @@ class MySQLOperations(DatabaseOperations):
         """Return microseconds -> timedelta."""
         return micros_to_timedelta
 
+    # -- functions -------------------------------------------------------------------------
+    def cast(self, expr: Any, field: Any) -> Any:
+        """MySQL cannot ``CAST ... AS BOOLEAN`` (booleans are integers): ``expr <> 0``."""
+        if field.get_internal_type() == "BooleanField":
+            return expr != lit("0")
+        return super().cast(expr, field)
+
+    def now(self) -> Any:
+        """Return ``NOW(6)``: the session's time zone is UTC; microseconds as stored."""
+        return sa.func.now(lit("6"))
+
+    def greatest(self, args: Sequence[Any]) -> Any:
+        """Return ``GREATEST(...)`` (already NULL when any argument is NULL)."""
+        return sa.func.greatest(*args)
+
+    def least(self, args: Sequence[Any]) -> Any:
+        """Return ``LEAST(...)`` (already NULL when any argument is NULL)."""
+        return sa.func.least(*args)
+
     # -- text ------------------------------------------------------------------------------
     def concat(self, *parts: Any) -> Any:
         """Return ``CONCAT(...)`` (``||`` is logical OR in MySQL)."""

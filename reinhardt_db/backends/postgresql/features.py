@@ -44,6 +44,7 @@ FEATURES = DatabaseFeatures(
     # query layer
     supports_bulk_insert_from_arrays=True,
     nulls_order_largest=True,
+    supports_aggregate_filter_clause=True,
 )
 
 

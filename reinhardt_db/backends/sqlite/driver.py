@@ -14,7 +14,8 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Sequence
+import statistics
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -141,6 +142,54 @@ def _json_contains(document: str | None, candidate: str | None) -> int | None:
 _PERMANENT_OPEN_ERRORS = frozenset({3, 8, 11, 14, 23, 26})
 
 
+def _case_mapped(upper: bool) -> Callable[[Any], Any]:
+    # Character by character, keeping characters whose mapping is longer ("ß" -> "SS"),
+    # as PostgreSQL and MariaDB do: the same answer on every backend.
+    def mapped(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        changed = value.upper() if upper else value.lower()
+        if len(changed) == len(value):
+            return changed
+        convert = str.upper if upper else str.lower
+        return "".join(c if len(convert(c)) != 1 else convert(c) for c in value)
+
+    return mapped
+
+
+class _Statistic:
+    """STDDEV_POP/STDDEV_SAMP/VAR_POP/VAR_SAMP, which SQLite lacks (as Django's backend adds)."""
+
+    function: Callable[[list[float]], float] = staticmethod(statistics.pvariance)
+    minimum = 1
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def step(self, value: Any) -> None:
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self) -> float | None:
+        if len(self.values) < self.minimum:
+            return None
+        return float(type(self).function(self.values))
+
+
+def _statistic(function: Callable[[list[float]], float], minimum: int) -> Any:
+    return type(
+        "Statistic", (_Statistic,), {"function": staticmethod(function), "minimum": minimum}
+    )
+
+
+_STATISTICS = {
+    "STDDEV_POP": _statistic(statistics.pstdev, 1),
+    "STDDEV_SAMP": _statistic(statistics.stdev, 2),
+    "VAR_POP": _statistic(statistics.pvariance, 1),
+    "VAR_SAMP": _statistic(statistics.variance, 2),
+}
+
+
 def _check_directory(path: str) -> None:
     """Refuse a database path whose directory is missing (SQLite makes the file, not the directory).
 
@@ -159,6 +208,10 @@ def _check_directory(path: str) -> None:
 
 def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
+    conn.create_function("UNICODE_LOWER", 1, _case_mapped(False), deterministic=True)
+    conn.create_function("UNICODE_UPPER", 1, _case_mapped(True), deterministic=True)
+    for name, aggregate in _STATISTICS.items():
+        conn.create_aggregate(name, 1, aggregate)
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if on_disk:

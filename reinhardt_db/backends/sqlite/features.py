@@ -25,7 +25,8 @@ FEATURES = DatabaseFeatures(
     has_native_datetime_tz=False,
     supports_two_phase_commit=False,
     # query layer
-    supports_statistical_aggregates=False,
+    # STDDEV_POP ... are registered on each connection (driver._STATISTICS).
+    supports_aggregate_filter_clause=True,
     supports_insert_returning=True,
     supports_update_returning=True,
     supports_delete_returning=True,
@@ -56,6 +57,7 @@ def server_features(version: str) -> DatabaseFeatures:
         supports_update_conflicts=upsert,
         supports_update_conflicts_with_target=upsert,
         supports_window_functions=number >= (3, 25),
+        supports_aggregate_filter_clause=number >= (3, 30),
         supports_json_operators=number >= (3, 38),
         supports_partial_indexes=number >= (3, 8),
     )

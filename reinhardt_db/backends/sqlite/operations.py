@@ -238,6 +238,40 @@ class SQLiteOperations(DatabaseOperations):
         return to_decimal
 
     # -- text ------------------------------------------------------------------------------
+    def lower(self, expr: Any) -> Any:
+        """Return ``UNICODE_LOWER(expr)``: SQLite's ``lower()`` maps ASCII letters only."""
+        return sa.func.unicode_lower(expr, type_=sa.String)
+
+    def upper(self, expr: Any) -> Any:
+        """Return ``UNICODE_UPPER(expr)`` (the connection registers it, see ``driver``)."""
+        return sa.func.unicode_upper(expr, type_=sa.String)
+
+    def char_length(self, expr: Any) -> Any:
+        """Return ``length(expr)``: characters for text."""
+        return sa.func.length(expr, type_=sa.Integer)
+
+    # -- functions -------------------------------------------------------------------------
+    def cast(self, expr: Any, field: Any) -> Any:
+        """Dates and times are ISO text here: ``CAST(... AS DATE)`` would make a number."""
+        kind = field.get_internal_type()
+        if kind == "DateField":
+            return sa.func.date(expr, type_=sa.String)
+        if kind in ("DateTimeField", "TimeField"):
+            return sa.cast(expr, sa.Text)
+        return super().cast(expr, field)
+
+    def now(self) -> Any:
+        """Return the UTC time as the text a date-time column stores."""
+        return sa.func.strftime(lit("'%Y-%m-%d %H:%M:%f'", sa.String), lit("'now'", sa.String))
+
+    def greatest(self, args: Sequence[Any]) -> Any:
+        """Return the scalar ``MAX(a, b, ...)`` (NULL when any is NULL)."""
+        return sa.func.max(*args)
+
+    def least(self, args: Sequence[Any]) -> Any:
+        """Return the scalar ``MIN(a, b, ...)`` (NULL when any is NULL)."""
+        return sa.func.min(*args)
+
     def pattern_escape(self, text: str, case_sensitive: bool) -> str:
         """Escape for ``GLOB`` (case-sensitive) or ``LIKE ... ESCAPE '\\'``."""
         return _glob_escape(text) if case_sensitive else super().pattern_escape(text, False)

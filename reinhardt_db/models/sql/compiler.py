@@ -12,9 +12,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import operators as sa_operators
 from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import UnaryExpression
 
-from reinhardt_db.exceptions import NotSupportedError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models import _iterables as readers
 from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
@@ -22,7 +24,12 @@ from reinhardt_db.models.sql.combined import build_combined
 from reinhardt_db.models.sql.context import LOOKUP_SEP, CompileContext
 from reinhardt_db.models.sql.deferred import loaded_fields, model_fields
 from reinhardt_db.models.sql.query import Query
-from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
+from reinhardt_db.models.sql.where import (
+    compile_node,
+    iter_leaves,
+    node_has_aggregate,
+    node_refs_window,
+)
 
 __all__ = [
     "MODE_DICTS",
@@ -200,15 +207,26 @@ def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
 
 
 def build_select(
-    query: Query, ctx: CompileContext, mode: str, extra: tuple[str, ...] = ()
+    query: Query,
+    ctx: CompileContext,
+    mode: str,
+    order_out: list[Any] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns.
 
+    Conditions on window annotations cannot be in the WHERE of the SELECT that
+    computes the window: the query is wrapped (:func:`_build_qualified`).
+    ``order_out``: the ORDER BY terms are appended there instead of applied.
     ``extra`` names annotations selected after the columns ``mode`` reads (the
     keys of keyset pagination); the row reader is built from the others.
     """
     if query.combinator:
         return build_combined(query, ctx, mode, build_select)
+    if query.annotations:
+        qualify = [node for node in query.where if node_refs_window(node, query.annotations)]
+        if qualify:
+            return _build_qualified(query, ctx, mode, qualify)
     parts = _select_columns(query, ctx, mode)
     for name in extra:
         _add_annotation(parts, query, ctx, name)
@@ -224,11 +242,18 @@ def build_select(
         group = [
             col.element if isinstance(col, sa.Label) else col
             for col, name in zip(parts.columns, parts.names, strict=True)
-            if not (name in annotations and annotations[name].has_aggregate)
+            if not (name in annotations and (
+                annotations[name].has_aggregate or _has_window(annotations[name])
+            ))
         ]
+        for name in query.group_by:
+            if name not in parts.names:
+                group.append(ctx.ref(name))
         stmt = stmt.group_by(*group)
     terms = _order_terms(query, ctx, parts.labels, grouped)
-    if terms:
+    if order_out is not None:
+        order_out.extend(terms)
+    elif terms:
         stmt = stmt.order_by(*terms)
     if query.distinct_fields:
         if not ctx.features.supports_distinct_on:
@@ -253,6 +278,105 @@ def build_select(
         )
     # Last: building the terms above may join more tables (default ordering across relations).
     return stmt.select_from(ctx.from_clause()), parts
+
+
+def _build_qualified(
+    query: Query, ctx: CompileContext, mode: str, qualify: list[Any]
+) -> tuple[sa.Select[Any], SelectParts]:
+    """``SELECT ... FROM (<query without the window conditions>) WHERE <them> ORDER BY ...``.
+
+    As Django 4.2 does: the inner SELECT computes the windows over the rows the
+    other conditions keep; the outer one filters on the window values, orders
+    and slices. The inner SELECT also exposes the model's columns and the
+    annotations so the outer conditions and ordering can read them.
+    """
+    inner_query = query.clone()
+    inner_query.where = tuple(node for node in query.where if node not in qualify)
+    inner_query.low_mark, inner_query.high_mark = 0, None
+    inner_query.distinct, inner_query.distinct_fields = False, ()
+    inner_query.select_for_update = None
+    grouped = query.has_aggregate_annotation
+    # The ordering is computed inside (it may read joined tables) and applied outside.
+    order: list[Any] = []
+    stmt, parts = build_select(inner_query, ctx, mode, order)
+    columns = [column.label(f"__c{i}") for i, column in enumerate(parts.columns)]
+    order_terms = []
+    for k, term in enumerate(order):
+        element, modifiers = _order_modifiers(term)
+        columns.append(element.label(f"__o{k}"))
+        order_terms.append((f"__o{k}", modifiers))
+    exposed: set[str] = set()
+    meta = query.model._meta
+    for field in meta.concrete_fields:
+        if grouped and field.name not in (query.values_fields or ()):
+            continue
+        if field.column not in exposed:
+            columns.append(ctx.column(field).label(field.column))
+            exposed.add(field.column)
+    selected = {name: f"__c{i}" for i, name in enumerate(parts.names)}
+    annotation_labels: dict[str, str] = {}
+    for name in query.annotations:
+        if name in exposed:
+            raise NotSupportedError(
+                f"the annotation {name!r} has the name of a column of {meta.object_name}; "
+                "rename it to filter on a window annotation"
+            )
+        if name in selected:
+            annotation_labels[name] = selected[name]
+            continue
+        if grouped and name not in query.annotation_mask:
+            continue
+        columns.append(ctx.annotation_sa(name).label(name))
+        annotation_labels[name] = name
+    derived = stmt.with_only_columns(*columns, maintain_column_froms=False).subquery("qualify")
+    outer = ctx.child(query.model, query.annotations, 0, table=derived)
+    for name, label in annotation_labels.items():
+        outer._annotation_sa[name] = derived.c[label]
+    out_parts = SelectParts()
+    out_parts.names, out_parts.converters = parts.names, parts.converters
+    out_parts.model_fields, out_parts.slices = parts.model_fields, parts.slices
+    out_parts.columns = [derived.c[f"__c{i}"] for i in range(len(parts.columns))]
+    out_parts.labels = {name: derived.c[label] for name, label in annotation_labels.items()}
+    out = sa.select(*out_parts.columns)
+    for node in qualify:
+        for path, _ in iter_leaves(node):
+            if getattr(path, "joins", None):
+                raise NotSupportedError(
+                    f"a condition on {str(path)!r} (across a relation) cannot be in the same "
+                    "filter() call as a condition on a window annotation; use two filter() calls"
+                )
+        out = out.where(compile_node(outer, node))
+    for label, modifiers in order_terms:
+        rebased: Any = derived.c[label]
+        for modifier in reversed(modifiers):
+            rebased = modifier(rebased)
+        out = out.order_by(rebased)
+    if query.distinct:
+        out = out.distinct()
+    position = len(query.values)
+    if query.high_mark is not None:
+        out = out.limit(ctx.bind(position, None, sa.Integer()))
+        position += 1
+    if query.low_mark:
+        out = out.offset(ctx.bind(position, None, sa.Integer()))
+    return out.select_from(outer.from_clause()), out_parts
+
+
+_MODIFIERS: dict[Any, Any] = {
+    sa_operators.asc_op: sa.asc,
+    sa_operators.desc_op: sa.desc,
+    sa_operators.nulls_first_op: sa.nulls_first,
+    sa_operators.nulls_last_op: sa.nulls_last,
+}
+
+
+def _order_modifiers(term: Any) -> tuple[Any, list[Any]]:
+    """Split an ORDER BY term into its expression and its ASC/DESC/NULLS modifiers."""
+    modifiers: list[Any] = []
+    while isinstance(term, UnaryExpression) and term.modifier in _MODIFIERS:
+        modifiers.append(_MODIFIERS[term.modifier])
+        term = term.element
+    return term, modifiers
 
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
@@ -324,7 +448,7 @@ def compile_keyset_select(
             query.model, db.ops, db.features, query.annotations, joins=query.joins,
             param_count=len(query.values),
         )
-        stmt, parts = build_select(query, ctx, mode, key_names)
+        stmt, parts = build_select(query, ctx, mode, extra=key_names)
         width = len(parts.columns) - len(key_names)
         item_parts = SelectParts()
         item_parts.names = parts.names[:width]
@@ -376,7 +500,28 @@ def _needs_subquery(query: Query) -> bool:
     return bool(
         query.combinator or query.is_sliced or query.distinct or query.distinct_fields
         or query.has_aggregate_annotation
+    ) or _filters_on_window(query) or any(_has_window(a) for a in query.annotations.values())
+
+
+def _has_window(expression: Any) -> bool:
+    """True when ``expression`` computes a window (never grouped by, never aggregated)."""
+    if getattr(expression, "contains_over_clause", False):
+        return True
+    return any(_has_window(e) for e in expression.get_source_expressions())
+
+
+def _filters_on_window(query: Query) -> bool:
+    return bool(query.annotations) and any(
+        node_refs_window(node, query.annotations) for node in query.where
     )
+
+
+def _refuse_window_filter(query: Query, action: str) -> None:
+    if _filters_on_window(query):
+        raise NotSupportedError(
+            f"{action}() cannot run on a query filtered on a window annotation; "
+            "select the primary keys first: pk__in=list(await qs.values_list('pk', flat=True))"
+        )
 
 
 def _where(stmt: Any, query: Query, ctx: CompileContext) -> Any:
@@ -479,10 +624,17 @@ def compile_update(
 ) -> CompiledStatement:
     """Return ``UPDATE ... SET field = value, ... WHERE ...`` for ``query``."""
 
+    _refuse_window_filter(query, "update")
+
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         meta = query.model._meta
         values = {}
         for name, expr in assignments:
+            if _has_window(expr):
+                raise FieldError(
+                    f"update() cannot set {name!r} to a window expression (servers compute "
+                    "windows only in SELECT); select the values first, then bulk_update()"
+                )
             field = meta.get_field(name)
             value = expr.to_sa(ctx)
             if not isinstance(expr, Param):
@@ -505,6 +657,8 @@ def compile_update(
 
 def compile_delete(query: Query, db: Any) -> CompiledStatement:
     """Return ``DELETE FROM ... WHERE ...`` for ``query``."""
+    _refuse_window_filter(query, "delete")
+
     def build(ctx: CompileContext) -> tuple[Any, Any]:
         stmt = sa.delete(ctx.table)
         if query.joins:

@@ -118,6 +118,8 @@ class Resolver:
 
     #: Pad ``in`` lists to a power of two (shares compiled statements); off for DDL.
     pad_lists = True
+    #: The context of the enclosing query, inside a subquery (``OuterRef`` reads it).
+    outer: CompileContext | None = None
 
     def __init__(self, model: Any, annotations: Mapping[str, Expression] | None = None) -> None:
         self.model = model
@@ -361,6 +363,7 @@ class CompileContext(Resolver):
             self._alias_names: Iterator[int] = itertools.count(1)
         else:
             # A subquery: its parameters follow at ``offset`` in the parent's list.
+            self.outer = parent
             self.values = parent.values
             self.param_count = parent.param_count
             self._getters = parent._getters

@@ -42,6 +42,7 @@ _INITIAL: dict[str, Any] = {
     "distinct": False,
     "distinct_fields": (),
     "values_fields": None,
+    "group_by": (),
     "deferred": (frozenset(), True),
     "select_for_update": None,
     "empty": False,
@@ -72,6 +73,9 @@ class Query:
     distinct: bool
     distinct_fields: tuple[str, ...]
     values_fields: tuple[str, ...] | None
+    #: The ``values()`` fields an aggregate annotation grouped by; kept when a later
+    #: ``values("n")`` selects only the aggregate (Django's semantics).
+    group_by: tuple[str, ...]
     deferred: tuple[frozenset[str], bool]
     select_for_update: tuple[Any, ...] | None
     empty: bool
@@ -114,6 +118,7 @@ class Query:
             self.distinct,
             self.distinct_fields,
             self.values_fields,
+            self.group_by,
             self.deferred,
             self.select_for_update,
             self.joins,
@@ -261,6 +266,8 @@ class Query:
         expression.resolve(self.resolver())
         shape = expression.parameterize(self.values, self.resolver())
         self.annotations = {**self.annotations, name: shape}
+        if shape.has_aggregate and self.values_fields is not None and not self.group_by:
+            self.group_by = tuple(f for f in self.values_fields if f not in self.annotations)
         if select:
             self.annotation_mask = (*self.annotation_mask, name)
 

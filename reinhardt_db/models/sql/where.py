@@ -38,6 +38,7 @@ __all__ = [
     "compile_node",
     "iter_leaves",
     "node_has_aggregate",
+    "node_refs_window",
     "parameterize_filter",
     "parameterize_q",
     "q_to_clause",
@@ -45,6 +46,22 @@ __all__ = [
 
 Node = tuple[Any, ...]
 _NULL_RHS = ("C", None)
+#: The right-hand side of a leaf whose "path" is a boolean expression (``Exists``).
+EXPRESSION_CONDITION = ("X", None)
+
+
+def _expression_leaf(expression: Expression, values: list[Any], resolver: Resolver) -> Node:
+    """Return the leaf of a boolean expression used as a condition (``filter(Exists(...))``)."""
+    if not getattr(expression, "conditional", False):
+        field = expression.output_field(resolver)
+        if field is None or field.get_internal_type() != "BooleanField":
+            raise TypeError(
+                f"filter() got {expression!r}, which is not a condition: compare a "
+                "class-level field to build one, e.g. filter(User.age >= 18), pass keyword "
+                "lookups, or pass a boolean expression such as Exists(...)"
+            )
+    expression.resolve(resolver)
+    return (expression.parameterize(values, resolver), EXPRESSION_CONDITION)
 
 
 def _leaf(
@@ -92,6 +109,8 @@ def parameterize_q(q: Q, values: list[Any], resolver: Resolver, negated: bool = 
             )
         elif isinstance(child, tuple) and len(child) == 2:
             children.append(_leaf(child[0], child[1], values, resolver, negated))
+        elif isinstance(child, Expression):
+            children.append(_expression_leaf(child, values, resolver))
         else:
             raise TypeError(f"a Q object holds lookups or Q objects, got {child!r}")
     return (q.connector, q.negated, tuple(children))
@@ -109,6 +128,8 @@ def parameterize_filter(
     for arg in args:
         if isinstance(arg, Q):
             _add_child(children, parameterize_q(arg, values, resolver, negated), Q.AND)
+        elif isinstance(arg, Expression) and not isinstance(arg, F):
+            children.append(_expression_leaf(arg, values, resolver))
         elif isinstance(arg, bool) or isinstance(arg, Expression):
             raise TypeError(
                 f"filter() got {arg!r}: compare a class-level field to build a condition, "
@@ -133,12 +154,44 @@ def iter_leaves(node: Node) -> Iterator[Node]:
 def node_has_aggregate(node: Node, annotations: Mapping[str, Expression]) -> bool:
     """True when a leaf of ``node`` refers to an aggregate annotation (HAVING material)."""
     for path, rhs in iter_leaves(node):
+        if rhs == EXPRESSION_CONDITION:
+            if _refs_aggregate(path, annotations):
+                return True
+            continue
         head = annotation_head(path, annotations)
         if head is not None and annotations[head].has_aggregate:
             return True
         if isinstance(rhs, Expression) and _refs_aggregate(rhs, annotations):
             return True
     return False
+
+
+def node_refs_window(node: Node, annotations: Mapping[str, Expression]) -> bool:
+    """True when a leaf of ``node`` reads a window annotation (the query is then wrapped)."""
+    for path, rhs in iter_leaves(node):
+        if rhs == EXPRESSION_CONDITION:
+            if _refs_window(path, annotations):
+                return True
+            continue
+        if type(path) is RelatedExists:
+            continue
+        head = annotation_head(path, annotations)
+        if head is not None and _refs_window(annotations[head], annotations):
+            return True
+        if isinstance(rhs, Expression) and _refs_window(rhs, annotations):
+            return True
+    return False
+
+
+def _refs_window(expr: Expression, annotations: Mapping[str, Expression]) -> bool:
+    if getattr(expr, "contains_over_clause", False):
+        return True
+    name = getattr(expr, "name", None)
+    if isinstance(name, str) and type(expr) is F:
+        head = annotation_head(name, annotations)
+        if head is not None and annotations[head] is not expr:
+            return _refs_window(annotations[head], annotations)
+    return any(_refs_window(e, annotations) for e in expr.get_source_expressions())
 
 
 def _refs_aggregate(expr: Expression, annotations: Mapping[str, Expression]) -> bool:
@@ -180,6 +233,8 @@ def compile_node(ctx: CompileContext, node: Node, negated: bool = False) -> Colu
 
 def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnElement[bool]:
     path, rhs_shape = leaf
+    if rhs_shape == EXPRESSION_CONDITION:
+        return path.to_sa(ctx)
     if type(path) is RelatedExists:
         return _compile_exists(ctx, path, rhs_shape[1])
     if rhs_shape in CONSTANT_RESULTS:
