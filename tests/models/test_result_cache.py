@@ -243,6 +243,15 @@ async def test_joined_and_subquery_tables_invalidate(
         await Comment.objects.create(post=blog["second"], body="hi")
 
     await expect_refresh(no_hi, comment, [blog["second"].pk], [])
+    # A subquery expression in an annotation (Exists/OuterRef).
+    with_zzz = Author.objects.annotate(
+        has=models.Exists(Post.objects.filter(author=models.OuterRef("pk"), title="zzz"))
+    ).filter(has=True).cache()
+
+    async def zzz() -> None:
+        await Post.objects.create(title="zzz", author=blog["bob"])
+
+    await expect_refresh(with_zzz, zzz, [], [blog["bob"].pk])
 
 
 async def test_many_to_many_changes_invalidate(backend: Database, blog: dict[str, Any]) -> None:
