@@ -18,6 +18,7 @@ from benchmarks._util import VENDORS, Options
 from benchmarks.migrations.bench import WORKLOADS as MIGRATION_WORKLOADS
 from benchmarks.migrations.bench import main as migrations_main
 from benchmarks.orm.bench import main as orm_main
+from benchmarks.orm.keyset import KEYSET
 from benchmarks.orm.plan import MEMORY, WORKLOADS, Sizes
 from benchmarks.pool.bench import WORKLOADS as POOL_WORKLOADS
 from benchmarks.pool.bench import main as pool_main
@@ -26,7 +27,7 @@ from benchmarks.raw.bench import main as raw_main
 
 SUITES = {"orm": orm_main, "pool": pool_main, "raw": raw_main, "migrations": migrations_main}
 SUITE_WORKLOADS = {
-    "orm": (*WORKLOADS, MEMORY), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS,
+    "orm": (*WORKLOADS, MEMORY, KEYSET), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS,
     "migrations": MIGRATION_WORKLOADS,
 }
 BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql", "pg": "postgresql"}

@@ -31,6 +31,7 @@ import reinhardt_db
 from reinhardt_db import models
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import reset_settings
+from reinhardt_db.models.result_cache import result_cache
 from reinhardt_db.models.schema import create_tables, drop_tables
 
 from .._util import (
@@ -46,10 +47,13 @@ from .._util import (
     print_table,
     run,
 )
-from .plan import MEMORY, WORKLOADS, Data, Plan, Sizes, make_plan, make_rows
+from .keyset import KEYSET, keyset_backend
+from .plan import CACHED_KEY, MEMORY, WORKLOADS, Data, Plan, Sizes, make_plan, make_rows
 from .raw import EXECUTEMANY, RAW, RawDriver, raw_driver
 
 ORM = "reinhardt_db"
+#: cached_filter's second ORM contender: the same query without cache().
+ORM_UNCACHED = "reinhardt_db no cache"
 Workloads = dict[str, Callable[[], Awaitable[Any]]]
 
 # Ratio targets on PostgreSQL and MariaDB against the main raw baseline.
@@ -57,6 +61,8 @@ TARGETS = {
     "insert_single": 1.3, "bulk_insert": 1.3, "fetch_all": 1.6, "filter_small": 1.3,
     "get_by_pk": 1.4, "values_all": 1.15, "update_single": 1.5, "count_agg": 1.2,
     "join_fetch": 1.5, "prefetch": 1.6,
+    # Hits answer without a round trip: they must beat the driver.
+    "cached_filter": 1.0,
 }
 SQLITE_TARGET = 2.0
 # (workload, baseline) -> vendor -> target, over the two defaults above (issue 9).
@@ -179,12 +185,29 @@ def _orm_workloads(data: Data, plan: Plan, created: list[Journal]) -> Workloads:
         result = await BenchAuthor.objects.prefetch_related("entries")
         assert result
 
+    level, prefix = CACHED_KEY
+
+    async def cached_filter() -> None:
+        result_cache.clear()
+        for _ in range(len(plan.keys)):
+            await Journal.objects.filter(level=level, text__startswith=prefix).cache()[:20]
+
     return {
         "insert_single": insert_single, "bulk_insert": bulk_insert, "fetch_all": fetch_all,
         "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
         "update_single": update_single, "count_agg": count_agg,
-        "join_fetch": join_fetch, "prefetch": prefetch,
+        "join_fetch": join_fetch, "prefetch": prefetch, "cached_filter": cached_filter,
     }
+
+
+def _uncached_workloads(plan: Plan) -> Workloads:
+    level, prefix = CACHED_KEY
+
+    async def cached_filter() -> None:
+        for _ in range(len(plan.keys)):
+            await Journal.objects.filter(level=level, text__startswith=prefix)[:20]
+
+    return {"cached_filter": cached_filter}
 
 
 async def _reset_table(raw: RawDriver, data: Data) -> None:
@@ -242,7 +265,10 @@ async def bench_backend(
             await _reset_table(raw, data)
             plan = make_plan(await raw.ids(), sizes.loops)
             created: list[Journal] = []
-            contenders = {**raw.baselines(data, plan), ORM: _orm_workloads(data, plan, created)}
+            contenders = {
+                **raw.baselines(data, plan), ORM: _orm_workloads(data, plan, created),
+                ORM_UNCACHED: _uncached_workloads(plan),
+            }
             for name in chosen:
                 await _reset_table(raw, data)
                 fns = {c: work[name] for c, work in contenders.items() if name in work}
@@ -289,14 +315,32 @@ def _remove_sqlite(url: str) -> None:
             os.remove(path + suffix)
 
 
+def _print_backend(
+    vendor: str, sizes: Sizes, options: Options, rows: list[Row], notes: list[str]
+) -> None:
+    title = (
+        f"ORM on {vendor} ({sizes.rows:,} rows, {sizes.loops:,} loops; "
+        f"best of {sizes.rounds})"
+    )
+    baselines = [b for b in (RAW, EXECUTEMANY) if any(r.contender == b for r in rows)]
+    print_table(title, rows, baseline=baselines)
+    for note in notes:
+        print(f"\nnote: {note}")
+    if options.smoke:
+        print("\nsmoke run: sizes too small for the ratios to mean anything")
+    else:
+        _print_verdicts(vendor, rows)
+
+
 def main(options: Options) -> None:
     """Run the ORM benchmark on the chosen backends and print one table per backend."""
     sizes = Sizes.from_options(options)
     workloads = [w for w in WORKLOADS if options.wants(w)]
+    keyset = options.wants(KEYSET)
 
     async def go() -> None:
         for vendor in options.backends:
-            if not workloads:
+            if not workloads and not keyset:
                 break
             if vendor == "postgresql":
                 url = await create_pg_database()
@@ -305,7 +349,16 @@ def main(options: Options) -> None:
             else:
                 url = f"sqlite:///{tempfile.gettempdir()}/{BENCH_DB}.sqlite3"
             try:
-                rows, notes = await bench_backend(vendor, url, sizes, workloads)
+                if workloads:
+                    rows, notes = await bench_backend(vendor, url, sizes, workloads)
+                    _print_backend(vendor, sizes, options, rows, notes)
+                if keyset:
+                    reinhardt_db.configure(databases={"default": url})
+                    try:
+                        await keyset_backend(vendor, url, sizes.rounds, options.smoke)
+                    finally:
+                        await reinhardt_db.close_all()
+                        reset_settings()
             finally:
                 if vendor == "postgresql":
                     await drop_pg_database()
@@ -313,18 +366,6 @@ def main(options: Options) -> None:
                     await drop_mysql_database()
                 else:
                     _remove_sqlite(url)
-            title = (
-                f"ORM on {vendor} ({sizes.rows:,} rows, {sizes.loops:,} loops; "
-                f"best of {sizes.rounds})"
-            )
-            baselines = [b for b in (RAW, EXECUTEMANY) if any(r.contender == b for r in rows)]
-            print_table(title, rows, baseline=baselines)
-            for note in notes:
-                print(f"\nnote: {note}")
-            if options.smoke:
-                print("\nsmoke run: sizes too small for the ratios to mean anything")
-            else:
-                _print_verdicts(vendor, rows)
 
     run(go())
     if "postgresql" in options.backends and options.wants(MEMORY):

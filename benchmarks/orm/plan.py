@@ -28,7 +28,12 @@ WORKLOADS = {
     "join_fetch": "ROWS entries with their author, select_related (raw: the joined rows)",
     "prefetch": "ROWS/10 authors with their ROWS entries, prefetch_related "
                 "(raw: two queries, grouped by author in Python)",
+    "cached_filter": "LOOPS times the same `level = 1 AND text LIKE 'a%' LIMIT 20` with "
+                     "cache() (one miss, then hits; the cache emptied before each run); "
+                     "`reinhardt_db no cache` runs it without cache()",
 }
+#: cached_filter's query: the same key every time (hits after the first).
+CACHED_KEY = (1, "a")
 # Not a timed comparison: peak memory of iterator() on PostgreSQL (memory.py).
 MEMORY = "iterator_memory"
 PER_ROW = frozenset({"bulk_insert", "fetch_all", "values_all", "join_fetch", "prefetch"})

@@ -29,7 +29,7 @@ import asyncpg
 from reinhardt_db.backends.mysql.driver import DECODERS
 from reinhardt_db.conf import parse_database_url
 
-from .plan import Data, Plan
+from .plan import CACHED_KEY, Data, Plan
 
 Workloads = dict[str, Callable[[], Awaitable[Any]]]
 RAW = "raw driver"
@@ -180,10 +180,19 @@ class PostgresRaw(RawDriver):
                 await c.fetchval("SELECT count(*) FROM journal WHERE level = $1", level)
                 await c.fetchval("SELECT avg(level) FROM journal WHERE level = $1", level)
 
+        async def cached_filter() -> None:
+            level, prefix = CACHED_KEY
+            for _ in plan.keys:
+                await c.fetch(
+                    f"SELECT {COLS} FROM journal WHERE level = $1 AND text LIKE $2 LIMIT $3",
+                    level, prefix + "%", 20,
+                )
+
         return {
             "insert_single": insert_single, "bulk_insert": bulk_insert, "fetch_all": fetch_all,
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
+            "cached_filter": cached_filter,
         }
 
 
@@ -305,10 +314,17 @@ class MySQLRaw(RawDriver):
                 await ex("SELECT count(*) FROM journal WHERE level = %s", (level,))
                 await ex("SELECT avg(level) FROM journal WHERE level = %s", (level,))
 
+        async def cached_filter() -> None:
+            level, prefix = CACHED_KEY
+            for _ in plan.keys:
+                await ex(f"SELECT {COLS} FROM journal WHERE level = %s AND (text LIKE BINARY %s) LIMIT %s",
+                         (level, prefix + "%", 20))
+
         return {
             "insert_single": insert_single, "bulk_insert": bulk_insert, "fetch_all": fetch_all,
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
+            "cached_filter": cached_filter,
         }
 
 
@@ -433,10 +449,19 @@ class SQLiteRaw(RawDriver):
                 await c.execute_fetchall("SELECT count(*) FROM journal WHERE level = ?", (level,))
                 await c.execute_fetchall("SELECT avg(level) FROM journal WHERE level = ?", (level,))
 
+        async def cached_filter() -> None:
+            level, prefix = CACHED_KEY
+            for _ in plan.keys:
+                await c.execute_fetchall(
+                    f"SELECT {COLS} FROM journal WHERE level = ? AND (text GLOB ?) LIMIT ?",
+                    (level, prefix + "*", 20),
+                )
+
         return {
             "insert_single": insert_single, "bulk_insert": bulk_insert, "fetch_all": fetch_all,
             "filter_small": filter_small, "get_by_pk": get_by_pk, "values_all": values_all,
             "update_single": update_single, "count_agg": count_agg,
+            "cached_filter": cached_filter,
         }
 
 

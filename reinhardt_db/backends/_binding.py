@@ -14,6 +14,7 @@ from reinhardt_db.backends.state import (
     ConnectionState,
     bindings,
     ended_transaction_error,
+    transaction_ended,
 )
 
 __all__ = ["TaskBinding"]
@@ -159,12 +160,17 @@ class TaskBinding(StatementRunner):
                         # The error that started the rollback is the one to report.
                         state.discard()
                 _end_transaction_streams(state)
+                transaction_ended(state, committed=False)
                 raise
             finally:
                 binding.open = False
                 bindings.reset(token)
             state.in_transaction = False
-            await self._on_state(state, self.driver.commit)
+            try:
+                await self._on_state(state, self.driver.commit)
+            finally:
+                # Even a failed COMMIT may have made the writes visible.
+                transaction_ended(state, committed=True)
             _end_transaction_streams(state)
 
 

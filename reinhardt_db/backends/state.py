@@ -16,6 +16,7 @@ A binding whose block has ended is never used: a task that outlives a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,17 @@ if TYPE_CHECKING:
     from reinhardt_db.backends.base.streams import RowStream
     from reinhardt_db.pool import Pool, PoolConnection
 
-__all__ = ["Binding", "BoundConnection", "ConnectionState", "OpenStream", "bindings"]
+__all__ = [
+    "Binding",
+    "BoundConnection",
+    "ConnectionState",
+    "OpenStream",
+    "TransactionListener",
+    "add_transaction_listener",
+    "bindings",
+    "note_tables_written",
+    "transaction_ended",
+]
 
 
 class ConnectionState:
@@ -44,6 +55,10 @@ class ConnectionState:
       (``reinhardt_db.transaction``), which pushes and pops its own block
       objects; this module never reads it.
     - ``invalid``: the connection was closed after an error or a cancellation.
+    - ``written_tables``: the tables the ORM wrote in the open transaction
+      (:func:`note_tables_written`); emptied by :func:`transaction_ended`. The
+      query-result cache reads it (reads of these tables bypass the cache until
+      the transaction ends).
     """
 
     __slots__ = (
@@ -57,6 +72,7 @@ class ConnectionState:
         "pool",
         "released",
         "streams",
+        "written_tables",
     )
 
     def __init__(self, alias: str, pool: Pool[Any], conn: PoolConnection[Any]) -> None:
@@ -70,6 +86,7 @@ class ConnectionState:
         self.invalid = False
         self.streams: list[OpenStream] = []
         self.atomic_blocks: list[Any] = []
+        self.written_tables: set[str] = set()
 
     @property
     def streaming(self) -> bool:
@@ -106,6 +123,53 @@ class ConnectionState:
             if on
         ]
         return f"<ConnectionState {self.alias!r} {' '.join(flags) or 'idle'}>"
+
+
+#: Called as ``listener(state, tables, committed)`` when a transaction on ``state`` ended.
+TransactionListener = Callable[["ConnectionState", frozenset[str], bool], None]
+
+_transaction_listeners: list[TransactionListener] = []
+
+
+def add_transaction_listener(listener: TransactionListener) -> None:
+    """Call ``listener(state, tables, committed)`` whenever an outermost transaction ends.
+
+    ``tables`` are the tables the ORM wrote in it; ``committed`` is False after a
+    rollback (nothing it wrote is visible to anyone), True once a COMMIT was sent
+    (also when the COMMIT itself failed: its writes may be visible). The models
+    layer's query-result cache registers here; lower layers never import it.
+    """
+    if listener not in _transaction_listeners:
+        _transaction_listeners.append(listener)
+
+
+def in_transaction(state: ConnectionState) -> bool:
+    """True while ``state`` has a transaction open (``db.transaction()`` or ``atomic()``)."""
+    return state.in_transaction or bool(state.atomic_blocks)
+
+
+def note_tables_written(state: ConnectionState | None, tables: frozenset[str]) -> bool:
+    """Record that the ORM wrote ``tables`` in ``state``'s open transaction.
+
+    Return False (recording nothing) when there is no transaction open on
+    ``state``: the write is already committed.
+    """
+    if state is None or not in_transaction(state):
+        return False
+    state.written_tables.update(tables)
+    return True
+
+
+def transaction_ended(state: ConnectionState, committed: bool) -> None:
+    """Tell the listeners the outermost transaction on ``state`` ended; forget its tables.
+
+    ``db.transaction()`` calls this after its COMMIT or ROLLBACK; the
+    transactions layer (``atomic()``) calls it at the end of its outermost block.
+    """
+    tables = frozenset(state.written_tables)
+    state.written_tables.clear()
+    for listener in list(_transaction_listeners):
+        listener(state, tables, committed)
 
 
 #: The name this object had before it carried the whole connection state.

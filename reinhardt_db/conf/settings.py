@@ -22,6 +22,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    SecretStr,
     ValidationError,
     ValidationInfo,
     field_serializer,
@@ -289,6 +290,13 @@ class Settings(_SettingsModel):
     )
     routers: list[Annotated[Any, AfterValidator(_check_router)]] = Field(
         default_factory=list, description="Database routers: dotted paths or instances."
+    )
+    pagination_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "HMAC key of keyset-pagination cursors; unset: a random key per process "
+            "(cursors then do not survive a restart nor work across processes)."
+        ),
     )
 
     @field_validator("databases")

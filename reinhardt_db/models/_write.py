@@ -12,6 +12,7 @@ from reinhardt_db.models._scatter import sharded, shards_of
 from reinhardt_db.models.expressions import Expression, Param, Value
 from reinhardt_db.models.lookups import pk_value
 from reinhardt_db.models.persistence import auto_now_fields, insert_groups, mark_all_saved
+from reinhardt_db.models.result_cache import tables_written
 from reinhardt_db.models.sql import compiler, dml
 from reinhardt_db.models.sql.context import did_you_mean
 from reinhardt_db.routers import db_for
@@ -305,10 +306,12 @@ class WriteMixin:
                 reader = values_entry.reader
             if returning:
                 fetched = reader(await db.fetch_rows(sql, params), db.alias)
+                tables_written(db, (model._meta.db_table,))
                 for obj, values in zip(batch, fetched, strict=True):
                     obj.__dict__.update(zip(filled_names, values, strict=True))
                 continue
             result = await db.execute_native(sql, params)
+            tables_written(db, (model._meta.db_table,))
             auto = [f for f in filled if f.is_auto]
             if auto and conflict is None and result.lastrowid is not None:
                 ids = await db.ops.bulk_insert_ids(result.lastrowid, len(batch), db.fetch_row)
@@ -365,6 +368,7 @@ class WriteMixin:
                     values.extend(obj.__dict__[name] for name in attnames)
                 entry = dml.compile_bulk_update(self.model, db, chosen, count)
                 result = await db.execute_native(entry.sql, entry.params(values))
+                tables_written(db, (meta.db_table,))
                 total += result.rowcount
         return total
 
@@ -414,6 +418,7 @@ class WriteMixin:
         db = self._database()
         entry = compiler.compile_update(query, db, tuple(assignments))
         result = await db.execute_native(entry.sql, entry.params(query.params()))
+        tables_written(db, (self.model._meta.db_table,))
         return result.rowcount
 
     async def delete(self) -> tuple[int, dict[str, int]]:
@@ -461,6 +466,7 @@ class WriteMixin:
         db = self._database()
         entry = compiler.compile_delete(self.query, db)
         result = await db.execute_native(entry.sql, entry.params(self.query.params()))
+        tables_written(db, (self.model._meta.db_table,))
         return result.rowcount
 
 

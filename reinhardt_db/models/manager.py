@@ -14,6 +14,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from reinhardt_db.models.pagination import Page
 from reinhardt_db.models.query import QuerySet
 
 __all__ = ["BaseManager", "Manager", "ManagerDescriptor"]
@@ -177,6 +178,10 @@ class BaseManager(Generic[M]):
         """See ``QuerySet.prefetch_related``."""
         return self.get_queryset().prefetch_related(*lookups)
 
+    def cache(self, ttl: float | None = None) -> QuerySet[M]:
+        """See ``QuerySet.cache``."""
+        return self.get_queryset().cache(ttl)
+
     def using(self, alias: str) -> QuerySet[M]:
         """See ``QuerySet.using``."""
         return self.get_queryset().using(alias)
@@ -281,6 +286,12 @@ class BaseManager(Generic[M]):
     async def update(self, **kwargs: Any) -> int:
         """See ``QuerySet.update`` (every row this manager sees)."""
         return await self.get_queryset().update(**kwargs)
+
+    async def paginate(
+        self, *, after: str | None = None, before: str | None = None, limit: int
+    ) -> Page[M]:
+        """See ``QuerySet.paginate``."""
+        return await self.get_queryset().paginate(after=after, before=before, limit=limit)
 
     async def explain(self, analyze: bool = False, format: str | None = None) -> str:
         """See ``QuerySet.explain``."""

@@ -16,6 +16,7 @@ from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
 from reinhardt_db.models.base import ModelState
 from reinhardt_db.models.fields.base import DATABASE_DEFAULT
+from reinhardt_db.models.result_cache import tables_written
 from reinhardt_db.models.signals import post_delete, post_save, pre_delete, pre_save
 from reinhardt_db.models.sql import dml
 from reinhardt_db.models.sql.context import did_you_mean
@@ -135,6 +136,7 @@ async def _do_update(obj: Any, db: Any, fields: tuple[Any, ...]) -> bool:
         return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
     entry = dml.compile_update_pk(type(obj), db, fields)
     result = await db.execute_native(entry.sql, entry.params(values + pk_values))
+    tables_written(db, (meta.db_table,))
     # Every backend reports matched rows (MySQL connects with CLIENT.FOUND_ROWS).
     return result.rowcount > 0
 
@@ -234,12 +236,14 @@ async def _do_insert(obj: Any, db: Any) -> None:
     if filled and db.features.can_return_rows_from_bulk_insert:
         entry = dml.compile_insert(model, db, fields, filled)
         row = await db.fetch_row(entry.sql, entry.params(values))
+        tables_written(db, (meta.db_table,))
         if row is not None:
             converted = entry.reader([row], db.alias)[0]
             obj.__dict__.update(zip((f.attname for f in filled), converted, strict=True))
         return
     entry = dml.compile_insert(model, db, fields)
     result = await db.execute_native(entry.sql, entry.params(values))
+    tables_written(db, (meta.db_table,))
     if not filled:
         return
     auto = [f for f in filled if f.is_auto]
@@ -275,6 +279,7 @@ async def delete_instance(obj: Any, using: str | None = None) -> tuple[int, dict
     entry = dml.compile_delete_pk(model, db)
     pk_values = [obj.__dict__[name] for name in meta.pk_attnames]
     result = await db.execute_native(entry.sql, entry.params(pk_values))
+    tables_written(db, (meta.db_table,))
     if post_delete.has_listeners(model):
         await post_delete.send(model, instance=obj, using=alias, origin=obj)
     if len(meta.pk_attnames) == 1 and meta.pk_fields[0].is_auto:

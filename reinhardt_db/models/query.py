@@ -31,6 +31,8 @@ from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
 from reinhardt_db.models.lookups import EMPTY_RESULT
+from reinhardt_db.models.pagination import Page, paginate_queryset
+from reinhardt_db.models.result_cache import result_cache
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.compiler import (
     MODE_DICTS,
@@ -43,7 +45,10 @@ from reinhardt_db.models.sql.query import Query
 from reinhardt_db.routers import db_for, router
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reinhardt_db.backends import Database
+    from reinhardt_db.models.sql.cache import CompiledStatement
 
 __all__ = ["MAX_GET_RESULTS", "QuerySet"]
 
@@ -86,6 +91,8 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         self._mode = MODE_MODELS
         #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
         self._prefetch_lookups: tuple[Any, ...] = ()
+        #: ``cache(ttl)``: None, or ``(ttl,)`` when reads go through the result cache.
+        self._cache_ttl: tuple[float | None] | None = None
 
     @classmethod
     def as_manager(cls) -> Any:
@@ -201,8 +208,26 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
             self._check_in_transaction(db)
         await self._features_known(db)
         entry = compiler.compile_select(query, db, self._mode)
-        rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+        rows = await self._fetch_rows(db, entry, query)
         return entry.reader(rows, db.alias)
+
+    async def _fetch_rows(
+        self, db: Database, entry: CompiledStatement, query: Query
+    ) -> Sequence[Any]:
+        """Run a compiled SELECT of this QuerySet (through the result cache after ``cache()``)."""
+        params = entry.params(query.params())
+        cached = self._cache_ttl
+        if cached is None or query.select_for_update is not None:
+            return await db.fetch_rows(entry.sql, params)
+        return await result_cache.fetch(db, entry, params, cached[0])
+
+    async def _fetch_row(
+        self, db: Database, entry: CompiledStatement, query: Query
+    ) -> Sequence[Any] | None:
+        if self._cache_ttl is None:
+            return await db.fetch_row(entry.sql, entry.params(query.params()))
+        rows = await self._fetch_rows(db, entry, query)
+        return rows[0] if rows else None
 
     def _check_in_transaction(self, db: Database) -> None:
         bound = db.bound_connection()
@@ -530,6 +555,27 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         clone._prefetch_lookups = (*self._prefetch_lookups, *lookups)
         return clone
 
+    def cache(self, ttl: float | None = None) -> Self:
+        """Serve this query's results from the query-result cache.
+
+        Keyed by the compiled SQL, its parameters and the database alias; kept
+        ``ttl`` seconds (None: until evicted or invalidated). Any write the ORM
+        makes to a table the query reads drops the entry; inside a transaction
+        that wrote one of those tables the query goes to the database until the
+        commit. Applies to awaiting the QuerySet, ``get``/``first``/``last``,
+        ``count``, ``exists``, ``aggregate`` and ``paginate``; ``iterator()`` and
+        ``select_for_update()`` always read the database. Counters:
+        ``reinhardt_db.models.result_cache.result_cache.stats``.
+        """
+        if ttl is not None:
+            if isinstance(ttl, bool) or not isinstance(ttl, (int, float)):
+                raise TypeError(f"cache(ttl=) takes seconds (a number) or None, got {ttl!r}")
+            if not ttl > 0:
+                raise ValueError(f"cache(ttl=) must be positive seconds or None, got {ttl!r}")
+        clone = self._chain()
+        clone._cache_ttl = (ttl,)
+        return clone
+
     def using(self, alias: str) -> Self:
         """Run on the database ``alias``."""
         clone = self._chain()
@@ -638,7 +684,7 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         async def run(db: Database) -> int:
             await self._features_known(db)
             entry = compiler.compile_count(query, db)
-            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            row = await self._fetch_row(db, entry, query)
             return int(row[0]) if row is not None else 0
 
         return await self._read(run)
@@ -660,7 +706,7 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         async def run(db: Database) -> bool:
             await self._features_known(db)
             entry = compiler.compile_exists(query, db)
-            return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+            return await self._fetch_row(db, entry, query) is not None
 
         return await self._read(run)
 
@@ -703,7 +749,7 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
             shapes.append((name, expression.parameterize(query.values, resolver)))
         async def run(db: Database) -> dict[str, Any]:
             entry = compiler.compile_aggregate(query, db, tuple(shapes))
-            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            row = await self._fetch_row(db, entry, query)
             result: dict[str, Any] = entry.reader([row], db.alias)[0]
             return result
 
@@ -735,6 +781,25 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
                 chunk = ids[start:start + batch]
                 objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
         return {getattr(obj, key_name): obj for obj in objs}
+
+    async def paginate(
+        self, *, after: str | None = None, before: str | None = None, limit: int
+    ) -> Page[M]:
+        """Return one page of ``limit`` rows by keyset (no OFFSET): a :class:`Page`.
+
+        ``after=page.next_cursor`` reads the following page, ``before=page.previous_cursor``
+        the one before; without a cursor, the first page. The ordering is the
+        QuerySet's (``order_by()``, ``Meta.ordering``) with the primary key
+        appended to break ties::
+
+            page = await Post.objects.order_by("-created_at").paginate(limit=20)
+            more = await Post.objects.order_by("-created_at").paginate(
+                after=page.next_cursor, limit=20)
+
+        A cursor that does not decode, fails its checksum or was made for another
+        ordering raises ``ValueError``.
+        """
+        return await paginate_queryset(self, after, before, limit)
 
     async def explain(self, analyze: bool = False, format: str | None = None) -> str:
         """Return the server's plan for this query as text.

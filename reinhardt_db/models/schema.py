@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from reinhardt_db.apps import apps
 from reinhardt_db.backends import connections
 from reinhardt_db.backends.dialects import offline_schema_editor
+from reinhardt_db.models.result_cache import tables_written
 
 __all__ = ["create_statements", "create_tables", "drop_statements", "drop_tables"]
 
@@ -105,6 +106,8 @@ async def create_tables(
     indexes are left alone.
     """
     chosen = _in_dependency_order(_models(models))
+    # A table made again under an old name must not answer from old cached results.
+    tables_written(connections[using], [model._meta.db_table for model in chosen])
     async with connections[using].schema_editor() as editor:
         for model in chosen:
             await editor.create_model(
@@ -139,3 +142,4 @@ async def drop_tables(
     async with connections[using].schema_editor() as editor:
         for model in reversed(chosen):
             await editor.delete_model(model, if_exists=if_exists, with_relations=False)
+    tables_written(connections[using], [model._meta.db_table for model in chosen])

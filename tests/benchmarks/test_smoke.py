@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks.__main__ import parse
 from benchmarks._util import Options
-from benchmarks.orm.bench import ORM, _check_work, bench_backend
+from benchmarks.orm.bench import ORM, ORM_UNCACHED, _check_work, bench_backend
 from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
 from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
 
@@ -23,7 +23,9 @@ async def test_every_orm_workload_runs_against_every_baseline(tmp_path: Path) ->
     rows, notes = await bench_backend("sqlite", f"sqlite:///{tmp_path}/bench.sqlite3", TINY)
 
     contenders = {(r.workload, r.contender) for r in rows}
-    expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {("bulk_insert", EXECUTEMANY)}
+    expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {
+        ("bulk_insert", EXECUTEMANY), ("cached_filter", ORM_UNCACHED)
+    }
     assert contenders == expected
     assert all(r.seconds > 0 and r.ops == TINY.ops(r.workload) for r in rows)
     assert notes == []  # bulk_create filled every primary key
@@ -121,3 +123,21 @@ def test_command_line_smoke_run_prints_the_table(tmp_path: Path) -> None:
     assert "| get_by_pk | reinhardt_db |" in result.stdout
     assert "fetch_all" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # the SQLite file is removed afterwards
+
+
+async def test_keyset_pages_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import reinhardt_db
+    from benchmarks.orm.keyset import SMOKE_ROWS, keyset_backend
+    from reinhardt_db.conf import reset_settings
+
+    url = f"sqlite:///{tmp_path}/keyset.sqlite3"
+    reinhardt_db.configure(databases={"default": url})
+    try:
+        await keyset_backend("sqlite", url, rounds=1, smoke=True)
+    finally:
+        await reinhardt_db.close_all()
+        reset_settings()
+    out = capsys.readouterr().out
+    assert f"whole walk, {SMOKE_ROWS // 100} pages" in out
+    assert "| depth (rows skipped) | paginate() ms |" in out
+    assert "| 1,900 |" in out  # the deepest page measured

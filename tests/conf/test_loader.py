@@ -305,7 +305,8 @@ def test_unknown_setting_in_reinhardt_toml(tmp_path: Path) -> None:
         get_settings()
     assert str(info.value) == (
         f"{tmp_path / 'reinhardt.toml'}: installed_app: unknown setting "
-        "(did you mean 'installed_apps'?); allowed here: databases, installed_apps, routers"
+        "(did you mean 'installed_apps'?); allowed here: databases, installed_apps, routers, "
+        "pagination_secret"
     )
 
 

@@ -280,3 +280,12 @@ def test_get_database() -> None:
         "databases.replca: no database 'replca' is configured (did you mean 'replica'?); "
         "configured: default, replica"
     )
+
+
+def test_pagination_secret_is_hidden() -> None:
+    settings = Settings(pagination_secret="s3cret-key")
+    assert settings.pagination_secret is not None
+    assert settings.pagination_secret.get_secret_value() == "s3cret-key"
+    assert "s3cret-key" not in repr(settings) and "s3cret-key" not in str(settings)
+    assert "s3cret-key" not in settings.model_dump_json()
+    assert Settings().pagination_secret is None

@@ -111,3 +111,14 @@ def test_range_shards_and_bad_arguments() -> None:
     for kwargs, message in bad:
         with pytest.raises(ValueError, match=message):
             ShardRouter(**kwargs)
+
+
+async def test_paginate_runs_on_one_shard(sharded: ShardRouter) -> None:
+    for tenant in (1, 2, 3):
+        await Order.objects.create(tenant_id=tenant, total=tenant)
+    with pytest.raises(exc.NotSupportedError, match=r"paginate\(\) cannot page Order rows spread"):
+        await Order.objects.order_by("id").paginate(limit=2)
+    page = await Order.objects.filter(tenant_id=1).order_by("id").paginate(limit=2)
+    assert [o.tenant_id for o in page.items] == [1] and not page.has_next
+    both = await Order.objects.using(REPLICA).order_by("tenant_id").paginate(limit=1)
+    assert [o.tenant_id for o in both.items] == [1] and both.has_next

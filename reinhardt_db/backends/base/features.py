@@ -71,6 +71,10 @@ class DatabaseFeatures:
     # -- asked by the query layer (models/) instead of a vendor name ------------------------
     #: ``NULLS FIRST`` / ``NULLS LAST`` in ORDER BY (else emulated with an IS NULL term).
     supports_order_by_nulls_modifier: bool = True
+    #: Without ``NULLS FIRST/LAST`` NULLs sort as larger than every value (ascending
+    #: puts them last); False where they sort as smaller (Django's flag of that name).
+    #: Keyset pagination needs it to tell which side of a cursor NULL rows are on.
+    nulls_order_largest: bool = False
     #: ``LAG(x, n, default)``/``LEAD(x, n, default)`` (MariaDB takes no default:
     #: the window emulates it with ``ROW_NUMBER()``).
     supports_lag_lead_default: bool = True

@@ -43,6 +43,7 @@ FEATURES = DatabaseFeatures(
     can_defer_constraint_checks=True,
     # query layer
     supports_bulk_insert_from_arrays=True,
+    nulls_order_largest=True,
     supports_aggregate_filter_clause=True,
 )
 

@@ -22,14 +22,25 @@ Getter = Callable[[Sequence[Any]], Any]
 
 
 class CompiledStatement:
-    """SQL text, parameter getters and (for SELECTs) how to read the rows."""
+    """SQL text, parameter getters and (for SELECTs) how to read the rows.
 
-    __slots__ = ("getters", "reader", "sql")
+    ``tables``: the names of the tables the statement reads or writes (joins and
+    subqueries included), for the query-result cache's invalidation.
+    """
 
-    def __init__(self, sql: str, getters: tuple[Getter, ...], reader: Any = None) -> None:
+    __slots__ = ("getters", "reader", "sql", "tables")
+
+    def __init__(
+        self,
+        sql: str,
+        getters: tuple[Getter, ...],
+        reader: Any = None,
+        tables: frozenset[str] = frozenset(),
+    ) -> None:
         self.sql = sql
         self.getters = getters
         self.reader = reader
+        self.tables = tables
 
     def params(self, values: Sequence[Any]) -> list[Any]:
         """Return the driver's positional parameters for ``values``."""

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import operators as sa_operators
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import UnaryExpression
 
 from reinhardt_db.exceptions import FieldError, NotSupportedError
@@ -40,6 +41,7 @@ __all__ = [
     "compile_count",
     "compile_delete",
     "compile_exists",
+    "compile_keyset_select",
     "compile_select",
     "compile_subquery",
     "compile_update",
@@ -205,13 +207,19 @@ def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
 
 
 def build_select(
-    query: Query, ctx: CompileContext, mode: str, order_out: list[Any] | None = None
+    query: Query,
+    ctx: CompileContext,
+    mode: str,
+    order_out: list[Any] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns.
 
     Conditions on window annotations cannot be in the WHERE of the SELECT that
     computes the window: the query is wrapped (:func:`_build_qualified`).
     ``order_out``: the ORDER BY terms are appended there instead of applied.
+    ``extra`` names annotations selected after the columns ``mode`` reads (the
+    keys of keyset pagination); the row reader is built from the others.
     """
     if query.combinator:
         return build_combined(query, ctx, mode, build_select)
@@ -220,6 +228,8 @@ def build_select(
         if qualify:
             return _build_qualified(query, ctx, mode, qualify)
     parts = _select_columns(query, ctx, mode)
+    for name in extra:
+        _add_annotation(parts, query, ctx, name)
     stmt = sa.select(*parts.columns)
     grouped = query.has_aggregate_annotation
     annotations = query.annotations
@@ -371,7 +381,14 @@ def _order_modifiers(term: Any) -> tuple[Any, list[Any]]:
 
 def _finish(stmt: Any, ctx: CompileContext, dialect: Any, reader: Any = None) -> CompiledStatement:
     compiled = stmt.compile(dialect=dialect)
-    return CompiledStatement(compiled.string, ctx.getters(compiled), reader)
+    return CompiledStatement(compiled.string, ctx.getters(compiled), reader, statement_tables(stmt))
+
+
+def statement_tables(stmt: Any) -> frozenset[str]:
+    """The names of every table ``stmt`` touches: FROM, joins, aliases and subqueries."""
+    return frozenset(
+        element.name for element in visitors.iterate(stmt) if isinstance(element, sa.Table)
+    )
 
 
 def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
@@ -388,6 +405,58 @@ def compile_select(query: Query, db: Any, mode: str) -> CompiledStatement:
         )
         stmt, parts = build_select(query, ctx, mode)
         reader = _reader(mode, query, parts)
+        entry = _finish(stmt, ctx, db.dialect, reader)
+        statement_cache.put(key, entry)
+    return entry
+
+
+class KeysetReader:
+    """Read a page: items from the leading columns, key values from the trailing ones."""
+
+    __slots__ = ("converters", "reader", "width")
+
+    def __init__(self, reader: Any, width: int, converters: list[Any]) -> None:
+        self.reader = reader
+        self.width = width
+        self.converters = converters
+
+    def items(self, rows: Sequence[Any], alias: str) -> list[Any]:
+        """Return the page's items as the QuerySet's mode reads them."""
+        width = self.width
+        return self.reader([tuple(row[:width]) for row in rows], alias)
+
+    def keys(self, row: Sequence[Any]) -> list[Any]:
+        """Return the ordering values of one row (converted like the fields read them)."""
+        values = list(row[self.width:])
+        return [
+            value if value is None or convert is None else convert(value)
+            for value, convert in zip(values, self.converters, strict=True)
+        ]
+
+
+def compile_keyset_select(
+    query: Query, db: Any, mode: str, key_names: tuple[str, ...]
+) -> CompiledStatement:
+    """Return the SELECT of a keyset page: ``query``'s columns, then the ordering keys.
+
+    The entry's reader is a :class:`KeysetReader`.
+    """
+    key = (db.dialect, "keyset", mode, query.key(), key_names)
+    entry = statement_cache.get(key)
+    if entry is None:
+        ctx = CompileContext(
+            query.model, db.ops, db.features, query.annotations, joins=query.joins,
+            param_count=len(query.values),
+        )
+        stmt, parts = build_select(query, ctx, mode, extra=key_names)
+        width = len(parts.columns) - len(key_names)
+        item_parts = SelectParts()
+        item_parts.names = parts.names[:width]
+        item_parts.converters = parts.converters[:width]
+        item_parts.slices = parts.slices
+        reader = KeysetReader(
+            _reader(mode, query, item_parts), width, parts.converters[width:]
+        )
         entry = _finish(stmt, ctx, db.dialect, reader)
         statement_cache.put(key, entry)
     return entry

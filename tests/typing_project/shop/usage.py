@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, assert_type
 
 from reinhardt_db.models import Count, FieldRef, Manager, QuerySet
+from reinhardt_db.models.pagination import Page
 from shop.models import ActiveManager, Author, EveryField, Product
 
 
@@ -45,6 +46,12 @@ async def reading() -> None:
     assert_type(await qs.values("name"), list[dict[str, Any]])
     assert_type(await Author.objects.values(), list[dict[str, Any]])
     assert_type(Author.name, FieldRef[Any])
+    page = await Author.objects.order_by("name").paginate(limit=2)
+    assert_type(page, Page[Author])
+    assert_type(page.items, list[Author])
+    assert_type(page.next_cursor, str | None)
+    assert_type(await qs.cache(ttl=60), list[Author])
+    assert_type(Author.objects.cache(), QuerySet[Author])
 
 
 async def writing() -> None:
