@@ -386,7 +386,7 @@ class Atomic:
         try:
             if transaction.finished:
                 pass  # two_phase() prepared and committed (or rolled back) it already
-            elif error is None and not block.needs_rollback and not overlapped:
+            elif error is None and not (block.needs_rollback or overlapped or state.invalid):
                 await self._commit(state, transaction)
             else:
                 await self._rollback(state, transaction)
@@ -399,8 +399,16 @@ class Atomic:
                 _set_last_state(db.alias, transaction.state)
                 if transaction.state is TransactionState.COMMITTED and transaction.callbacks:
                     await run_callbacks(transaction.callbacks)
-        if overlapped and error is None:
+        if error is None and overlapped:
             raise _overlap_error(db.alias)
+        if error is None and state.invalid and transaction.state is TransactionState.ROLLED_BACK:
+            # An error inside was caught there, but it took the connection, and
+            # the transaction with it: the block must not look committed.
+            raise exc.OperationalError(
+                f"the transaction on database {db.alias!r} was rolled back: its connection was "
+                "closed after an error or cancellation inside the block (caught there). Run "
+                "the block again"
+            )
 
     async def _commit(self, state: ConnectionState, transaction: Transaction) -> None:
         ops = self.db.ops
