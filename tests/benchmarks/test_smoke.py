@@ -14,6 +14,9 @@ from benchmarks._util import Options
 from benchmarks.orm.bench import ORM, _check_work, bench_backend
 from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
 from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
+from benchmarks.transaction.bench import ORM as TX_ORM
+from benchmarks.transaction.bench import WORKLOADS as TX_WORKLOADS
+from benchmarks.transaction.bench import bench_backend as tx_bench_backend
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = Sizes(rows=40, loops=8, rounds=1)
@@ -121,3 +124,11 @@ def test_command_line_smoke_run_prints_the_table(tmp_path: Path) -> None:
     assert "| get_by_pk | reinhardt_db |" in result.stdout
     assert "fetch_all" not in result.stdout
     assert list(tmp_path.iterdir()) == []  # the SQLite file is removed afterwards
+
+
+async def test_every_transaction_workload_runs(tmp_path: Path) -> None:
+    rows = await tx_bench_backend("sqlite", f"sqlite:///{tmp_path}/tx.sqlite3", TINY)
+    assert {(r.workload, r.contender) for r in rows} == {
+        (w, c) for w in TX_WORKLOADS for c in (RAW, TX_ORM)
+    }
+    assert all(r.seconds > 0 and r.ops == TINY.loops for r in rows)
