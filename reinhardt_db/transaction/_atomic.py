@@ -78,7 +78,7 @@ class Atomic:
         self.durable = durable
         self.isolation = isolation
         self.read_only = read_only
-        self._open: list[_Engine] = []
+        self._open: list[tuple[asyncio.Task[Any] | None, _Engine]] = []
 
     def _engine(self) -> _Engine:
         return _database(self.using).atomic(
@@ -91,7 +91,7 @@ class Atomic:
     async def __aenter__(self) -> ConnectionState:
         engine = self._engine()
         state = await engine.__aenter__()
-        self._open.append(engine)
+        self._open.append((asyncio.current_task(), engine))
         return state
 
     async def __aexit__(
@@ -100,7 +100,18 @@ class Atomic:
         exc_value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self._open.pop().__aexit__(exc_type, exc_value, traceback)
+        # The same object may be open in several tasks at once (a module-level
+        # block): leave the current task's innermost entry.
+        task = asyncio.current_task()
+        for index in range(len(self._open) - 1, -1, -1):
+            if self._open[index][0] is task:
+                engine = self._open.pop(index)[1]
+                break
+        else:
+            raise exc.TransactionManagementError(
+                "this atomic() object was not entered by the current task"
+            )
+        await engine.__aexit__(exc_type, exc_value, traceback)
 
     def __call__(
         self, func: Callable[P, Awaitable[R]]

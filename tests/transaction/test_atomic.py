@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from typing import Any
 
 import pytest
@@ -110,6 +112,27 @@ async def test_one_atomic_object_used_twice_and_nested_in_itself(backend: Databa
     async with block:
         await Entry.objects.create(n=3)
     assert await _ns() == [1, 2, 3]
+
+
+# SQLite has one writer at a time: the second block would wait for the first.
+@pytest.mark.backends("postgresql", "mysql")
+async def test_one_atomic_object_open_in_two_tasks_at_once(backend: Database) -> None:
+    block = transaction.atomic()
+    both_in = asyncio.Barrier(2)
+
+    async def work(n: int, fail: bool) -> None:
+        async with block:
+            await Entry.objects.create(n=n)
+            await both_in.wait()
+            if fail:
+                raise Boom
+
+    first = asyncio.create_task(work(1, fail=False), context=contextvars.Context())
+    second = asyncio.create_task(work(2, fail=True), context=contextvars.Context())
+    async with asyncio.timeout(20):
+        results = await asyncio.gather(first, second, return_exceptions=True)
+    assert results[0] is None and isinstance(results[1], Boom)
+    assert await _ns() == [1]
 
 
 async def test_set_rollback_rolls_back_without_an_error(backend: Database) -> None:
