@@ -46,7 +46,7 @@ class RawSQL(TaskBinding):
         names, row = await self._run(
             driver.fetch_one_described, driver.native_sql(sql), _params(sql, params), True
         )
-        return None if row is None else record_class(tuple(names))(row)
+        return None if row is None else record_class(tuple(names))(tuple(row))
 
     async def fetch_val(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """Run a query with ``%s`` placeholders; return the first column of the first row."""
@@ -62,7 +62,12 @@ class RawSQL(TaskBinding):
 
 def _params(sql: str, params: Sequence[Any] | None) -> tuple[Any, ...]:
     values: tuple[Any, ...]
-    if params is None:
+    # Exact-type checks first: the ABC isinstance below costs more than the rest.
+    if type(params) is tuple:
+        values = params
+    elif type(params) is list:
+        values = tuple(params)
+    elif params is None:
         values = ()
     elif isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
         raise TypeError(

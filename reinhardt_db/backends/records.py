@@ -66,4 +66,6 @@ def record_class(fields: tuple[str, ...]) -> type[Record]:
 
 def make_records(fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Record]:
     """Wrap driver rows as ``Record`` objects."""
-    return list(map(record_class(tuple(fields)), rows))
+    # tuple() first: a tuple subclass built from a tuple copies it directly, from a
+    # driver row (asyncpg's Record) it would go through the generic iterator.
+    return list(map(record_class(tuple(fields)), map(tuple, rows)))
