@@ -195,7 +195,7 @@ def _overlap_error(alias: str) -> exc.TransactionManagementError:
 
 
 class Atomic:
-    """An atomic block on one database, as an async context manager (one use).
+    """An atomic block on one database, as an async context manager (reusable once left).
 
     ``async with`` gives the task's :class:`ConnectionState` (the block is
     ``state.atomic_blocks[-1]``).
@@ -274,8 +274,10 @@ class Atomic:
     async def _enter_outermost(self, state: ConnectionState | None) -> ConnectionState:
         db = self.db
         if state is not None and state.in_transaction:
-            # Opened by SQL of the user's own ("BEGIN"), not by a block.
-            raise _durable_error(db.alias)
+            raise exc.TransactionManagementError(
+                f"the task's connection to database {db.alias!r} is already in a "
+                "transaction that no atomic() block opened; end it before opening a block"
+            )
         owned = state is None
         if state is None:
             pool = db.pool
@@ -314,10 +316,15 @@ class Atomic:
     ) -> None:
         state, block = self._state, self._block
         assert state is not None and block is not None
-        if self._binding is None:
-            await self._exit_nested(state, block, exc_value)
-        else:
-            await self._exit_outermost(state, block, exc_value)
+        try:
+            if self._binding is None:
+                await self._exit_nested(state, block, exc_value)
+            else:
+                await self._exit_outermost(state, block, exc_value)
+        finally:
+            # Left: the object may open a new block.
+            self._state = self._block = self._binding = self._token = None
+            self._owned = False
 
     async def _exit_nested(
         self, state: ConnectionState, block: AtomicBlock, error: BaseException | None

@@ -83,10 +83,11 @@ def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() ->
     assert parse(["--only", "tasks_select1"])[0] == ["pool"]
     # the pool suite needs PostgreSQL, the migrations suite SQLite
     assert parse(["--only", "raw_fetch_one"])[0] == ["raw"]
-    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw", "migrations"]
-    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool", "raw"]
+    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw", "migrations", "transaction"]
+    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool", "raw", "transaction"]
     assert parse(["--only", "makemigrations_migrate"])[0] == ["migrations"]
-    assert parse([])[0] == ["orm", "pool", "raw", "migrations"]
+    assert parse(["--only", "atomic_blocks"])[0] == ["transaction"]
+    assert parse([])[0] == ["orm", "pool", "raw", "migrations", "transaction"]
 
 
 @pytest.mark.parametrize(
