@@ -229,7 +229,9 @@ async def test_200_random_cancellations_under_load(backend: Database) -> None:
         wrng = random.Random(seed)
         while cancellations < 200:
             try:
-                async with asyncio.timeout(wrng.uniform(0, 0.06)):
+                # Some blocks only the canceller can stop, so that some commit under load.
+                limit = wrng.uniform(0, 0.06) if wrng.random() < 0.7 else None
+                async with asyncio.timeout(limit):
                     await one_block(wrng.uniform(0, 0.01))
                 outcomes["committed"] = outcomes.get("committed", 0) + 1
             except TimeoutError:
@@ -265,7 +267,9 @@ async def test_200_random_cancellations_under_load(backend: Database) -> None:
         stopper = asyncio.create_task(canceller(running))
         await asyncio.gather(*supervisors)
         await stopper
-    assert cancellations >= 200 and outcomes.get("committed", 0) > 0, outcomes
+    # committed: blocks whose COMMIT went through (on_commit ran), even if the
+    # cancellation arrived during it and was raised after.
+    assert cancellations >= 200 and committed, outcomes
     assert await _idle_in_transaction(backend) == 0
     await _pool_settles(backend)
     rows = set(await Entry.objects.values_list("n", flat=True))
