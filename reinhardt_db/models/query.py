@@ -260,6 +260,8 @@ class QuerySet(WriteMixin, Generic[M]):
         if query.empty:
             return
         db = self._database()
+        if query.select_for_update is not None:
+            self._check_in_transaction(db)
         entry = compiler.compile_select(query, db, self._mode)
         reader, alias = entry.reader, db.alias
         stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)

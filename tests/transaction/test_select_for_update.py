@@ -29,6 +29,12 @@ async def test_outside_a_block_it_is_refused_naming_atomic(backend: Database) ->
     async with backend.connection():  # a held connection is not a transaction
         with pytest.raises(TransactionManagementError):
             await Account.objects.select_for_update()
+    with pytest.raises(TransactionManagementError, match="must run inside a transaction"):
+        async for _ in Account.objects.select_for_update().iterator():
+            pass  # pragma: no cover
+    async with transaction.atomic():
+        names = [a.name async for a in Account.objects.select_for_update().iterator()]
+    assert names == ["a"]
 
 
 async def test_inside_a_block_it_reads_the_rows(backend: Database) -> None:
