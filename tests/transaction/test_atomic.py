@@ -240,3 +240,41 @@ async def test_get_or_create_nested_in_a_block_uses_a_savepoint(backend: Databas
             assert created
     assert any(s.upper().startswith("SAVEPOINT") for s in queries.sql), queries.sql
     assert await Account.objects.filter(name="new").count() == 1
+
+
+async def test_leaving_an_atomic_object_another_task_entered_is_refused(
+    backend: Database,
+) -> None:
+    block = transaction.atomic()
+    await block.__aenter__()
+    try:
+        leave = asyncio.create_task(block.__aexit__(None, None, None))
+        with pytest.raises(TransactionManagementError, match="not entered by the current task"):
+            await leave
+    finally:
+        await block.__aexit__(None, None, None)
+    assert not transaction.in_atomic_block()
+
+
+@pytest.mark.backends("postgresql")
+async def test_error_at_commit_raises_and_drops_the_callbacks(backend: Database) -> None:
+    """A deferred constraint fails at COMMIT: the block's exit raises, nothing is kept."""
+    await backend.execute("DROP TABLE IF EXISTS tx_child, tx_parent")
+    await backend.execute("CREATE TABLE tx_parent (id integer PRIMARY KEY)")
+    await backend.execute(
+        "CREATE TABLE tx_child (id integer PRIMARY KEY, parent_id integer REFERENCES tx_parent "
+        "DEFERRABLE INITIALLY DEFERRED)"
+    )
+    ran: list[str] = []
+    try:
+        with pytest.raises(IntegrityError):
+            async with transaction.atomic():
+                await backend.execute("INSERT INTO tx_child VALUES (1, 99)")  # checked at COMMIT
+                transaction.on_commit(lambda: ran.append("committed"))
+        assert ran == []
+        assert transaction.get_state() == transaction.ROLLED_BACK
+        assert await backend.fetch_val("SELECT count(*) FROM tx_child") == 0
+        await asyncio.sleep(0)
+        assert backend.pool.stats().in_use == 0
+    finally:
+        await backend.execute("DROP TABLE IF EXISTS tx_child, tx_parent")
