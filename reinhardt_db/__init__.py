@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 from reinhardt_db.apps import apps
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import configure, get_settings
-from reinhardt_db.conf.imports import load_routers
 from reinhardt_db.models.schema import create_tables, drop_tables
+from reinhardt_db.routers import router
 
 __all__ = [
     "close_all",
@@ -40,7 +40,8 @@ def setup() -> None:
     calls ``django.setup()``. Calling it again is cheap.
     """
     apps.populate()
-    load_routers()
+    router.reset()
+    router.routers  # noqa: B018 - loads them: a bad entry fails here, at start-up
 
 
 @contextlib.asynccontextmanager

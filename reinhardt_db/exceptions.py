@@ -172,7 +172,14 @@ class ValidationError(ReinhardtError):
 class DatabaseUnavailable(OperationalError, PoolTimeout):
     """No connection could be opened within ``acquire_timeout``: the database is down
     or unreachable. Both an ``OperationalError`` and a ``PoolTimeout``; ``__cause__``
-    is the pool's ``PoolTimeout``, whose own cause is the last connect error."""
+    is the pool's ``PoolTimeout``, whose own cause is the last connect error.
+
+    ``connect_failed`` is True when it was raised at the first failed connect
+    (a task inside ``backends.failing_fast()``, e.g. a router's replica read):
+    no statement was sent, so the caller may run it on another database.
+    """
+
+    connect_failed: bool = False
 
 
 class ProtectedError(IntegrityError):

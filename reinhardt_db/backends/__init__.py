@@ -1,5 +1,6 @@
 """Database backends: one :class:`Database` per configured alias, over our own pool."""
 
+from reinhardt_db.backends._pools import failing_fast
 from reinhardt_db.backends.base import (
     DatabaseFeatures,
     DatabaseOperations,
@@ -23,5 +24,6 @@ __all__ = [
     "Record",
     "SchemaEditor",
     "connections",
+    "failing_fast",
     "sql_logger",
 ]

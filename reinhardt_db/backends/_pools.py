@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.pool import Pool, PoolConnection, PoolOptions, PoolTimeout
+from reinhardt_db.pool import Pool, PoolConnectError, PoolConnection, PoolOptions, PoolTimeout
 
 if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
@@ -22,7 +25,26 @@ if TYPE_CHECKING:
     )
     from reinhardt_db.conf import DatabaseSettings
 
-__all__ = ["DatabasePools"]
+__all__ = ["DatabasePools", "failing_fast"]
+
+#: True inside :func:`failing_fast`: connects are not retried for this task.
+_fail_fast: ContextVar[bool] = ContextVar("reinhardt_db_fail_fast", default=False)
+
+
+@contextlib.contextmanager
+def failing_fast() -> Iterator[None]:
+    """Inside the block, a database of this task that cannot be connected to fails at once.
+
+    A connect that fails (a refused port, a reset, a connect_timeout) raises
+    ``DatabaseUnavailable`` at once instead of being retried until
+    ``acquire_timeout``: for callers with another database to go to, such as a
+    router reading from replicas. Waiting for a busy pool is not affected.
+    """
+    token = _fail_fast.set(True)
+    try:
+        yield
+    finally:
+        _fail_fast.reset(token)
 
 
 class DatabasePools:
@@ -106,13 +128,31 @@ class DatabasePools:
             f"within acquire_timeout={self.settings.pool.acquire_timeout}s: {error.__cause__}"
         )
 
+    def _unreachable(self, error: BaseException) -> exc.DatabaseUnavailable:
+        """The error for a connect that failed while the task was :func:`failing_fast`."""
+        url = self.settings.parsed
+        where = url.database if self.vendor == "sqlite" else f"{url.host}:{url.port}"
+        unavailable = exc.DatabaseUnavailable(
+            f"database {self.alias!r} ({self.vendor} at {where}) could not be reached: {error}"
+        )
+        unavailable.connect_failed = True
+        return unavailable
+
     async def _acquire(self, pool: Pool[Any]) -> PoolConnection[Any]:
         """Acquire from ``pool``; a database that cannot be reached is DatabaseUnavailable."""
         conn = pool.acquire_nowait()
         if conn is not None:
             return conn
+        fail_fast = _fail_fast.get()
         try:
-            return await pool.acquire()
+            return await pool.acquire(fail_fast=fail_fast)
+        except PoolConnectError as error:
+            raise self._unreachable(error.__cause__ or error) from error
+        except exc.OperationalError as error:
+            # A permanent connect error (wrong password, missing SQLite folder).
+            if fail_fast and not isinstance(error, exc.DatabaseUnavailable):
+                raise self._unreachable(error) from error
+            raise
         except PoolTimeout as error:
             unavailable = self._unavailable(error)
             if unavailable is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reinhardt_db._hints import closest
 from reinhardt_db.checks.messages import CheckMessage, Error
 from reinhardt_db.checks.registry import Tags, register
 from reinhardt_db.conf.imports import ImportFailed, import_app, load_routers
@@ -40,16 +41,30 @@ def check_installed_apps(
 
 @register(Tags.settings)
 def check_routers(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    """settings.E002: a router path that does not import (or whose class cannot be built)."""
+    """settings.E002: a router path that does not import (or whose class cannot be built);
+    settings.E004: a router that names a database that is not configured."""
     from reinhardt_db.conf import get_settings
 
+    settings = get_settings()
     errors: list[CheckMessage] = []
-    for index, entry in enumerate(get_settings().routers):
+    for index, entry in enumerate(settings.routers):
         try:
-            load_routers([entry])
+            (router,) = load_routers([entry])
         except ImportFailed as exc:
             exc.key = f"routers[{index}]"
             errors.append(_error(exc, "settings.E002"))
+            continue
+        # settings.E004: a router sending statements to an alias nobody configured.
+        for alias in getattr(router, "databases", ()):
+            if alias not in settings.databases:
+                match = closest(alias, list(settings.databases))
+                errors.append(Error(
+                    f"{router!r} names database {alias!r}, which is not configured "
+                    f"(configured: {', '.join(settings.databases)})",
+                    hint=f"did you mean {match!r}?" if match else
+                    f"add {alias!r} to databases, or fix the router",
+                    obj=f"routers[{index}]", id="settings.E004",
+                ))
     return errors
 
 

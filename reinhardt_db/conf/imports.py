@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from reinhardt_db._hints import closest
+from reinhardt_db.conf.settings import ROUTER_METHODS
 from reinhardt_db.exceptions import ImproperlyConfigured
 
 __all__ = ["ImportFailed", "import_app", "import_string", "load_routers"]
@@ -103,6 +104,12 @@ def load_routers(routers: Sequence[Any] | None = None) -> list[Any]:
                         "a router class listed by path is built without arguments; give its "
                         "__init__ defaults, or list a ready instance instead of the path",
                     ) from exc
+        if not any(callable(getattr(router, name, None)) for name in ROUTER_METHODS):
+            raise ImportFailed(
+                key,
+                f"{entry!r} gives {router!r}, which is not a router",
+                f"define at least one of {', '.join(ROUTER_METHODS)} on it",
+            )
         loaded.append(router)
     return loaded
 

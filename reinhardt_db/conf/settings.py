@@ -249,6 +249,25 @@ def _check_dotted_path(value: Any) -> Any:
 
 _DottedPath = Annotated[str, AfterValidator(_check_dotted_path)]
 
+#: A router defines at least one of these (see ``reinhardt_db.routers.Router``).
+ROUTER_METHODS = ("db_for_read", "db_for_write", "allow_relation", "allow_migrate")
+
+
+def _check_router(value: Any) -> Any:
+    """A dotted path, or an object with at least one router method."""
+    if isinstance(value, str):
+        return _check_dotted_path(value)
+    if isinstance(value, type) or not any(
+        callable(getattr(value, name, None)) for name in ROUTER_METHODS
+    ):
+        what = "a class" if isinstance(value, type) else "an object"
+        raise ValueError(
+            f"{value!r} is {what}, not a router: give a dotted path such as "
+            f"'myproject.routers.PrimaryReplica' or an instance with any of "
+            f"{', '.join(ROUTER_METHODS)}"
+        )
+    return value
+
 
 def _default_databases() -> dict[str, DatabaseSettings]:
     return {DEFAULT_DATABASE_ALIAS: DatabaseSettings(url=DEFAULT_DATABASE_URL)}
@@ -268,7 +287,7 @@ class Settings(_SettingsModel):
     installed_apps: list[_DottedPath] = Field(
         default_factory=list, description="Dotted paths of the app packages with models."
     )
-    routers: list[Annotated[Any, AfterValidator(_check_dotted_path)]] = Field(
+    routers: list[Annotated[Any, AfterValidator(_check_router)]] = Field(
         default_factory=list, description="Database routers: dotted paths or instances."
     )
 

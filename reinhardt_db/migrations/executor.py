@@ -33,6 +33,7 @@ from reinhardt_db.migrations.exceptions import (
 )
 from reinhardt_db.migrations.loader import MigrationLoader
 from reinhardt_db.migrations.recorder import MigrationRecorder
+from reinhardt_db.routers import router
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
@@ -366,14 +367,14 @@ class MigrationExecutor:
         for operation in migration.operations:
             if isinstance(operation, CreateModel):
                 model = after.apps.get_model(migration.app_label, operation.name)
-                if not model._meta.managed:
+                if not router.allow_migrate_model(self.db.alias, model):
                     continue
                 if model._meta.db_table not in tables:
                     return False
                 found = True
             elif isinstance(operation, AddField):
                 model = after.apps.get_model(migration.app_label, operation.model_name)
-                if not model._meta.managed:
+                if not router.allow_migrate_model(self.db.alias, model):
                     continue
                 if model._meta.db_table not in tables:
                     return False

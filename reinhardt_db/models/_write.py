@@ -7,11 +7,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
+from reinhardt_db.models._scatter import sharded, shards_of
 from reinhardt_db.models.expressions import Expression, Param, Value
 from reinhardt_db.models.lookups import pk_value
 from reinhardt_db.models.persistence import auto_now_fields, insert_groups, mark_all_saved
 from reinhardt_db.models.sql import compiler, dml
 from reinhardt_db.models.sql.context import did_you_mean
+from reinhardt_db.routers import db_for
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
@@ -25,12 +27,15 @@ class WriteMixin:
     model: Any
     query: Query
     _result_cache: Any
+    _for_write: bool
+    _db: str | None
 
     if TYPE_CHECKING:
         @property
         def db(self) -> str: ...
         def _database(self) -> Database: ...
         def _chain(self) -> Any: ...
+        def using(self, alias: str) -> Any: ...
         def filter(self, *args: Any, **kwargs: Any) -> Any: ...
         def select_for_update(
             self, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
@@ -41,8 +46,12 @@ class WriteMixin:
     # -- single objects ----------------------------------------------------------------------
     async def create(self, **kwargs: Any) -> Any:
         """Build an instance from ``kwargs``, INSERT it and return it."""
+        self._for_write = True
         obj = self.model(**kwargs)
-        await obj.save(force_insert=True, using=self.db)
+        using = self._db
+        if using is None and sharded(self.model):
+            using = db_for(self.model, write=True, instance=obj)  # the shard of obj's key
+        await obj.save(force_insert=True, using=using or self.db)
         return obj
 
     async def get_or_create(
@@ -52,14 +61,16 @@ class WriteMixin:
 
         Safe against a concurrent insert of the same unique key: the INSERT runs
         in a transaction (or savepoint) and an ``IntegrityError`` is answered by
-        fetching the row the other writer created.
+        fetching the row the other writer created. The lookup runs on the
+        database written to (the router's ``db_for_write``), as Django does.
         """
+        self._for_write = True
         try:
             return await self.get(**kwargs), False
         except self.model.DoesNotExist:
             pass
         params = self._create_params(kwargs, defaults)
-        db = self._database()
+        db = self.filter(**kwargs)._database() if sharded(self.model) else self._database()
         try:
             async with db.atomic():
                 obj = await self.create(**params)
@@ -82,9 +93,10 @@ class WriteMixin:
         The row is locked (``SELECT ... FOR UPDATE``) inside a transaction while it
         is updated; a concurrent create of the same key is retried as an update.
         """
+        self._for_write = True
         defaults = defaults or {}
         create_defaults = defaults if create_defaults is None else create_defaults
-        db = self._database()
+        db = self.filter(**kwargs)._database() if sharded(self.model) else self._database()
         for attempt in (1, 2):
             try:
                 async with db.atomic():
@@ -104,6 +116,15 @@ class WriteMixin:
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def _shard_groups(self, objs: list[Any]) -> dict[str, list[Any]] | None:
+        """Objects by shard when a shard router splits this model, else None."""
+        if self._db is not None or not sharded(self.model):
+            return None
+        groups: dict[str, list[Any]] = {}
+        for obj in objs:
+            groups.setdefault(db_for(self.model, write=True, instance=obj), []).append(obj)
+        return groups
 
     def _create_params(
         self, kwargs: dict[str, Any], defaults: dict[str, Any] | None
@@ -142,6 +163,15 @@ class WriteMixin:
         if batch_size is not None and batch_size <= 0:
             raise ValueError("batch_size must be a positive integer")
         if not objs:
+            return objs
+        self._for_write = True
+        shard_groups = self._shard_groups(objs)
+        if shard_groups is not None:
+            for alias, members in shard_groups.items():
+                await self.using(alias).bulk_create(
+                    members, batch_size, ignore_conflicts, update_conflicts,
+                    update_fields, unique_fields,
+                )
             return objs
         db = self._database()
         conflict = self._conflict_spec(
@@ -279,6 +309,13 @@ class WriteMixin:
             raise ValueError("batch_size must be a positive integer")
         if not objs:
             return 0
+        self._for_write = True
+        shard_groups = self._shard_groups(objs)
+        if shard_groups is not None:
+            return sum([
+                await self.using(alias).bulk_update(members, names, batch_size)
+                for alias, members in shard_groups.items()
+            ])
         db = self._database()
         per_object = 2 * len(chosen) + 1
         limit = max(min(db.features.max_query_params // per_object, 256), 1)
@@ -311,8 +348,12 @@ class WriteMixin:
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         self._result_cache = None
+        self._for_write = True
         if self.query.empty:
             return 0
+        shards = shards_of(self)
+        if shards is not None:
+            return sum([await self.using(alias).update(**kwargs) for alias in shards])
         query = self.query.clone()
         resolver = query.resolver()
         joined = len(query.joins)
@@ -359,8 +400,19 @@ class WriteMixin:
         if self.query.values_fields is not None or self.query.distinct:
             raise TypeError("Cannot call delete() after .values(), .values_list() or .distinct().")
         self._result_cache = None
+        self._for_write = True
         if self.query.empty:
             return 0, {}
+        shards = shards_of(self)
+        if shards is not None:
+            total = 0
+            counts: dict[str, int] = {}
+            for alias in shards:
+                deleted, per_model = await self.using(alias).delete()
+                total += deleted
+                for label, count in per_model.items():
+                    counts[label] = counts.get(label, 0) + count
+            return total, counts
         from reinhardt_db.models.deletion import delete_queryset
 
         return await delete_queryset(self)
@@ -372,6 +424,10 @@ class WriteMixin:
         """Run one DELETE for the matching rows (no signals, no rules); return the count."""
         if self.query.empty:
             return 0
+        self._for_write = True
+        shards = shards_of(self)
+        if shards is not None:
+            return sum([await self.using(alias)._raw_delete() for alias in shards])
         db = self._database()
         entry = compiler.compile_delete(self.query, db)
         result = await db.execute_native(entry.sql, entry.params(self.query.params()))

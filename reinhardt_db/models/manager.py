@@ -113,8 +113,8 @@ class BaseManager(Generic[M]):
 
     @property
     def db(self) -> str:
-        """The database alias this manager's QuerySets run on."""
-        return self._db or "default"
+        """The database this manager's QuerySets read from (``db_manager()``, or the routers)."""
+        return self.get_queryset().db
 
     def get_queryset(self) -> QuerySet[M]:
         """Return a new QuerySet; override to change what the manager sees."""

@@ -19,6 +19,7 @@ from reinhardt_db.models.fields.base import DATABASE_DEFAULT
 from reinhardt_db.models.signals import post_delete, post_save, pre_delete, pre_save
 from reinhardt_db.models.sql import dml
 from reinhardt_db.models.sql.context import did_you_mean
+from reinhardt_db.routers import db_for
 
 __all__ = ["delete_instance", "refresh_instance", "save_instance"]
 
@@ -76,7 +77,8 @@ async def save_instance(
             raise ValueError(f"update_fields names deferred fields {missing}; load them first")
     changed = None if fields is None else frozenset(f.name for f in fields)
     state = obj._state
-    alias = using or state.db or "default"
+    # using=, else the routers, else the database obj was read from, else "default".
+    alias = db_for(model, using, write=True, instance=obj)
     db = connections[alias]
     if pre_save.has_listeners(model):
         await pre_save.send(
@@ -263,7 +265,7 @@ async def delete_instance(obj: Any, using: str | None = None) -> tuple[int, dict
     # Lazy: the collector builds on the QuerySet, which builds on this module.
     from reinhardt_db.models.deletion import acting_relations, delete_instances
 
-    alias = using or obj._state.db or "default"
+    alias = db_for(model, using, write=True, instance=obj)
     db = connections[alias]
     if acting_relations(model):
         # Rows point here with rules to carry out: the collector, in one transaction.
@@ -301,10 +303,11 @@ async def refresh_instance(
                 )
     else:
         names = [f.name for f in meta.concrete_fields if f.attname in obj.__dict__]
-    alias = using or obj._state.db or "default"
-    queryset: QuerySet[Any] = QuerySet(model, using=alias)
+    # using=, else the routers' db_for_read (hint: obj), else obj's own database.
+    queryset: QuerySet[Any] = QuerySet(model, using=using, hints={"instance": obj})
     pk_lookup = {f.name: obj.__dict__[f.attname] for f in meta.pk_fields}
     fresh = await (queryset.only(*names) if names else queryset).get(**pk_lookup)
+    alias = fresh._state.db
     for name in names:
         attname = meta.fields_map[name].attname
         obj.__dict__[attname] = fresh.__dict__[attname]

@@ -35,6 +35,7 @@ from reinhardt_db.models.expressions import F
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
+from reinhardt_db.routers import db_for
 
 __all__ = ["Prefetch", "check_lookup", "prefetch_related_objects"]
 
@@ -156,7 +157,9 @@ async def prefetch_related_objects(
     if not objs or not lookups:
         return
     model = type(objs[0])
-    alias = using or objs[0]._state.db or "default"
+    # The instances' own database: related rows come from where they were read
+    # (the routers are not asked again, so both halves are from one database).
+    alias = using or objs[0]._state.db or db_for(model)
     done: dict[str, tuple[list[Any], Any]] = {}
     for lookup in map(_normalize, lookups):
         if lookup.prefetch_to in done and lookup.queryset is not None:

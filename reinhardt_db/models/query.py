@@ -14,12 +14,18 @@ in here; this module holds the read side.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
-from reinhardt_db.backends import connections
+from reinhardt_db.backends import connections, failing_fast
 from reinhardt_db.models._registration import ensure_lookups_registered
+from reinhardt_db.models._scatter import (
+    check_mergeable,
+    merge_aggregates,
+    scatter_fetch,
+    shards_of,
+)
 from reinhardt_db.models._write import WriteMixin
 from reinhardt_db.models.aggregates import Aggregate
 from reinhardt_db.models.expressions import Expression
@@ -33,6 +39,7 @@ from reinhardt_db.models.sql.compiler import (
     MODE_TUPLES,
 )
 from reinhardt_db.models.sql.query import Query
+from reinhardt_db.routers import db_for, router
 
 if TYPE_CHECKING:
     from reinhardt_db.backends import Database
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["MAX_GET_RESULTS", "QuerySet"]
 
 M = TypeVar("M")
+T = TypeVar("T")
 MAX_GET_RESULTS = 21
 
 ensure_lookups_registered()
@@ -47,6 +55,12 @@ ensure_lookups_registered()
 
 async def _ready(value: Any) -> Any:
     return value
+
+
+async def _prepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    yield first
+    async for item in rest:
+        yield item
 
 
 class QuerySet(WriteMixin, Generic[M]):
@@ -65,6 +79,8 @@ class QuerySet(WriteMixin, Generic[M]):
         self.query = query if query is not None else Query(model)
         self._db = using
         self._hints = hints or {}
+        #: Writes (and reads made on their behalf) ask the routers' db_for_write.
+        self._for_write = False
         self._result_cache: list[M] | None = None
         self._mode = MODE_MODELS
         #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
@@ -94,11 +110,49 @@ class QuerySet(WriteMixin, Generic[M]):
 
     @property
     def db(self) -> str:
-        """The database alias this QuerySet runs on."""
-        return self._db or "default"
+        """The database alias this QuerySet runs on.
+
+        ``using()`` wins; otherwise the routers' ``db_for_read`` (or
+        ``db_for_write`` for a write), then the ``instance`` hint's database,
+        else ``"default"`` (see ``reinhardt_db.routers``). A router may answer
+        differently each time (replicas in turn): read it once per query.
+        """
+        if self._db is not None:
+            return self._db
+        if (router._routers is None or router._routers) and router.sharding:
+            # A shard router reads the query's filters to find the shard.
+            return db_for(self.model, write=self._for_write, query=self.query, **self._hints)
+        return db_for(self.model, write=self._for_write, **self._hints)
 
     def _database(self) -> Database:
         return connections[self.db]
+
+    async def _read(self, run: Callable[[Database], Awaitable[T]]) -> T:
+        """Run the read ``run(db)`` on the routed database, failing over between replicas.
+
+        A replica some router can route around (``router.failover_aliases``)
+        is read with connects failing fast: when it cannot be reached the
+        router is told and asked again, so the read goes at once to the next
+        replica or the primary. Only connect failures fail over: no statement
+        had been sent.
+        """
+        if self._db is not None:
+            return await run(connections[self._db])
+        alias = self.db
+        if alias not in router.failover_aliases:
+            return await run(connections[alias])
+        tried = set()
+        while alias in router.failover_aliases and alias not in tried:
+            tried.add(alias)
+            try:
+                with failing_fast():
+                    return await run(connections[alias])
+            except exc.DatabaseUnavailable as error:
+                if not error.connect_failed:
+                    raise
+                router.connect_failed(alias, error)
+            alias = self.db
+        return await run(connections[alias])
 
     # -- evaluation ------------------------------------------------------------------------
     def __await__(self) -> Generator[Any, None, list[M]]:
@@ -106,6 +160,10 @@ class QuerySet(WriteMixin, Generic[M]):
 
     async def _fetch_all(self) -> list[M]:
         if self._result_cache is None:
+            shards = shards_of(self)
+            if shards is not None:
+                self._result_cache = await scatter_fetch(self, shards, prefetch=True)
+                return self._result_cache
             rows = await self._execute()
             if self._prefetch_lookups and self._mode == MODE_MODELS and rows:
                 await self._after_fetch(rows)
@@ -116,13 +174,19 @@ class QuerySet(WriteMixin, Generic[M]):
         """Run the post-fetch work on freshly read instances: ``prefetch_related``."""
         from reinhardt_db.models.prefetch import prefetch_related_objects
 
-        await prefetch_related_objects(rows, *self._prefetch_lookups, using=self.db, parent=self)
+        # Without using(), the instances' own database (the one they were read from).
+        await prefetch_related_objects(rows, *self._prefetch_lookups, using=self._db, parent=self)
 
     async def _execute(self) -> list[Any]:
-        query = self.query
-        if query.empty:
+        if self.query.empty:
             return []
-        db = connections[self._db or "default"]
+        shards = shards_of(self)
+        if shards is not None:
+            return await scatter_fetch(self, shards, prefetch=False)
+        return await self._read(self._execute_on)
+
+    async def _execute_on(self, db: Database) -> list[Any]:
+        query = self.query
         if query.select_for_update is not None:
             self._check_in_transaction(db)
         entry = compiler.compile_select(query, db, self._mode)
@@ -259,14 +323,33 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return
-        db = self._database()
+        alias = self.db
         if query.select_for_update is not None:
-            self._check_in_transaction(db)
-        entry = compiler.compile_select(query, db, self._mode)
-        reader, alias = entry.reader, db.alias
-        stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
+            self._check_in_transaction(connections[alias])
+        tried: set[str] = set()
+        while True:
+            db = connections[alias]
+            entry = compiler.compile_select(query, db, self._mode)
+            stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
+            if self._db is not None or alias not in router.failover_aliases or alias in tried:
+                first = None
+                break
+            # The connection is opened by the first fetch: fail over as _read() does.
+            tried.add(alias)
+            try:
+                with failing_fast():
+                    first = await anext(stream, None)
+                break
+            except exc.DatabaseUnavailable as error:
+                await stream.aclose()  # type: ignore[attr-defined]
+                if not error.connect_failed:
+                    raise
+                router.connect_failed(alias, error)
+            alias = self.db
+        reader = entry.reader
         try:
-            async for chunk in stream:
+            chunks = stream if first is None else _prepend(first, stream)
+            async for chunk in chunks:
                 items = reader(chunk, alias)
                 if self._prefetch_lookups and self._mode == MODE_MODELS and items:
                     await self._after_fetch(items)
@@ -467,6 +550,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise ValueError("The nowait option cannot be used with skip_locked.")
         clone = self._chain()
         clone.query.select_for_update = (nowait, skip_locked, bool(of))
+        clone._for_write = True  # locks are taken where the rows are written
         return clone
 
     # -- single objects ----------------------------------------------------------------------
@@ -552,10 +636,16 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return 0
-        db = self._database()
-        entry = compiler.compile_count(query, db)
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
-        return int(row[0]) if row is not None else 0
+        shards = shards_of(self)
+        if shards is not None:
+            return sum([await self.using(alias).count() for alias in shards])
+
+        async def run(db: Database) -> int:
+            entry = compiler.compile_count(query, db)
+            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            return int(row[0]) if row is not None else 0
+
+        return await self._read(run)
 
     async def exists(self) -> bool:
         """Return whether the query has any row (``SELECT 1 ... LIMIT 1``)."""
@@ -564,9 +654,18 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.empty:
             return False
-        db = self._database()
-        entry = compiler.compile_exists(query, db)
-        return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+        shards = shards_of(self)
+        if shards is not None:
+            for alias in shards:
+                if await self.using(alias).exists():
+                    return True
+            return False
+
+        async def run(db: Database) -> bool:
+            entry = compiler.compile_exists(query, db)
+            return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
+
+        return await self._read(run)
 
     async def contains(self, obj: Any) -> bool:
         """Return whether ``obj`` (a saved instance of this model) is in the result."""
@@ -586,6 +685,11 @@ class QuerySet(WriteMixin, Generic[M]):
         for name, expression in aggregates.items():
             if not isinstance(expression, Expression) or not expression.has_aggregate:
                 raise TypeError(f"{name}={expression!r} is not an aggregate expression")
+        shards = shards_of(self) if not self.query.empty else None
+        if shards is not None:
+            check_mergeable(aggregates)
+            parts = [await self.using(alias).aggregate(**aggregates) for alias in shards]
+            return merge_aggregates(aggregates, parts)
         if self.query.empty:
             return {
                 name: (0 if type(e).__name__ == "Count" and getattr(e, "default", None) is None
@@ -598,10 +702,13 @@ class QuerySet(WriteMixin, Generic[M]):
         for name, expression in aggregates.items():
             expression.resolve(resolver)
             shapes.append((name, expression.parameterize(query.values, resolver)))
-        db = self._database()
-        entry = compiler.compile_aggregate(query, db, tuple(shapes))
-        row = await db.fetch_row(entry.sql, entry.params(query.params()))
-        return entry.reader([row], db.alias)[0]
+        async def run(db: Database) -> dict[str, Any]:
+            entry = compiler.compile_aggregate(query, db, tuple(shapes))
+            row = await db.fetch_row(entry.sql, entry.params(query.params()))
+            result: dict[str, Any] = entry.reader([row], db.alias)[0]
+            return result
+
+        return await self._read(run)
 
     async def in_bulk(
         self, id_list: Iterable[Any] | None = None, *, field_name: str = "pk"

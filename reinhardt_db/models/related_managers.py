@@ -21,8 +21,9 @@ from typing import Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
-from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
+from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, describe_databases
 from reinhardt_db.models.signals import m2m_changed
+from reinhardt_db.routers import db_for, relation_allowed
 
 __all__ = ["ManyToManyManager", "ReverseManyManager"]
 
@@ -56,7 +57,10 @@ class _RelatedSet:
         self.model = model
         self.instance = instance
         self.cache_name = cache_name
-        self._db = instance._state.db or base._db
+        # Only an explicit db_manager() alias pins the database; otherwise the
+        # routers decide with the instance as hint, falling back to the database
+        # the instance was read from (reads and writes alike).
+        self._db = base._db
         self._hints = {"instance": instance}
 
     def _prefetched(self) -> list[Any] | None:
@@ -69,7 +73,17 @@ class _RelatedSet:
             cache.pop(self.cache_name, None)
 
     def _alias(self) -> str:
-        return self._db or "default"
+        """The database the set's writes go to: db_manager(), else the routers' db_for_write."""
+        return db_for(self.model, self._db, write=True, instance=self.instance)
+
+    def _check_relation(self, obj: Any, action: str) -> None:
+        """Refuse to relate ``obj`` to the instance when the routers do not allow it."""
+        if not relation_allowed(obj, self.instance):
+            raise ValueError(
+                f"Cannot {action} {obj!r} to {self.instance!r}.{self.cache_name}: "
+                f"{describe_databases(obj, self.instance)}, and the database routers do not "
+                "allow a relation between them; save both in the same database first"
+            )
 
     def _check_saved(self) -> None:
         if not self.instance._is_pk_set():
@@ -151,6 +165,7 @@ class ReverseManyManager(_RelatedSet):
                     f"{self.cache_name}.{action}() takes {self.model.__name__} instances, "
                     f"got {obj!r}"
                 )
+            self._check_relation(obj, action)
         return found
 
     async def add(self, *objs: Any, bulk: bool = True) -> None:
@@ -285,6 +300,7 @@ class ManyToManyManager(_RelatedSet):
                 key = obj.__dict__.get(attname)
                 if key is None:
                     raise ValueError(f"{obj!r} is not saved; save it before {action}()")
+                self._check_relation(obj, action)
             else:
                 key = self.target_fk.target_field.to_python(obj)
             if key not in keys:

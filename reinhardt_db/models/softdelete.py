@@ -21,6 +21,7 @@ from reinhardt_db.models.deletion import acting_relations, delete_instances, del
 from reinhardt_db.models.fields.temporal import DateTimeField
 from reinhardt_db.models.manager import Manager
 from reinhardt_db.models.query import QuerySet
+from reinhardt_db.routers import db_for
 
 __all__ = ["SoftDeleteManager", "SoftDeleteModel", "SoftDeleteQuerySet"]
 
@@ -107,7 +108,8 @@ class SoftDeleteModel(Model):
                     f"{type(self).__name__} object can't be deleted because its primary key "
                     "is not set."
                 )
-            return await delete_instances([self], using or self._state.db or "default", soft=True)
+            alias = db_for(type(self), using, write=True, instance=self)
+            return await delete_instances([self], alias, soft=True)
         self.deleted_at = _now()
         await self.save(update_fields=["deleted_at"], using=using)
         return 1, {self._meta.label: 1}

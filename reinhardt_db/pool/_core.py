@@ -34,7 +34,7 @@ from reinhardt_db.pool._timeouts import bounded
 from reinhardt_db.pool._waiters import WaitQueue
 from reinhardt_db.pool.base import C, ConnectionManager
 from reinhardt_db.pool.connection import ConnectionHolder, ConnectionMetadata
-from reinhardt_db.pool.errors import PoolClosed, PoolConfigError, PoolError
+from reinhardt_db.pool.errors import PoolClosed, PoolConfigError, PoolConnectError, PoolError
 from reinhardt_db.pool.events import (
     ConnectionClosed,
     ConnectionCreated,
@@ -56,6 +56,13 @@ Listener = Callable[[PoolEvent], Any]
 
 _monotonic = time.monotonic
 _NO_CONN: Any = object()
+
+
+def _connect_error(error: BaseException) -> PoolConnectError:
+    """The error a ``fail_fast`` waiter gets when a connect fails: the cause attached."""
+    failed = PoolConnectError(f"connect failed: {error!r}")
+    failed.__cause__ = error
+    return failed
 
 
 class _PermanentConnectError(Exception):
@@ -281,10 +288,12 @@ class PoolCore(Generic[C]):
                 # counts too, so that refilling min_size backs off as well.
                 self._failures = self._failures + 1 if probe else max(self._failures, 1)
                 self._last_connect_error = error
+                failed = error
                 if permanent:
                     # Any connect would fail the same way: tell every caller now.
-                    failed = error
                     self._waiters.fail_all(lambda: failed)
+                elif self._waiters:
+                    self._waiters.fail_fast(lambda: _connect_error(failed))
             self._size_dropped()
             return
         now = _monotonic()

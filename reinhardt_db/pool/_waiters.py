@@ -19,14 +19,19 @@ class WaitExpired(Exception):
 
 
 class Waiter(Generic[T]):
-    """One queued caller: the future that will carry its connection, and its deadline."""
+    """One queued caller: the future that will carry its connection, and its deadline.
 
-    __slots__ = ("deadline", "future")
+    ``fail_fast``: the caller wants a failed connect reported at once
+    (:meth:`WaitQueue.fail_fast`) rather than waiting for the pool's retries.
+    """
 
-    def __init__(self, future: asyncio.Future[T], deadline: float) -> None:
+    __slots__ = ("deadline", "fail_fast", "future")
+
+    def __init__(self, future: asyncio.Future[T], deadline: float, fail_fast: bool = False) -> None:
         """Wait on ``future`` until monotonic time ``deadline``."""
         self.future = future
         self.deadline = deadline
+        self.fail_fast = fail_fast
 
 
 class WaitQueue(deque[Waiter[T]]):
@@ -47,10 +52,15 @@ class WaitQueue(deque[Waiter[T]]):
         self._timer_at = math.inf
 
     def join(
-        self, loop: asyncio.AbstractEventLoop, deadline: float, *, front: bool = False
+        self,
+        loop: asyncio.AbstractEventLoop,
+        deadline: float,
+        *,
+        front: bool = False,
+        fail_fast: bool = False,
     ) -> Waiter[T]:
         """Queue a new waiter (at the back, or the front to keep an earlier turn)."""
-        waiter: Waiter[T] = Waiter(loop.create_future(), deadline)
+        waiter: Waiter[T] = Waiter(loop.create_future(), deadline, fail_fast)
         if front:
             self.appendleft(waiter)
         else:
@@ -86,6 +96,12 @@ class WaitQueue(deque[Waiter[T]]):
             future = self.popleft().future
             if not future.done():
                 future.set_exception(error())
+
+    def fail_fast(self, error: Callable[[], BaseException]) -> None:
+        """Fail, with ``error()``, the waiters that asked to hear of a failed connect at once."""
+        for waiter in [w for w in self if w.fail_fast and not w.future.done()]:
+            self.remove(waiter)
+            waiter.future.set_exception(error())
 
     def stop(self) -> None:
         """Cancel the deadline timer."""

@@ -23,21 +23,22 @@ class PoolAcquireContext(Generic[C]):
     To run an acquire as a task, wrap it: ``asyncio.ensure_future(pool.acquire())``.
     """
 
-    __slots__ = ("_conn", "_pool", "_timeout")
+    __slots__ = ("_conn", "_fail_fast", "_pool", "_timeout")
 
-    def __init__(self, pool: Pool[C], timeout: float | None) -> None:
+    def __init__(self, pool: Pool[C], timeout: float | None, fail_fast: bool = False) -> None:
         """Prepare to acquire from ``pool`` within ``timeout`` seconds (None: the default)."""
         self._pool = pool
         self._timeout = timeout
+        self._fail_fast = fail_fast
         self._conn: PoolConnection[C] | None = None
 
     def __await__(self) -> Generator[Any, None, PoolConnection[C]]:
-        return self._pool._acquire(self._timeout).__await__()
+        return self._pool._acquire(self._timeout, self._fail_fast).__await__()
 
     async def __aenter__(self) -> PoolConnection[C]:
         if self._conn is not None:
             raise PoolError("this pool.acquire() is already entered; call pool.acquire() again")
-        self._conn = await self._pool._acquire(self._timeout)
+        self._conn = await self._pool._acquire(self._timeout, self._fail_fast)
         return self._conn
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -6,6 +6,7 @@ __all__ = [
     "InvalidConnection",
     "PoolClosed",
     "PoolConfigError",
+    "PoolConnectError",
     "PoolError",
     "PoolExhausted",
     "PoolNotFound",
@@ -25,6 +26,14 @@ class PoolTimeout(PoolError):
     """No connection could be handed out within ``acquire_timeout``.
 
     ``__cause__`` is the last connect error, or None when there was none.
+    """
+
+
+class PoolConnectError(PoolError):
+    """A connect made for a ``fail_fast`` acquire failed; ``__cause__`` is the connect error.
+
+    Raised at once instead of retrying until ``acquire_timeout``, so that a caller
+    with somewhere else to go (a router's other replicas) goes there now.
     """
 
 

@@ -87,7 +87,9 @@ class Pool(PoolCore[C]):
         """Return True from the moment ``close()`` is called."""
         return self._closed
 
-    def acquire(self, *, timeout: float | None = None) -> PoolAcquireContext[C]:
+    def acquire(
+        self, *, timeout: float | None = None, fail_fast: bool = False
+    ) -> PoolAcquireContext[C]:
         """Acquire a connection: ``conn = await pool.acquire()`` or ``async with``.
 
         Wait at most ``timeout`` seconds (default ``acquire_timeout``), connecting
@@ -95,10 +97,13 @@ class Pool(PoolCore[C]):
         ``max_waiting`` callers are queued, ``PoolClosed`` on a closed pool, and
         the connect error itself at once when the manager's ``is_permanent``
         says retrying cannot help (wrong password, unknown database).
+        With ``fail_fast=True`` any failed connect made while this caller waits
+        raises ``PoolConnectError`` at once (its cause the connect error) instead
+        of being retried: for callers that have another database to go to.
         """
         if timeout is not None:
             timeout = check_timeout("timeout", timeout)
-        return PoolAcquireContext(self, timeout)
+        return PoolAcquireContext(self, timeout, fail_fast)
 
     def try_acquire(self) -> PoolConnection[C] | None:
         """Return an idle connection at once, or None (no validation, no hooks)."""
@@ -286,7 +291,7 @@ class Pool(PoolCore[C]):
         state = "closed" if self._closed else f"size={self._size}/{self._options.max_size}"
         return f"<Pool {self._name!r} {state} idle={len(self._idle)}>"
 
-    async def _acquire(self, limit: float | None) -> PoolConnection[C]:
+    async def _acquire(self, limit: float | None, fail_fast: bool = False) -> PoolConnection[C]:
         if self._loop is not asyncio.get_running_loop():
             self._check_loop()
         if self._closed:
@@ -311,9 +316,11 @@ class Pool(PoolCore[C]):
                     raise self._timed_out(limit) from self._last_connect_error
                 continue
             return self._hand_out(holder, 0.0)
-        return await self._wait(now, deadline, limit)
+        return await self._wait(now, deadline, limit, fail_fast)
 
-    async def _wait(self, start: float, deadline: float, limit: float) -> PoolConnection[C]:
+    async def _wait(
+        self, start: float, deadline: float, limit: float, fail_fast: bool = False
+    ) -> PoolConnection[C]:
         """Queue for a connection: released, newly opened, or given back by a leaver."""
         max_waiting = self._options.max_waiting
         if max_waiting and len(self._waiters) >= max_waiting:
@@ -330,7 +337,7 @@ class Pool(PoolCore[C]):
             if _monotonic() >= deadline:
                 raise self._timed_out(limit) from self._last_connect_error
             # A waiter whose connection failed before_acquire keeps its turn.
-            waiter = self._waiters.join(loop, deadline, front=not first)
+            waiter = self._waiters.join(loop, deadline, front=not first, fail_fast=fail_fast)
             self._grow(force=first)
             try:
                 holder = await waiter.future

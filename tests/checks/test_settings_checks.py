@@ -105,7 +105,7 @@ def test_duplicate_app_labels(write_app: Callable[..., str]) -> None:
 
 def test_routers_that_import_pass(write_app: Callable[..., str]) -> None:
     pkg = write_app("proj", routers=ROUTERS)
-    instance = object()
+    instance = type("Inline", (), {"allow_migrate": lambda self, db, app, **hints: None})()
     configure(routers=[f"{pkg}.routers.PrimaryReplicaRouter", f"{pkg}.routers.router", instance])
     assert settings_messages() == []
     loaded = load_routers()
@@ -199,3 +199,21 @@ def test_configure_does_not_import_the_apps() -> None:
     # are being imported, so configure() only checks the paths' form.
     configure(installed_apps=["zzq_not_yet_importable"])
     assert get_settings().installed_apps == ["zzq_not_yet_importable"]
+
+
+def test_a_router_naming_an_unknown_database() -> None:
+    from reinhardt_db.routers import ModelRouter, PrimaryReplicaRouter
+
+    configure(routers=[
+        PrimaryReplicaRouter(primary="default", replicas=["pgg", "my"]),
+        ModelRouter({"blog": {"read": "pg", "write": "nowhere"}}),
+    ])
+    messages = settings_messages()
+    assert ids(messages) == ["settings.E004", "settings.E004"]
+    first, second = messages
+    assert first.obj == "routers[0]" and second.obj == "routers[1]"
+    assert "names database 'pgg', which is not configured (configured: default, pg, my)" in (
+        first.msg
+    )
+    assert first.hint == "did you mean 'pg'?"
+    assert second.hint == "add 'nowhere' to databases, or fix the router"

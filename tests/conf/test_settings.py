@@ -24,8 +24,13 @@ def test_defaults() -> None:
     assert settings.routers == []
 
 
+class _Router:
+    def db_for_read(self, model: Any, **hints: Any) -> str:
+        return "replica"
+
+
 def test_spec_example() -> None:
-    router = object()
+    router = _Router()
     settings = Settings.model_validate(
         {
             "databases": {
@@ -220,6 +225,14 @@ def test_settings_are_frozen() -> None:
         (
             {"routers": ["x.y", "not a path"]},
             "routers[1]: 'not a path' is not a dotted Python path",
+        ),
+        (
+            {"routers": [object()]},
+            "routers[0]: <object object at",
+        ),
+        (
+            {"routers": [_Router]},
+            "is a class, not a router: give a dotted path such as",
         ),
     ],
 )

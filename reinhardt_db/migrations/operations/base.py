@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from reinhardt_db.routers import router
+
 if TYPE_CHECKING:
     from reinhardt_db.migrations.editor import SchemaEditorProtocol
     from reinhardt_db.migrations.state import ProjectState
@@ -148,6 +150,22 @@ def comparable(value: Any) -> Any:
     return value
 
 
-def allowed(model: type[Any]) -> bool:
-    """Return whether the schema of ``model`` is managed by migrations (``Meta.managed``)."""
-    return bool(model._meta.managed)
+def allowed(model: type[Any], schema_editor: SchemaEditorProtocol | None = None) -> bool:
+    """Return whether this operation changes ``model``'s table in the editor's database.
+
+    Only managed models (``Meta.managed``), and only where the routers'
+    ``allow_migrate`` admits the model (``migrate --database NAME``); an
+    operation skipped here is still recorded as applied, as Django does.
+    """
+    if not model._meta.managed:
+        return False
+    db = getattr(schema_editor, "db", None)
+    return db is None or router.allow_migrate_model(db.alias, model)
+
+
+def allowed_code(
+    schema_editor: SchemaEditorProtocol, app_label: str, hints: dict[str, Any]
+) -> bool:
+    """Return whether ``RunSQL``/``RunPython`` of ``app_label`` run on the editor's database."""
+    db = getattr(schema_editor, "db", None)
+    return db is None or router.allow_migrate(db.alias, app_label, **hints)

@@ -113,7 +113,7 @@ class AddField(FieldOperation):
     ) -> None:
         """Add the column (existing rows get the default)."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if not allowed(model):
+        if not allowed(model, schema_editor):
             return
         field = model._meta.get_field(self.name)
         with one_off_default(field, self.field.default, self.preserve_default):
@@ -125,7 +125,7 @@ class AddField(FieldOperation):
     ) -> None:
         """Drop the column."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_field(model, model._meta.get_field(self.name))
 
     def describe(self) -> str:
@@ -168,7 +168,7 @@ class RemoveField(FieldOperation):
     ) -> None:
         """Drop the column."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_field(model, model._meta.get_field(self.name))
 
     async def database_backwards(
@@ -177,7 +177,7 @@ class RemoveField(FieldOperation):
     ) -> None:
         """Add the column back (its values are gone: rows get the default)."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.add_field(model, model._meta.get_field(self.name))
 
     def describe(self) -> str:
@@ -225,7 +225,7 @@ class AlterField(FieldOperation):
         """Alter the column from the old definition to the new one."""
         from_model = from_state.apps.get_model(app_label, self.model_name)
         to_model = to_state.apps.get_model(app_label, self.model_name)
-        if not allowed(to_model):
+        if not allowed(to_model, schema_editor):
             return
         old_field = from_model._meta.get_field(self.name)
         new_field = to_model._meta.get_field(self.name)
@@ -239,7 +239,7 @@ class AlterField(FieldOperation):
         """Alter the column back to the old definition."""
         from_model = from_state.apps.get_model(app_label, self.model_name)
         to_model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(to_model):
+        if allowed(to_model, schema_editor):
             await schema_editor.alter_field(
                 to_model, from_model._meta.get_field(self.name), to_model._meta.get_field(self.name)
             )
@@ -316,7 +316,7 @@ class RenameField(FieldOperation):
     ) -> None:
         from_model = from_state.apps.get_model(app_label, self.model_name)
         to_model = to_state.apps.get_model(app_label, self.model_name)
-        if not allowed(to_model):
+        if not allowed(to_model, schema_editor):
             return
         old_field = from_model._meta.get_field(from_name)
         new_field = to_model._meta.get_field(to_name)

@@ -77,7 +77,7 @@ class AddIndex(IndexOperation):
     ) -> None:
         """Create the index."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.add_index(model, _named(model._meta.indexes, self.index.name))
 
     async def database_backwards(
@@ -86,7 +86,7 @@ class AddIndex(IndexOperation):
     ) -> None:
         """Drop the index."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_index(model, _named(model._meta.indexes, self.index.name))
 
     def references_field(self, model_name: str, name: str, app_label: str) -> bool:
@@ -143,7 +143,7 @@ class RemoveIndex(IndexOperation):
     ) -> None:
         """Drop the index."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_index(model, _named(model._meta.indexes, self.name))
 
     async def database_backwards(
@@ -152,7 +152,7 @@ class RemoveIndex(IndexOperation):
     ) -> None:
         """Create the index again."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.add_index(model, _named(model._meta.indexes, self.name))
 
     def describe(self) -> str:
@@ -207,7 +207,7 @@ class RenameIndex(IndexOperation):
     ) -> None:
         from_model = from_state.apps.get_model(app_label, self.model_name)
         to_model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(to_model):
+        if allowed(to_model, schema_editor):
             await schema_editor.rename_index(
                 to_model,
                 _named(from_model._meta.indexes, from_name),
@@ -257,7 +257,7 @@ class AddConstraint(IndexOperation):
     ) -> None:
         """Add the constraint."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.add_constraint(
                 model, _named(model._meta.constraints, self.constraint.name)
             )
@@ -268,7 +268,7 @@ class AddConstraint(IndexOperation):
     ) -> None:
         """Drop the constraint."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_constraint(
                 model, _named(model._meta.constraints, self.constraint.name)
             )
@@ -321,7 +321,7 @@ class RemoveConstraint(IndexOperation):
     ) -> None:
         """Drop the constraint."""
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.remove_constraint(
                 model, _named(model._meta.constraints, self.name)
             )
@@ -332,7 +332,7 @@ class RemoveConstraint(IndexOperation):
     ) -> None:
         """Add the constraint again."""
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.add_constraint(model, _named(model._meta.constraints, self.name))
 
     def describe(self) -> str:

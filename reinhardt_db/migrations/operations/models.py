@@ -92,7 +92,7 @@ class CreateModel(ModelOperation):
     ) -> None:
         """Create the table."""
         model = to_state.apps.get_model(app_label, self.name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.create_model(model)
 
     async def database_backwards(
@@ -101,7 +101,7 @@ class CreateModel(ModelOperation):
     ) -> None:
         """Drop the table."""
         model = from_state.apps.get_model(app_label, self.name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.delete_model(model)
 
     def describe(self) -> str:
@@ -168,7 +168,7 @@ class DeleteModel(ModelOperation):
     ) -> None:
         """Drop the table."""
         model = from_state.apps.get_model(app_label, self.name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.delete_model(model)
 
     async def database_backwards(
@@ -177,7 +177,7 @@ class DeleteModel(ModelOperation):
     ) -> None:
         """Create the table again (empty)."""
         model = to_state.apps.get_model(app_label, self.name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await schema_editor.create_model(model)
 
     def describe(self) -> str:
@@ -239,7 +239,8 @@ class RenameModel(ModelOperation):
     ) -> None:
         old_model = from_state.apps.get_model(app_label, from_name)
         new_model = to_state.apps.get_model(app_label, to_name)
-        if allowed(new_model) and old_model._meta.db_table != new_model._meta.db_table:
+        renamed = old_model._meta.db_table != new_model._meta.db_table
+        if renamed and allowed(new_model, schema_editor):
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
@@ -303,7 +304,8 @@ class AlterModelTable(ModelOptionOperation):
         """Rename the table."""
         old_model = from_state.apps.get_model(app_label, self.name)
         new_model = to_state.apps.get_model(app_label, self.name)
-        if allowed(new_model) and old_model._meta.db_table != new_model._meta.db_table:
+        renamed = old_model._meta.db_table != new_model._meta.db_table
+        if renamed and allowed(new_model, schema_editor):
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
@@ -388,7 +390,7 @@ class AlterUniqueTogether(ModelOptionOperation):
         """Drop the groups that went away and add the new ones."""
         old_model = from_state.apps.get_model(app_label, self.name)
         new_model = to_state.apps.get_model(app_label, self.name)
-        if allowed(new_model):
+        if allowed(new_model, schema_editor):
             await schema_editor.alter_unique_together(
                 new_model, old_model._meta.unique_together, new_model._meta.unique_together
             )

@@ -210,7 +210,7 @@ class AddIndexConcurrently(AddIndex):
         """Create the index concurrently."""
         _refuse_in_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await _add_index(schema_editor, model, _named(model._meta.indexes, self.index.name))
 
     async def database_backwards(
@@ -220,7 +220,7 @@ class AddIndexConcurrently(AddIndex):
         """Drop the index concurrently."""
         _refuse_in_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await _remove_index(
                 schema_editor, model, _named(model._meta.indexes, self.index.name)
             )
@@ -250,7 +250,7 @@ class RemoveIndexConcurrently(RemoveIndex):
         """Drop the index concurrently."""
         _refuse_in_transaction(self, schema_editor)
         model = from_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await _remove_index(schema_editor, model, _named(model._meta.indexes, self.name))
 
     async def database_backwards(
@@ -260,7 +260,7 @@ class RemoveIndexConcurrently(RemoveIndex):
         """Create the index again, concurrently."""
         _refuse_in_transaction(self, schema_editor)
         model = to_state.apps.get_model(app_label, self.model_name)
-        if allowed(model):
+        if allowed(model, schema_editor):
             await _add_index(schema_editor, model, _named(model._meta.indexes, self.name))
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reinhardt_db.migrations.exceptions import IrreversibleError
-from reinhardt_db.migrations.operations.base import Operation
+from reinhardt_db.migrations.operations.base import Operation, allowed_code
 
 if TYPE_CHECKING:
     from reinhardt_db.migrations.editor import SchemaEditorProtocol
@@ -151,8 +151,9 @@ class RunSQL(Operation):
         self, app_label: str, schema_editor: SchemaEditorProtocol,
         from_state: ProjectState, to_state: ProjectState,
     ) -> None:
-        """Run ``sql``."""
-        await _run_sql(schema_editor, self.sql)
+        """Run ``sql`` (where the routers' ``allow_migrate`` admits ``app_label``)."""
+        if allowed_code(schema_editor, app_label, self.hints):
+            await _run_sql(schema_editor, self.sql)
 
     async def database_backwards(
         self, app_label: str, schema_editor: SchemaEditorProtocol,
@@ -164,7 +165,8 @@ class RunSQL(Operation):
                 "This RunSQL operation has no reverse_sql, so it cannot be unapplied; pass "
                 "reverse_sql= (RunSQL.noop when nothing needs undoing)."
             )
-        await _run_sql(schema_editor, self.reverse_sql)
+        if allowed_code(schema_editor, app_label, self.hints):
+            await _run_sql(schema_editor, self.reverse_sql)
 
     def references_model(self, name: str, app_label: str) -> bool:
         """Raw SQL may touch any model."""
@@ -247,7 +249,7 @@ class RunPython(Operation):
         from_state: ProjectState, to_state: ProjectState,
     ) -> None:
         """Call ``code(apps, schema_editor)`` with historical models (not when collecting SQL)."""
-        if schema_editor.collect_sql:
+        if schema_editor.collect_sql or not allowed_code(schema_editor, app_label, self.hints):
             return
         await _call(self.code, from_state.apps, schema_editor)
 
@@ -261,7 +263,7 @@ class RunPython(Operation):
                 f"RunPython {_name_of(self.code)} has no reverse_code, so it cannot be unapplied; "
                 "pass reverse_code= (RunPython.noop when nothing needs undoing)."
             )
-        if schema_editor.collect_sql:
+        if schema_editor.collect_sql or not allowed_code(schema_editor, app_label, self.hints):
             return
         await _call(self.reverse_code, from_state.apps, schema_editor)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from reinhardt_db.exceptions import RelationNotLoaded
+from reinhardt_db.routers import relation_allowed
 
 __all__ = [
     "PREFETCH_CACHE",
@@ -26,6 +27,7 @@ __all__ = [
     "ManyToManyDescriptor",
     "ReverseManyDescriptor",
     "ReverseOneToOneDescriptor",
+    "describe_databases",
     "not_loaded",
 ]
 
@@ -85,11 +87,27 @@ class ForwardDescriptor:
                 f"Cannot assign {value!r}: {field.label} must be a {model.__name__} instance "
                 f"(or set {field.attname} to its key)."
             )
+        if not relation_allowed(value, instance):
+            raise ValueError(
+                f"Cannot assign {value!r} to {field.label}: "
+                f"{describe_databases(value, instance)}, and the database routers do not "
+                "allow a relation between them; save both in the same database first"
+            )
         values[self.attname] = value.__dict__.get(field.target_field.attname)
         values[self.cache_name] = value
         back = field.back_cache_name
         if back:
             value.__dict__[back] = instance
+
+
+def describe_databases(obj1: Any, obj2: Any) -> str:
+    """Say where two instances are stored, for relation errors."""
+    return f"{obj1!r} is in database {_db_of(obj1)!r} and {obj2!r} in {_db_of(obj2)!r}"
+
+
+def _db_of(obj: Any) -> str | None:
+    state = obj.__dict__.get("_state")
+    return None if state is None else state.db
 
 
 class ReverseOneToOneDescriptor:
@@ -130,6 +148,12 @@ class ReverseOneToOneDescriptor:
             raise ValueError(
                 f"Cannot assign {value!r}: {type(instance).__name__}.{rel.accessor_name} must "
                 f"be a {rel.related_model.__name__} instance."
+            )
+        if value is not None and not relation_allowed(value, instance):
+            raise ValueError(
+                f"Cannot assign {value!r} to {type(instance).__name__}.{rel.accessor_name}: "
+                f"{describe_databases(value, instance)}, and the database routers do not "
+                "allow a relation between them; save both in the same database first"
             )
         instance.__dict__[rel.cache_name] = value
         if value is not None:

@@ -9,7 +9,7 @@ only in their parameters, which is what the compiled-statement cache relies on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from reinhardt_db._hints import closest as closest_name
@@ -269,6 +269,20 @@ class Query:
         """True when an annotation contains an aggregate."""
         return any(a.has_aggregate for a in self.annotations.values())
 
+    def fixed_values(self, names: Collection[str]) -> list[Any] | None:
+        """Return the values the filters pin a field to, or None when they do not.
+
+        ``names`` are the field's names (``"tenant"``, ``"tenant_id"``). Looks at
+        the top-level ANDed conditions ``name=v``, ``name__exact=v``,
+        ``name__in=[...]`` and ORs made only of those; a shard router uses it to
+        find the shards a query needs.
+        """
+        found: set[Any] | None = None
+        for node in self.where:
+            for constraint in _pinned(node, names, self.values):
+                found = constraint if found is None else found & constraint
+        return None if found is None else sorted(found, key=repr)
+
     def is_ordered(self) -> bool:
         """True when the query has an explicit or default ordering."""
         if self.order_by:
@@ -358,6 +372,37 @@ class QueryResolver(Resolver):
         if getattr(lookup, "handles_null", False):
             return bool(rhs != ("C", False))
         return bool(rhs == ("C", None))
+
+
+def _pinned(node: Node, names: Collection[str], values: list[Any]) -> list[set[Any]]:
+    """The value sets an ANDed node pins one of ``names`` to (one set per condition)."""
+    if len(node) == 2:
+        found = _leaf_values(node, names, values)
+        return [] if found is None else [found]
+    connector, negated, children = node
+    if negated:
+        return []
+    if connector == "AND":
+        return [pinned for child in children for pinned in _pinned(child, names, values)]
+    union: set[Any] = set()
+    for child in children:
+        pinned = _pinned(child, names, values)
+        if not pinned:
+            return []  # one branch leaves the field free: the OR pins nothing
+        union |= set.intersection(*pinned)
+    return [union]
+
+
+def _leaf_values(leaf: Node, names: Collection[str], values: list[Any]) -> set[Any] | None:
+    path, shape = leaf
+    name, _, lookup = path.partition("__")
+    if name not in names or not isinstance(shape, tuple) or not shape:
+        return None
+    if lookup in ("", "exact") and shape[0] == "P" and len(shape) == 2:
+        return {values[shape[1]]}
+    if lookup == "in" and shape[0] == "PL" and len(shape) == 3:
+        return set(values[shape[1]:shape[1] + shape[2]])
+    return None
 
 
 def _single_relation(model: Any, name: str, path: list[str]) -> Any:
