@@ -25,6 +25,7 @@ from reinhardt_db import transaction
 from reinhardt_db.backends import connections
 from reinhardt_db.conf import parse_database_url, reset_settings
 from reinhardt_db.exceptions import (
+    IntegrityError,
     InterfaceError,
     NotSupportedError,
     OperationalError,
@@ -181,6 +182,32 @@ async def test_failure_in_one_prepare_rolls_back_the_prepared_one(
     assert await _names("default") == [] and await _names("other") == []
     assert await transaction.recover_prepared("default") == []
     assert await transaction.recover_prepared("other") == []
+
+
+@pytest.mark.backends("postgresql")
+async def test_prepare_refused_by_a_deferred_constraint_rolls_back_both(
+    two_databases: dict[str, str],
+) -> None:
+    """PostgreSQL checks deferred constraints at PREPARE: the second part fails there."""
+    other = connections["other"]
+    await other.execute("DROP TABLE IF EXISTS tpc_child, tpc_parent")
+    await other.execute("CREATE TABLE tpc_parent (id integer PRIMARY KEY)")
+    await other.execute(
+        "CREATE TABLE tpc_child (id integer PRIMARY KEY, parent_id integer REFERENCES "
+        "tpc_parent DEFERRABLE INITIALLY DEFERRED)"
+    )
+    try:
+        with pytest.raises(IntegrityError):
+            async with transaction.two_phase("default", "other"):
+                await Account.objects.using("default").create(name="order")
+                await other.execute("INSERT INTO tpc_child VALUES (1, 99)")
+        assert await _names("default") == []
+        assert await other.fetch_val("SELECT count(*) FROM tpc_child") == 0
+        assert await transaction.recover_prepared("default") == []
+        assert await transaction.recover_prepared("other") == []
+        assert transaction.get_state("default") == transaction.ROLLED_BACK
+    finally:
+        await other.execute("DROP TABLE IF EXISTS tpc_child, tpc_parent")
 
 
 KILLED_SCRIPT = textwrap.dedent("""
