@@ -390,6 +390,7 @@ class Atomic:
         state.in_transaction = False
         binding.open = False
         bindings.reset(self._token)
+        interrupted = False
         try:
             if transaction.finished:
                 pass  # two_phase() prepared and committed (or rolled back) it already
@@ -397,6 +398,9 @@ class Atomic:
                 await self._commit(state, transaction)
             else:
                 await self._rollback(state, transaction)
+        except BaseException:
+            interrupted = True
+            raise
         finally:
             try:
                 end_transaction_streams(state)
@@ -405,7 +409,10 @@ class Atomic:
             finally:
                 _set_last_state(db.alias, transaction.state)
                 if transaction.state is TransactionState.COMMITTED and transaction.callbacks:
-                    await run_callbacks(transaction.callbacks)
+                    # Committed, then cancelled while the COMMIT finished: the
+                    # callbacks still run, and a failing one must not replace
+                    # the cancellation on its way out.
+                    await run_callbacks(transaction.callbacks, all_robust=interrupted)
         if error is None and overlapped:
             raise _overlap_error(db.alias)
         if error is None and state.invalid and transaction.state is TransactionState.ROLLED_BACK:
@@ -492,7 +499,9 @@ async def _outcome(task: asyncio.Future[None]) -> bool:
     return not task.cancelled() and task.exception() is None
 
 
-async def run_callbacks(callbacks: list[tuple[tuple[str, ...], OnCommit, bool]]) -> None:
+async def run_callbacks(
+    callbacks: list[tuple[tuple[str, ...], OnCommit, bool]], *, all_robust: bool = False
+) -> None:
     """Run on_commit callbacks in order; a robust one that fails is logged and skipped."""
     for _, fn, robust in callbacks:
         try:
@@ -500,7 +509,7 @@ async def run_callbacks(callbacks: list[tuple[tuple[str, ...], OnCommit, bool]])
             if inspect.isawaitable(result):
                 await result
         except Exception:
-            if not robust:
+            if not (robust or all_robust):
                 raise
             logger.exception("on_commit callback %r failed (robust=True: going on)", fn)
 

@@ -274,3 +274,42 @@ async def test_200_random_cancellations_under_load(backend: Database) -> None:
     await _pool_settles(backend)
     rows = set(await Entry.objects.values_list("n", flat=True))
     assert rows == committed
+
+
+@pytest.mark.backends("postgresql")
+async def test_timeout_during_commit_waits_for_its_outcome(backend: Database) -> None:
+    """COMMIT is slow (a deferred trigger sleeps); the timeout lands while it runs.
+
+    The commit finishes, its on_commit callbacks run (one failing: logged, not raised
+    over the cancellation), and only then does the TimeoutError come out.
+    """
+    await backend.execute("DROP TABLE IF EXISTS tx_slow")
+    await backend.execute("CREATE TABLE tx_slow (id integer PRIMARY KEY)")
+    await backend.execute(
+        "CREATE OR REPLACE FUNCTION tx_slow_check() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_sleep(0.5); RETURN NULL; END $$"
+    )
+    await backend.execute(
+        "CREATE CONSTRAINT TRIGGER tx_slow_commit AFTER INSERT ON tx_slow "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION tx_slow_check()"
+    )
+    ran: list[str] = []
+
+    def fail() -> None:
+        raise RuntimeError("callback broke")
+
+    try:
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):
+                async with transaction.atomic():
+                    await backend.execute("INSERT INTO tx_slow VALUES (1)")
+                    transaction.on_commit(fail)
+                    transaction.on_commit(lambda: ran.append("after commit"))
+        assert ran == ["after commit"]
+        assert transaction.get_state() == transaction.COMMITTED
+        assert await backend.fetch_val("SELECT count(*) FROM tx_slow") == 1
+        assert await _idle_in_transaction(backend) == 0
+        await _pool_settles(backend)
+    finally:
+        await backend.execute("DROP TABLE IF EXISTS tx_slow")
+        await backend.execute("DROP FUNCTION IF EXISTS tx_slow_check()")
