@@ -89,4 +89,18 @@ async def schema_problems(db: Database, *models: Any) -> list[str]:
         found_indexes = {n: c.columns for n, c in constraints.items() if c.kind == "index"}
         if found_indexes != indexes:
             problems.append(f"{table.name}: indexes {found_indexes} != {indexes}")
+        # Foreign keys by what they join, and by name where the backend reports one
+        # (SQLite does not).
+        named = db.vendor != "sqlite"
+        found_fks = sorted(
+            (c.name if named else "", c.columns, c.references)
+            for c in constraints.values() if c.kind == "foreign_key"
+        )
+        expected_fks = sorted(
+            (str(fk.name) if named else "", tuple(c.name for c in fk.columns),
+             (fk.referred_table.name, tuple(e.column.name for e in fk.elements)))
+            for fk in table.foreign_key_constraints
+        )
+        if found_fks != expected_fks:
+            problems.append(f"{table.name}: foreign keys {found_fks} != {expected_fks}")
     return problems

@@ -219,5 +219,34 @@ class Apps:
         finally:
             self._state = saved
 
+    @staticmethod
+    def new_isolated_state() -> RegistryState:
+        """Return an empty registry state to fill with ``activated()`` blocks later.
+
+        The migrations' historical registry keeps one per ``ProjectState``, so
+        models rendered at different times resolve their relations to each other.
+        """
+        return _RegistryState([], isolated=True)
+
+    @contextlib.contextmanager
+    def activated(self, state: RegistryState) -> Iterator[Apps]:
+        """Make ``state`` (from ``new_isolated_state()``) the registry for the block."""
+        saved = self._state
+        self._state = state
+        try:
+            yield self
+        finally:
+            self._state = saved
+
+    def unregister_model(self, model: type[Any]) -> None:
+        """Forget ``model`` (and its table) if it is the registered one; else do nothing."""
+        config = self._state.app_configs.get(model._meta.app_label)
+        if config is not None and config.models.get(model.__name__.lower()) is model:
+            del config.models[model.__name__.lower()]
+            self._forget_table(model)
+
+
+#: A registry's contents (``Apps.new_isolated_state()``, ``Apps.activated()``).
+RegistryState = _RegistryState
 
 apps = Apps()

@@ -17,15 +17,27 @@ order they were found:
 
 Operations on another app's models record a dependency on that app's
 migration (the new one when it creates the model, its latest otherwise).
+Relations order the models (``_ordering.py``): created models come after the
+models they point at, a cycle is split (``CreateModel`` without the relation
+that closes it, ``AddField`` after), dropped models go once nothing points at
+them; where two new apps need each other, an app gets a second migration
+(``_chunks.py``).
 """
 
 from __future__ import annotations
 
-import graphlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from reinhardt_db.migrations._chunks import ChunkPlan
+from reinhardt_db.migrations._ordering import (
+    dependents_first,
+    field_needs,
+    options_without,
+    referenced_first,
+    signatures_renamed,
+)
 from reinhardt_db.migrations.graph import Key, MigrationGraph
 from reinhardt_db.migrations.migration import Migration
 from reinhardt_db.migrations.operations import (
@@ -50,7 +62,6 @@ from reinhardt_db.migrations.optimizer import MigrationOptimizer
 from reinhardt_db.migrations.questioner import MigrationQuestioner
 from reinhardt_db.migrations.state import (
     ALTER_OPTION_KEYS,
-    ModelState,
     ProjectState,
     field_signature,
 )
@@ -104,6 +115,7 @@ class MigrationAutodetector:
         self.operations: dict[str, list[Operation]] = {}
         self.app_dependencies: dict[str, set[Key]] = {}
         self.created_models: set[Key] = set()
+        self.plan = ChunkPlan()
         self._renamed_models()
         self._deleted_models()
         self._created_models()
@@ -122,9 +134,10 @@ class MigrationAutodetector:
         for key in kept:
             self._added_indexes_and_constraints(key)
             self._altered_table_and_options(key)
-        optimizer = MigrationOptimizer()
+        self.chunked = self.plan.optimized(MigrationOptimizer())
         return {
-            app: optimizer.optimize(ops, app) for app, ops in self.operations.items() if ops
+            app: [op for _index, ops in chunks for op in ops]
+            for app, chunks in self.chunked.items()
         }
 
     # -- bookkeeping --------------------------------------------------------------
@@ -132,13 +145,17 @@ class MigrationAutodetector:
     def _add(self, app_label: str, operation: Operation, references: Iterable[Key] = ()) -> None:
         operation.state_forwards(app_label, self.current)
         self.operations.setdefault(app_label, []).append(operation)
+        needs: set[tuple[str, Any]] = set()
         for other_app, model in references:
             if other_app == app_label:
                 continue
             if (other_app, model) in self.created_models:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, _NEW))
+                needs.add((other_app, self.plan.chunk_creating((other_app, model))))
             else:
                 self.app_dependencies.setdefault(app_label, set()).add((other_app, "__latest__"))
+                needs.add((other_app, "__latest__"))
+        self.plan.place(app_label, operation, needs)
 
     # -- models -------------------------------------------------------------------
 
@@ -151,44 +168,102 @@ class MigrationAutodetector:
                 old_model = self.current.models.get(old_key)
                 if old_model is None or old_key[0] != new_key[0]:
                     continue
-                if old_model.field_signatures() != new_model.field_signatures():
+                if signatures_renamed(old_model, new_model.name) != (
+                    new_model.field_signatures()
+                ):
                     continue
                 if self.questioner.ask_rename_model(old_model, new_model):
-                    self._add(new_key[0], RenameModel(old_model.name, new_model.name))
+                    # Other apps' migrations that name the old model must run before it.
+                    referrers = {
+                        key for key, model in self.current.models.items()
+                        if key[0] != old_key[0] and old_key in model.related_keys()
+                    }
+                    self._add(new_key[0], RenameModel(old_model.name, new_model.name),
+                              referrers)
                     removed.remove(old_key)
                     break
 
     def _deleted_models(self) -> None:
-        for key in [k for k in self.current.models if k not in self.to_state.models]:
+        deleted = [k for k in self.current.models if k not in self.to_state.models]
+        if not deleted:
+            return
+        order = dependents_first(deleted, self.current)
+        # A table is dropped only once nothing refers to it: first the relations the kept
+        # models lost, then, among deleted models, those pointing at a model dropped
+        # before their own (a cycle cannot be dropped table by table).
+        dropped_before = {key: set(order[:i]) for i, key in enumerate(order)}
+        for key, model in list(self.current.models.items()):
+            kept = self.to_state.models.get(key)
+            if kept is None:
+                blocking = dropped_before[key]
+            else:
+                blocking = set(deleted)
+            for name, field in list(model.fields.items()):
+                if isinstance(field, CompositePrimaryKey) or (
+                    kept is not None and name in kept.fields
+                ):
+                    continue
+                if field_needs(field, key[0], model.name) & blocking:
+                    self._add(key[0], RemoveField(model.name_lower, name))
+        for key in order:
             self._add(key[0], DeleteModel(self.current.models[key].name))
 
     def _created_models(self) -> None:
         added = [k for k in self.to_state.models if k not in self.current.models]
         self.created_models = set(added)
-        # Referenced models first (foreign keys), declaration order otherwise.
-        position = {key: i for i, key in enumerate(added)}
-        sorter = graphlib.TopologicalSorter({
-            key: sorted(
-                (ref for ref in _model_references(self.to_state.models[key])
-                 if ref in position and ref != key),
-                key=position.__getitem__,
-            )
-            for key in added
-        })
-        sorter.prepare()
-        order: list[Key] = []
-        while sorter.is_active():
-            ready = sorted(sorter.get_ready(), key=position.__getitem__)
-            order.extend(ready)
-            sorter.done(*ready)
+        # Referenced models first (foreign keys, many-to-many targets and through models),
+        # declaration order otherwise. A relation to a model created later (a cycle) is
+        # left out of CreateModel and added with AddField once every model exists.
+        order = referenced_first(added, self.to_state)
+        created: set[Key] = set()
+        deferred: list[tuple[Key, str, Any]] = []
         for key in order:
             model = self.to_state.models[key]
+            fields = []
+            for name, field in model.fields.items():
+                refs = (
+                    set() if isinstance(field, CompositePrimaryKey)
+                    else field_needs(field, key[0], model.name)
+                )
+                if any(ref in self.created_models and ref not in created for ref in refs):
+                    deferred.append((key, name, field))
+                else:
+                    fields.append((name, field))
             options = {k: v for k, v in model.options.items() if v or k == "managed"}
-            self._add(
-                key[0],
-                CreateModel(model.name, list(model.fields.items()), options),
-                _model_references(model),
-            )
+            skipped = {n for k, n, _f in deferred if k == key}
+            if skipped:
+                options = options_without(options, skipped)
+            inline: set[Key] = set()
+            for _name, field in fields:
+                if not isinstance(field, CompositePrimaryKey):
+                    inline |= field_needs(field, key[0], model.name)
+            self._add(key[0], CreateModel(model.name, fields, options), inline)
+            created.add(key)
+        for key, name, field in deferred:
+            model = self.to_state.models[key]
+            self._add(key[0], AddField(model.name_lower, name, field),
+                      field_needs(field, key[0], model.name))
+            self._restore_options(key)
+
+    def _restore_options(self, key: Key) -> None:
+        """Add back the indexes, constraints and groups a deferred field left out."""
+        model = self.to_state.models[key]
+        current = self.current.models[key]
+        if not all(
+            name in current.fields for name in model.fields
+        ):
+            return
+        names = {i.name for i in current.options["indexes"]}
+        for index in model.options["indexes"]:
+            if index.name not in names:
+                self._add(key[0], AddIndex(model.name_lower, index))
+        names = {c.name for c in current.options["constraints"]}
+        for constraint in model.options["constraints"]:
+            if constraint.name not in names:
+                self._add(key[0], AddConstraint(model.name_lower, constraint))
+        groups = model.options.get("unique_together", set())
+        if current.options.get("unique_together", set()) != groups:
+            self._add(key[0], AlterUniqueTogether(model.name_lower, groups))
 
     # -- fields -------------------------------------------------------------------
 
@@ -220,7 +295,7 @@ class MigrationAutodetector:
                 field = _with_default(field, value)
                 preserve_default = False
             self._add(key[0], AddField(new_model.name_lower, name, field, preserve_default),
-                      _field_references(field, key[0]))
+                      field_needs(field, key[0], new_model.name))
 
     def _removed_fields(self, key: Key) -> None:
         old_model, new_model = self.current.models[key], self.to_state.models[key]
@@ -247,7 +322,7 @@ class MigrationAutodetector:
                     new_field = _with_default(new_field, value)
                     preserve_default = False
             self._add(key[0], AlterField(new_model.name_lower, name, new_field, preserve_default),
-                      _field_references(new_field, key[0]))
+                      field_needs(new_field, key[0], new_model.name))
 
     # -- indexes, constraints, unique_together --------------------------------------
 
@@ -311,7 +386,11 @@ class MigrationAutodetector:
         trim_to_apps: Iterable[str] | None = None,
         migration_name: str | None = None,
     ) -> dict[str, list[Migration]]:
-        """Number and name a migration per app, depending on the app's current leaf."""
+        """Number and name the migrations of each app, depending on the app's current leaf.
+
+        An app gets one migration, or several where ``detect_operations()`` had
+        to split them (two new apps whose models refer to each other).
+        """
         apps = set(operations)
         if trim_to_apps is not None:
             wanted = set(trim_to_apps)
@@ -322,31 +401,52 @@ class MigrationAutodetector:
                         wanted.add(other)
                         todo.append(other)
             apps &= wanted
-        names: dict[str, str] = {}
+        chunked = getattr(self, "chunked", None)
+        plan: dict[str, list[tuple[int, list[Operation]]]] = {}
+        for app in apps:
+            if chunked is not None and [op for _i, ops in chunked.get(app, []) for op in ops] == (
+                operations[app]
+            ):
+                plan[app] = chunked[app]
+            else:  # operations from elsewhere: one migration with the app's dependencies
+                plan[app] = [(0, operations[app])]
+        names: dict[tuple[str, int], str] = {}
         changes: dict[str, list[Migration]] = {}
         for app in sorted(apps):
             leaves = graph.leaf_nodes(app)
-            migration = Migration("unnamed", app)
-            migration.operations = operations[app]
-            if leaves:
-                number = _parse_number(leaves[-1][1]) + 1
-                migration.dependencies = [leaves[-1]]
-            else:
-                number = 1
-                migration.initial = self.questioner.ask_initial(app)
-            suffix = migration_name or migration.suggest_name()
-            migration.name = names[app] = f"{number:04d}_{suffix}"
-            changes[app] = [migration]
-        for app, [migration] in changes.items():
-            for other, name in sorted(self.app_dependencies.get(app, ())):
-                if name == _NEW:
-                    if other in names:
-                        migration.dependencies.append((other, names[other]))
+            number = _parse_number(leaves[-1][1]) + 1 if leaves else 1
+            previous: tuple[str, str] | None = leaves[-1] if leaves else None
+            initial = None if leaves else self.questioner.ask_initial(app)
+            for index, chunk_ops in plan[app]:
+                migration = Migration("unnamed", app)
+                migration.operations = chunk_ops
+                migration.dependencies = [previous] if previous is not None else []
+                if initial is not None:
+                    migration.initial = initial
+                suffix = migration_name or migration.suggest_name()
+                migration.name = f"{number:04d}_{suffix}"
+                names[app, index] = migration.name
+                previous = (app, migration.name)
+                number += 1
+                changes.setdefault(app, []).append(migration)
+        for app, migrations in changes.items():
+            for (index, _ops), migration in zip(plan[app], migrations, strict=True):
+                if len(plan[app]) == 1 and plan[app][0][0] == 0 and chunked is None:
+                    wanted_deps = {
+                        (o, 0 if n == _NEW else n) for o, n in self.app_dependencies.get(app, ())
+                    }
                 else:
-                    leaves = graph.leaf_nodes(other)
-                    migration.dependencies.append(
-                        leaves[-1] if leaves else (other, "__first__")
-                    )
+                    wanted_deps = self.plan.needs_of(app, index, self.chunked)
+                for other, needed in sorted(wanted_deps, key=repr):
+                    if isinstance(needed, int):
+                        target = ChunkPlan.migration_of(names, other, needed)
+                        if target is not None and (other, target) not in migration.dependencies:
+                            migration.dependencies.append((other, target))
+                    else:
+                        leaves = graph.leaf_nodes(other)
+                        dependency = leaves[-1] if leaves else (other, "__first__")
+                        if dependency not in migration.dependencies:
+                            migration.dependencies.append(dependency)
         return changes
 
 
@@ -381,6 +481,7 @@ def _needs_one_off_default(field: Any) -> bool:
     """Return whether existing rows have no value to take for a newly added ``field``."""
     return not (
         field.null
+        or getattr(field, "many_to_many", False)  # no column: rows are added later
         or field.has_default()
         or field.has_db_default()
         or field.is_auto
@@ -396,26 +497,3 @@ def _with_default(field: Any, value: Any) -> Any:
     return type(field)(*args, **kwargs)
 
 
-def _field_references(field: Any, app_label: str) -> set[Key]:
-    """Return the models ``field`` points at (foreign keys), as ``(app, model_lower)``."""
-    remote = getattr(field, "remote_field", None)
-    target = getattr(remote, "model", None) if remote is not None else None
-    if target is None:
-        target = field.deconstruct()[3].get("to") if hasattr(field, "deconstruct") else None
-    if target is None:
-        return set()
-    if isinstance(target, str):
-        if target == "self":
-            return set()
-        app, _, name = target.rpartition(".")
-        return {(app or app_label, name.lower())}
-    meta = getattr(target, "_meta", None)
-    return {(meta.app_label, meta.model_name)} if meta is not None else set()
-
-
-def _model_references(model: ModelState) -> set[Key]:
-    refs: set[Key] = set()
-    for field in model.fields.values():
-        if not isinstance(field, CompositePrimaryKey):
-            refs |= _field_references(field, model.app_label)
-    return refs

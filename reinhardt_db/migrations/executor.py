@@ -371,6 +371,9 @@ class MigrationExecutor:
                     continue
                 if model._meta.db_table not in tables:
                     return False
+                if any(_junction_table(f) not in tables for f in model._meta.many_to_many
+                       if _junction_table(f) is not None):
+                    return False
                 found = True
             elif isinstance(operation, AddField):
                 model = after.apps.get_model(migration.app_label, operation.model_name)
@@ -378,11 +381,24 @@ class MigrationExecutor:
                     continue
                 if model._meta.db_table not in tables:
                     return False
+                field = model._meta.get_field(operation.name)
+                if getattr(field, "many_to_many", False):
+                    junction = _junction_table(field)
+                    if junction is not None and junction not in tables:
+                        return False
+                    found = True
+                    continue
                 columns = {c.name for c in await inspector.get_columns(model._meta.db_table)}
-                if model._meta.get_field(operation.name).column not in columns:
+                if field.column not in columns:
                     return False
                 found = True
         return found
+
+
+def _junction_table(field: Any) -> str | None:
+    """The table of a many-to-many field's created junction model (None for ``through=``)."""
+    meta = getattr(field.through, "_meta", None)
+    return meta.db_table if meta is not None and meta.auto_created else None
 
 
 async def migrate_database(

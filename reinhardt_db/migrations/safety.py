@@ -8,6 +8,7 @@ change, and on PostgreSQL an index built without ``CONCURRENTLY``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from reinhardt_db.migrations.operations import (
     AddField,
@@ -54,7 +55,7 @@ def _warning(app_label: str, op: Operation, state: ProjectState, vendors: set[st
         model = state.models.get((app_label, op.model_name_lower))
         old = model.fields.get(op.name) if model is not None else None
         # A longer varchar keeps its type; another type class rewrites the column.
-        if old is not None and type(old.column_type()) is not type(op.field.column_type()):
+        if old is not None and _type_changes(old, op.field):
             return (
                 f"{op.model_name}.{op.name}: changing the column type from "
                 f"{type(old).__name__} to {type(op.field).__name__} rewrites and locks the "
@@ -70,3 +71,14 @@ def _warning(app_label: str, op: Operation, state: ProjectState, vendors: set[st
             "migrations.AddIndexConcurrently in a migration with atomic = False."
         )
     return None
+
+
+def _type_changes(old: Any, new: Any) -> bool:
+    """Return whether altering ``old`` into ``new`` changes the column's type class.
+
+    A relation's column takes its target's type, which an unbound field does
+    not know: between two relations the type is taken as kept.
+    """
+    if getattr(old, "is_relation", False) or getattr(new, "is_relation", False):
+        return bool(getattr(old, "is_relation", False)) != bool(getattr(new, "is_relation", False))
+    return type(old.column_type()) is not type(new.column_type())

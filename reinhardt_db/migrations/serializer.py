@@ -262,7 +262,24 @@ def _deconstructible(value: Any, imports: set[str]) -> Node:
         _name, path, args, kwargs = parts
     else:
         path, args, kwargs = parts
+    module, _, name = path.rpartition(".")
+    named = _lookup(module, name) if module else None
+    if named is value and not args and not kwargs:
+        # A constant living at its path (``models.CASCADE``): its name, not a call.
+        return Atom(_short_path(module, name, imports))
+    if isinstance(named, types.FunctionType):
+        # Built by a factory function (``models.SET(value)``).
+        return _call(_short_path(module, name, imports), args, kwargs, imports)
     return _call(path_of(path, type(value), imports), args, kwargs, imports)
+
+
+def _short_path(module: str, name: str, imports: set[str]) -> str:
+    short = _SHORT_MODULES.get(module)
+    if short is not None:
+        imports.add(_SHORT_IMPORTS[module])
+        return f"{short}.{name}"
+    imports.add(f"import {module}")
+    return f"{module}.{name}"
 
 
 def operation_node(operation: Any, imports: set[str]) -> Group:

@@ -25,7 +25,15 @@ if TYPE_CHECKING:
     from reinhardt_db.apps import Apps
     from reinhardt_db.migrations._rendering import StateApps
 
-__all__ = ["ModelState", "ProjectState", "normalize_together", "rebuild_field"]
+__all__ = [
+    "ModelState",
+    "ProjectState",
+    "field_references",
+    "normalize_together",
+    "rebuild_field",
+    "rebuild_field_with",
+    "resolve_relation",
+]
 
 ModelKey = tuple[str, str]
 
@@ -72,9 +80,39 @@ def rebuild_field(field: Any) -> Any:
     return type(field)(*args, **kwargs)
 
 
+def resolve_relation(spec: Any, app_label: str, model_name: str) -> ModelKey:
+    """Return the ``(app_label, model_name_lower)`` a relation target names.
+
+    ``spec`` is a model class, ``"app_label.Model"``, ``"Model"`` (the app of
+    the model holding the field) or ``"self"`` (that model itself).
+    """
+    meta = getattr(spec, "_meta", None)
+    if meta is not None:
+        return meta.app_label, meta.model_name
+    if spec == "self":
+        return app_label, model_name.lower()
+    target_app, _, name = str(spec).rpartition(".")
+    return (target_app or app_label), name.lower()
+
+
+def field_references(field: Any, app_label: str, model_name: str) -> list[ModelKey]:
+    """Return the models a field needs to exist: its target and its ``through`` model."""
+    remote = getattr(field, "remote_field", None)
+    if remote is None:
+        return []
+    keys = [resolve_relation(remote.model, app_label, model_name)]
+    through = getattr(field, "through", None)
+    if through is not None and not getattr(getattr(through, "_meta", None), "auto_created", False):
+        keys.append(resolve_relation(through, app_label, model_name))
+    return keys
+
+
 def field_signature(field: Any) -> tuple[Any, ...]:
     """Return what identifies a field definition: its class and constructor arguments."""
     _name, _path, args, kwargs = field.deconstruct()
+    for key in ("to", "through"):
+        if isinstance(kwargs.get(key), str):
+            kwargs[key] = kwargs[key].lower()  # "blog.Author" and "blog.author" are one model
     return (type(field).__qualname__, tuple(args), _freeze(kwargs))
 
 
@@ -152,6 +190,15 @@ class ModelState:
         """The table name: ``Meta.db_table`` or ``<app_label>_<model name lowercased>``."""
         return self.options.get("db_table") or f"{self.app_label}_{self.name_lower}"
 
+    def related_keys(self) -> list[ModelKey]:
+        """Return the other models this model's relations name (targets and ``through``)."""
+        keys: list[ModelKey] = []
+        for field in self.fields.values():
+            for key in field_references(field, self.app_label, self.name):
+                if key != self.key and key not in keys:
+                    keys.append(key)
+        return keys
+
     def get_field(self, name: str) -> Any:
         """Return the field called ``name``; raise ``FieldDoesNotExist`` with a hint."""
         try:
@@ -186,6 +233,8 @@ class ModelState:
         if isinstance(meta.pk, CompositePrimaryKey):
             fields.append(("pk", CompositePrimaryKey(*meta.pk.field_names)))
         for field in meta.local_fields:
+            fields.append((field.name, rebuild_field(field)))
+        for field in meta.many_to_many:
             fields.append((field.name, rebuild_field(field)))
         options: dict[str, Any] = {}
         declared = meta.original_attrs
@@ -290,6 +339,8 @@ class ProjectState:
         wanted = set(app_labels) if app_labels is not None else None
         state = cls()
         for model in registry.get_models():
+            if model._meta.auto_created:
+                continue  # a many-to-many junction: it comes with its field
             if wanted is None or model._meta.app_label in wanted:
                 state.add_model(ModelState.from_model(model))
         return state
@@ -345,6 +396,27 @@ class ProjectState:
         del self.models[model.key]
         self.add_model(renamed)
         self._changed(model.key)
+        # Relations naming the old model now name the new one (their columns stay).
+        old_key, label = model.key, f"{app_label}.{new_name}"
+        for other in self.models.values():
+            changed = False
+            for field_name, field in list(other.fields.items()):
+                remote = getattr(field, "remote_field", None)
+                if remote is None:
+                    continue
+                updates: dict[str, Any] = {}
+                if resolve_relation(remote.model, other.app_label, other.name) == old_key:
+                    updates["to"] = label
+                through = getattr(field, "through", None)
+                if through is not None and resolve_relation(
+                    through, other.app_label, other.name
+                ) == old_key:
+                    updates["through"] = label
+                if updates:
+                    other.fields[field_name] = rebuild_field_with(field, updates)
+                    changed = True
+            if changed:
+                self._changed(other.key)
 
     def alter_model_options(
         self, app_label: str, model_name: str, options: Mapping[str, Any],
@@ -422,6 +494,17 @@ class ProjectState:
         }
         _rename_field_references(model, old_name, new_name)
         self._changed(model.key)
+        # Foreign keys naming the field with to_field= follow it.
+        for other in self.models.values():
+            for field_name, field in list(other.fields.items()):
+                remote = getattr(field, "remote_field", None)
+                if (
+                    remote is not None
+                    and getattr(field, "to_field", None) == old_name
+                    and resolve_relation(remote.model, other.app_label, other.name) == model.key
+                ):
+                    other.fields[field_name] = rebuild_field_with(field, {"to_field": new_name})
+                    self._changed(other.key)
 
     # -- indexes and constraints ---------------------------------------------------
 
@@ -468,6 +551,13 @@ class ProjectState:
             c for c in model.options["constraints"] if c.name != name
         ]
         self._changed(model.key)
+
+
+def rebuild_field_with(field: Any, updates: Mapping[str, Any]) -> Any:
+    """Return a new field like ``field`` with the constructor arguments in ``updates``."""
+    _name, _path, args, kwargs = field.deconstruct()
+    kwargs.update(updates)
+    return type(field)(*args, **kwargs)
 
 
 def _without_default(field: Any) -> Any:

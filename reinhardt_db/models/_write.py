@@ -345,6 +345,7 @@ class WriteMixin:
         """UPDATE every matching row: ``await qs.update(age=F("age") + 1)``; return rows matched."""
         if not kwargs:
             raise TypeError("update() needs at least one field=value")
+        self.query.check_not_combined("update")
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
         self._result_cache = None
@@ -395,6 +396,7 @@ class WriteMixin:
         listens to its delete signals; otherwise the deletion collector
         (``models/deletion.py``) runs, in one transaction.
         """
+        self.query.check_not_combined("delete")
         if self.query.is_sliced:
             raise TypeError("Cannot use 'limit' or 'offset' with delete().")
         if self.query.values_fields is not None or self.query.distinct:

@@ -1,6 +1,7 @@
 """Date and time transforms: ``created_at__year``, ``created_at__date``, ``__week_day`` ...
 
-``TimeField`` has ``hour``, ``minute`` and ``second``.
+``TimeField`` has ``hour``, ``minute`` and ``second``; ``DateTimeField`` also
+``date`` and ``time``.
 
 Each extracts one part of a date or date-time as an integer (``date`` gives a
 date). Date-times are stored in UTC on every backend and the sessions run in
@@ -35,6 +36,7 @@ __all__ = [
     "ExtractWeekDay",
     "ExtractYear",
     "TruncDate",
+    "TruncTime",
 ]
 
 
@@ -139,9 +141,21 @@ class TruncDate(Transform):
         return self.ops.cast_date(lhs)
 
 
+class TruncTime(Transform):
+    """The time of day of a date-time (UTC)."""
+
+    lookup_name = "time"
+    output_field: ClassVar[Any] = LazyField("TimeField")
+
+    def as_expression(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        return self.ops.cast_time(lhs)
+
+
 DATE_TRANSFORMS: tuple[type[Transform], ...] = (
     ExtractYear, ExtractMonth, ExtractDay, ExtractWeek, ExtractWeekDay, ExtractIsoWeekDay,
     ExtractQuarter, ExtractIsoYear,
 )
 TIME_TRANSFORMS: tuple[type[Transform], ...] = (ExtractHour, ExtractMinute, ExtractSecond)
-DATETIME_TRANSFORMS: tuple[type[Transform], ...] = (*DATE_TRANSFORMS, TruncDate, *TIME_TRANSFORMS)
+DATETIME_TRANSFORMS: tuple[type[Transform], ...] = (
+    *DATE_TRANSFORMS, TruncDate, TruncTime, *TIME_TRANSFORMS,
+)

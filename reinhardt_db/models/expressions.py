@@ -430,8 +430,14 @@ class OrderBy(Expression):
 
     def to_sa_terms(self, ctx: CompileContext) -> list[Any]:
         """Return the ORDER BY terms for this ordering on ``ctx``'s backend."""
-        expr = self.expression.to_sa(ctx)
-        return ctx.order_terms(expr, self.descending, self.nulls_first, self.nulls_last)
+        if type(self.expression) is F:  # a JSON key may sort on more than one term
+            exprs = ctx.order_refs(self.expression.name)
+        else:
+            exprs = [self.expression.to_sa(ctx)]
+        return [
+            term for expr in exprs
+            for term in ctx.order_terms(expr, self.descending, self.nulls_first, self.nulls_last)
+        ]
 
 
 class FieldRef(F, Generic[T]):

@@ -3,8 +3,9 @@
 ``data__owner__name="ann"`` compares the value at key path ``owner.name`` (as
 JSON, so ``1`` and ``"1"`` differ); text lookups (``icontains``, ``startswith``
 ...) apply to the key's text. ``has_key has_keys has_any_keys`` test for keys;
-``contains`` / ``contained_by`` test JSON containment on PostgreSQL and MySQL
-(SQLite has no containment operator: ``NotSupportedError``).
+``contains`` / ``contained_by`` test JSON containment: PostgreSQL's ``@>``/``<@``,
+MySQL/MariaDB's ``JSON_CONTAINS``, and on SQLite a Python function with
+PostgreSQL's rules registered on each connection.
 
 Key names are always bound parameters, never spliced into SQL. The SQL of
 each lookup comes from the backend (``ops.json_key``, ``ops.json_equal`` ...).
@@ -77,6 +78,10 @@ class KeyTransform(Transform):
         return self.ops.json_key_value(
             self.base, self.keys, built, self.ctx.const
         )
+
+    def order_expressions(self, built: ColumnElement[Any]) -> list[Any]:
+        """What ``order_by()`` sorts on for the key (numbers by value on every backend)."""
+        return self.ops.json_key_order(built)
 
     def text(self) -> ColumnElement[Any]:
         """The key's value as text (strings unquoted)."""
@@ -211,8 +216,15 @@ class DataContains(Lookup):
     def rhs_adapter(self) -> Any:
         return _json_adapter(self)
 
+    def _document(self, lhs: ColumnElement[Any]) -> ColumnElement[Any]:
+        # Under a key path, the key's value as JSON (SQLite's json_extract unwraps scalars).
+        transform = self.transform
+        if isinstance(transform, KeyTransform):
+            return transform.select_expression(lhs)
+        return lhs
+
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return self.ops.json_contains(lhs, rhs)
+        return self.ops.json_contains(self._document(lhs), rhs)
 
 
 class ContainedBy(DataContains):
@@ -221,7 +233,7 @@ class ContainedBy(DataContains):
     lookup_name = "contained_by"
 
     def as_expression(self, lhs: ColumnElement[Any], rhs: Any) -> ColumnElement[bool]:
-        return self.ops.json_contained_by(lhs, rhs)
+        return self.ops.json_contained_by(self._document(lhs), rhs)
 
 
 class HasKey(Lookup):

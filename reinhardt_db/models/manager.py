@@ -191,6 +191,18 @@ class BaseManager(Generic[M]):
         """See ``QuerySet.none``."""
         return self.get_queryset().none()
 
+    def union(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """See ``QuerySet.union``."""
+        return self.get_queryset().union(*other_qs, all=all)
+
+    def intersection(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """See ``QuerySet.intersection``."""
+        return self.get_queryset().intersection(*other_qs, all=all)
+
+    def difference(self, *other_qs: QuerySet[Any], all: bool = False) -> QuerySet[M]:
+        """See ``QuerySet.difference``."""
+        return self.get_queryset().difference(*other_qs, all=all)
+
     def iterator(self, chunk_size: int = 2000) -> AsyncIterator[M]:
         """See ``QuerySet.iterator``."""
         return self.get_queryset().iterator(chunk_size)
@@ -270,9 +282,9 @@ class BaseManager(Generic[M]):
         """See ``QuerySet.update`` (every row this manager sees)."""
         return await self.get_queryset().update(**kwargs)
 
-    async def explain(self, analyze: bool = False) -> str:
+    async def explain(self, analyze: bool = False, format: str | None = None) -> str:
         """See ``QuerySet.explain``."""
-        return await self.get_queryset().explain(analyze)
+        return await self.get_queryset().explain(analyze=analyze, format=format)
 
 
 def _proxy(name: str, method: Callable[..., Any]) -> Callable[..., Any]:

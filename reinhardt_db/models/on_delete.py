@@ -46,6 +46,19 @@ class OnDelete:
     def __repr__(self) -> str:
         return self.name
 
+    def __eq__(self, other: object) -> bool:
+        # SET(value) builds a new rule each time: equal rules have equal kinds and values
+        # (migrations compare a field from the code with one rebuilt from a file).
+        if not isinstance(other, OnDelete):
+            return NotImplemented
+        return self.kind == other.kind and self.value == other.value
+
+    def __hash__(self) -> int:
+        try:
+            return hash((self.kind, self.value))
+        except TypeError:
+            return hash(self.kind)
+
     @property
     def sets_value(self) -> bool:
         """True for the rules that update the referring rows instead of deleting them."""

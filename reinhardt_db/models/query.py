@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections, failing_fast
+from reinhardt_db.models._combine import CombineMixin
 from reinhardt_db.models._registration import ensure_lookups_registered
 from reinhardt_db.models._scatter import (
     check_mergeable,
@@ -63,7 +64,7 @@ async def _prepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield item
 
 
-class QuerySet(WriteMixin, Generic[M]):
+class QuerySet(WriteMixin, CombineMixin, Generic[M]):
     """A lazy query on ``model``; every method returns a new QuerySet or runs the query."""
 
     _is_queryset = True
@@ -154,6 +155,15 @@ class QuerySet(WriteMixin, Generic[M]):
             alias = self.db
         return await run(connections[alias])
 
+    async def _features_known(self, db: Database) -> None:
+        """Make sure ``db.features`` are the server's before compiling a set operation.
+
+        Whether INTERSECT/EXCEPT run is read from the server version at the
+        first connect; the first query of a process compiles before it.
+        """
+        if self.query.combinator and not db.features.server_version:
+            await db.server_version()
+
     # -- evaluation ------------------------------------------------------------------------
     def __await__(self) -> Generator[Any, None, list[M]]:
         return self._fetch_all().__await__()
@@ -189,6 +199,7 @@ class QuerySet(WriteMixin, Generic[M]):
         query = self.query
         if query.select_for_update is not None:
             self._check_in_transaction(db)
+        await self._features_known(db)
         entry = compiler.compile_select(query, db, self._mode)
         rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
         return entry.reader(rows, db.alias)
@@ -329,6 +340,7 @@ class QuerySet(WriteMixin, Generic[M]):
         tried: set[str] = set()
         while True:
             db = connections[alias]
+            await self._features_known(db)
             entry = compiler.compile_select(query, db, self._mode)
             stream = db.stream_rows(entry.sql, entry.params(query.params()), chunk_size=chunk_size)
             if self._db is not None or alias not in router.failover_aliases or alias in tried:
@@ -373,6 +385,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def _filter_or_exclude(self, negated: bool, args: tuple[Any, ...], kwargs: Any) -> Self:
         if args or kwargs:
+            self.query.check_not_combined("exclude" if negated else "filter")
             self.query.check_filterable("filter")
         clone = self._chain()
         if args or kwargs:
@@ -406,6 +419,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def distinct(self, *fields: str) -> Self:
         """Drop duplicate rows (``DISTINCT ON (fields)`` on PostgreSQL)."""
+        self.query.check_not_combined("distinct")
         clone = self._chain()
         resolver = clone.query.resolver()
         for name in fields:
@@ -416,6 +430,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def annotate(self, *args: Any, **kwargs: Any) -> Self:
         """Add computed values to each row (per group after ``values(...)``)."""
+        self.query.check_not_combined("annotate")
         clone = self._chain()
         for name, expression in _named_expressions(args, kwargs).items():
             clone.query.add_annotation(name, expression, default_alias=name not in kwargs)
@@ -423,6 +438,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def alias(self, **kwargs: Any) -> Self:
         """Define expressions to filter or order by without selecting them."""
+        self.query.check_not_combined("alias")
         clone = self._chain()
         for name, expression in kwargs.items():
             clone.query.add_annotation(name, expression, select=False)
@@ -447,6 +463,8 @@ class QuerySet(WriteMixin, Generic[M]):
         return clone
 
     def _values(self, fields: tuple[str, ...], expressions: dict[str, Any]) -> Self:
+        if self.query.combinator:
+            return self._combined_values(fields, expressions)
         clone = self._chain()
         query = clone.query
         for name, expression in expressions.items():
@@ -475,6 +493,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """Load only these fields (and the primary key); others stay deferred."""
         if not fields:
             raise TypeError("only() needs at least one field name")
+        self.query.check_not_combined("only")
         clone = self._chain()
         names = clone._check_loadable(fields)
         current, defer = clone.query.deferred
@@ -483,6 +502,7 @@ class QuerySet(WriteMixin, Generic[M]):
 
     def defer(self, *fields: str | None) -> Self:
         """Do not load these fields; ``defer(None)`` loads every field again."""
+        self.query.check_not_combined("defer")
         clone = self._chain()
         if fields == (None,):
             clone.query.deferred = (frozenset(), True)
@@ -493,12 +513,7 @@ class QuerySet(WriteMixin, Generic[M]):
         return clone
 
     def _check_loadable(self, fields: Iterable[str]) -> frozenset[str]:
-        resolver = self.query.resolver()
-        names = set()
-        for name in fields:
-            field = resolver.get_field(name)
-            names.add(field.name)
-        return frozenset(names)
+        return frozenset(self.query.loadable_name(name) for name in fields)
 
     def select_related(self, *fields: str | None) -> Self:
         """Load these foreign keys and one-to-one relations in the same query (JOINs).
@@ -509,6 +524,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """
         if self._mode != MODE_MODELS:
             raise TypeError("Cannot call select_related() after .values() or .values_list()")
+        self.query.check_not_combined("select_related")
         clone = self._chain()
         if fields == (None,):
             clone.query.select_related = ()
@@ -548,6 +564,7 @@ class QuerySet(WriteMixin, Generic[M]):
         """Lock the selected rows until the transaction ends (``FOR UPDATE``)."""
         if nowait and skip_locked:
             raise ValueError("The nowait option cannot be used with skip_locked.")
+        self.query.check_not_combined("select_for_update")
         clone = self._chain()
         clone.query.select_for_update = (nowait, skip_locked, bool(of))
         clone._for_write = True  # locks are taken where the rows are written
@@ -641,6 +658,7 @@ class QuerySet(WriteMixin, Generic[M]):
             return sum([await self.using(alias).count() for alias in shards])
 
         async def run(db: Database) -> int:
+            await self._features_known(db)
             entry = compiler.compile_count(query, db)
             row = await db.fetch_row(entry.sql, entry.params(query.params()))
             return int(row[0]) if row is not None else 0
@@ -662,6 +680,7 @@ class QuerySet(WriteMixin, Generic[M]):
             return False
 
         async def run(db: Database) -> bool:
+            await self._features_known(db)
             entry = compiler.compile_exists(query, db)
             return await db.fetch_row(entry.sql, entry.params(query.params())) is not None
 
@@ -675,6 +694,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise ValueError("QuerySet.contains() cannot be used on unsaved objects.")
         if self._result_cache is not None:
             return obj in self._result_cache
+        self.query.check_not_combined("contains")
         return await self.filter(pk=obj.pk).exists()
 
     async def aggregate(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -682,6 +702,7 @@ class QuerySet(WriteMixin, Generic[M]):
         aggregates = _named_expressions(args, kwargs)
         if not aggregates:
             raise TypeError("aggregate() needs at least one aggregate, e.g. n=Count('id')")
+        self.query.check_not_combined("aggregate")
         for name, expression in aggregates.items():
             if not isinstance(expression, Expression) or not expression.has_aggregate:
                 raise TypeError(f"{name}={expression!r} is not an aggregate expression")
@@ -718,6 +739,7 @@ class QuerySet(WriteMixin, Generic[M]):
             raise TypeError("Cannot use 'limit' or 'offset' with in_bulk().")
         if self._mode != MODE_MODELS:
             raise TypeError("in_bulk() cannot be used with values() or values_list().")
+        self.query.check_not_combined("in_bulk")
         meta = self.model._meta
         field = meta.pk if field_name == "pk" else self.query.resolver().get_field(field_name)
         if field_name != "pk" and not getattr(field, "unique", False):
@@ -736,12 +758,20 @@ class QuerySet(WriteMixin, Generic[M]):
                 objs.extend(await self.filter(**{f"{field_name}__in": chunk})._execute())
         return {getattr(obj, key_name): obj for obj in objs}
 
-    async def explain(self, analyze: bool = False) -> str:
-        """Return the database's plan for this query as text."""
+    async def explain(self, analyze: bool = False, format: str | None = None) -> str:
+        """Return the server's plan for this query as text.
+
+        ``analyze=True`` runs the query and shows what it cost (not on SQLite);
+        ``format`` picks one of the server's plan formats (PostgreSQL ``TEXT JSON
+        XML YAML``, MySQL ``TRADITIONAL JSON TREE``, MariaDB ``JSON``); anything
+        else raises ``NotSupportedError``.
+        """
         query = self.query
         db = self._database()
+        if not db.features.server_version:
+            await db.server_version()  # what the server supports is read at the first connect
         entry = compiler.select_sql(query, db)
-        prefix = await db.ops.explain_prefix(analyze, db.server_version)
+        prefix = db.ops.explain_prefix(analyze, db.features, format)
         rows = await db.fetch_rows(prefix + entry.sql, entry.params(query.params()))
         return db.ops.explain_text(rows)
 

@@ -107,7 +107,9 @@ async def create_tables(
     chosen = _in_dependency_order(_models(models))
     async with connections[using].schema_editor() as editor:
         for model in chosen:
-            await editor.create_model(model, if_not_exists=if_not_exists)
+            await editor.create_model(
+                model, if_not_exists=if_not_exists, with_relations=False
+            )
         if not editor.features.supports_alter_table_constraints:
             return  # written into CREATE TABLE (SQLite)
         for model in chosen:
@@ -136,4 +138,4 @@ async def drop_tables(
     chosen = _in_dependency_order(_models(models))
     async with connections[using].schema_editor() as editor:
         for model in reversed(chosen):
-            await editor.delete_model(model, if_exists=if_exists)
+            await editor.delete_model(model, if_exists=if_exists, with_relations=False)

@@ -44,9 +44,13 @@ def fake_backends(monkeypatch: pytest.MonkeyPatch) -> dict[str, str | Exception]
         def __getitem__(self, alias: str) -> FakeDatabase:
             return FakeDatabase(alias, outcomes[alias])
 
-    module = types.ModuleType("reinhardt_db.backends")
-    module.connections = Connections()  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "reinhardt_db.backends", module)
+    # Patch the real package's attribute, not sys.modules: building a model's table (the
+    # models.E103 check) imports backend submodules (reinhardt_db.backends.postgresql ...),
+    # which a stand-in module that is no package would refuse unless an earlier test had
+    # imported them already.
+    import reinhardt_db.backends as backends
+
+    monkeypatch.setattr(backends, "connections", Connections())
 
     async def close_all() -> None:
         pass

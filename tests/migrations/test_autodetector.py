@@ -319,17 +319,9 @@ def test_migration_names_and_numbers(app: App) -> None:
 # -- references between models (ready for foreign keys) -------------------------------
 
 
-class PointerField(models.IntegerField):
-    """A stand-in for ForeignKey: refers to another model by ``to``."""
-
-    def __init__(self, to: str, **kwargs: Any) -> None:
-        self.to = to
-        super().__init__(**kwargs)
-
-    def deconstruct(self) -> tuple[str, str, list[Any], dict[str, Any]]:
-        name, path, args, kwargs = super().deconstruct()
-        kwargs["to"] = self.to
-        return name, path, args, kwargs
+def PointerField(to: str) -> Any:
+    """A foreign key to ``to`` (written before relations existed, kept by its name)."""
+    return models.ForeignKey(to, on_delete=models.CASCADE)
 
 
 def state(*model_states: ModelState) -> ProjectState:

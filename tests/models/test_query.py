@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -231,10 +232,43 @@ async def test_distinct_on_fields_postgresql(members: list[Member]) -> None:
     assert rows == ["ann", "bob"]
 
 
+@pytest.mark.backends("postgresql")
+async def test_distinct_on_with_values_counts_and_sql(members: list[Member], caplog: Any) -> None:
+    youngest = Member.objects.filter(age__isnull=False).order_by("role", "age", "name").distinct("role")
+    with captured(caplog) as statements:
+        assert await youngest.values("role", "name") == [
+            {"role": "admin", "name": "ann"}, {"role": "member", "name": "bob"},
+        ]
+    assert "DISTINCT ON" in statements[0]
+    assert await youngest.count() == 2
+    assert await Member.objects.order_by("age").distinct("age").values_list("age", flat=True) == [
+        25, 30, 41, None,
+    ]
+
+
 @pytest.mark.backends("sqlite", "mysql")
-async def test_distinct_on_fields_elsewhere_is_not_supported(members: list[Member]) -> None:
-    with pytest.raises(NotSupportedError, match="PostgreSQL"):
+async def test_distinct_on_fields_elsewhere_is_not_supported(
+    members: list[Member], backend: Any
+) -> None:
+    with pytest.raises(NotSupportedError, match=f"not supported on {backend.ops.display_name}.*PostgreSQL"):
         await Member.objects.distinct("role")
+    with pytest.raises(NotSupportedError):
+        await Member.objects.distinct("role").count()
+
+
+@pytest.mark.backends("postgresql")
+async def test_distinct_on_is_decided_by_the_features(
+    members: list[Member], backend: Any, monkeypatch: Any
+) -> None:
+    import dataclasses
+
+    await backend.server_version()
+    monkeypatch.setattr(
+        backend, "features", dataclasses.replace(backend.features, supports_distinct_on=False)
+    )
+    with pytest.raises(NotSupportedError, match="DISTINCT ON"):
+        await Member.objects.order_by("role").distinct("role")
+    assert len(await Member.objects.distinct()) == 5
 
 
 async def test_only_and_defer(members: list[Member]) -> None:
@@ -303,6 +337,24 @@ async def test_explain_returns_plan_text(members: list[Member], backend_name: st
             await Member.objects.explain(analyze=True)
     else:
         assert await Member.objects.filter(age__gt=3).explain(analyze=True)
+
+
+async def test_explain_formats(members: list[Member], backend: Any, backend_name: str) -> None:
+    qs = Member.objects.filter(age__gt=3)
+    if backend_name == "sqlite":
+        with pytest.raises(NotSupportedError, match="explain\\(format='json'\\) is not supported on SQLite"):
+            await qs.explain(format="json")
+        return
+    plan = await qs.explain(format="json")
+    assert json.loads(plan)  # the server's JSON plan, as text
+    if backend_name == "postgresql":
+        assert "Seq Scan" in await qs.explain(format="yaml")
+        analyzed = json.loads(await qs.explain(analyze=True, format="JSON"))
+        assert "Actual Rows" in json.dumps(analyzed)
+    elif backend.features.is_mariadb:
+        assert "r_loops" in await qs.explain(analyze=True, format="json")  # MariaDB's ANALYZE
+    with pytest.raises(NotSupportedError, match="formats there: "):
+        await qs.explain(format="graphviz")
 
 
 async def test_using_unknown_alias_fails_clearly(members: list[Member]) -> None:

@@ -83,6 +83,9 @@ class FieldAlterations:
             deferred: bool = True,
         ) -> sa.ForeignKeyConstraint: ...
         def _index(self, model: type[Any], index: Any) -> sa.Index: ...
+        async def many_to_many_change(
+            self, model: type[Any], old_field: Any | None, new_field: Any | None
+        ) -> bool: ...
         @classmethod
         def default_literal_sql(cls, value: Any, type_: Any, compiler: SQLCompiler) -> str: ...
         @classmethod
@@ -231,6 +234,8 @@ class FieldAlterations:
         The default that fills existing rows (``effective_default``) is not
         kept as the column's default unless it is the field's ``db_default``.
         """
+        if await self.many_to_many_change(model, None, field):
+            return
         table = model_table(model)
         column = table.c[field.column]
         name, quoted = self.quote_name(table.name), self.quote_name(column.name)
@@ -259,6 +264,8 @@ class FieldAlterations:
 
     async def remove_field(self, model: type[Any], field: Any) -> None:
         """Drop ``field``'s column (``model`` still has it) and what involves it."""
+        if await self.many_to_many_change(model, field, None):
+            return
         table = model_table(model)
         column = table.c[field.column]
         involved = [e for e in self.elements(table) if column.name in e.columns]
@@ -277,6 +284,8 @@ class FieldAlterations:
         ``db_index`` and the field's checks follow the new field. A column that
         becomes NOT NULL gets the new field's default in its NULL rows first.
         """
+        if await self.many_to_many_change(model, old_field, new_field):
+            return
         old_table, table = model_table(old_field.model), model_table(model)
         old_column, column = old_table.c[old_field.column], table.c[new_field.column]
         if old_column.primary_key != column.primary_key:
@@ -435,7 +444,9 @@ class FieldAlterations:
 
 def _old_auto_name(element: Element, new_db_table: str, old_db_table: str) -> str | None:
     kind = element.shape[0]
-    suffixes = {"unique": ("uniq",), "check": ("check",), "index": ("idx", "uniq")}.get(kind, ())
+    suffixes = {
+        "unique": ("uniq",), "check": ("check",), "index": ("idx", "uniq"), "fk": ("fk",),
+    }.get(kind, ())
     columns = _element_column_order(element)
     if columns is None:
         return None
@@ -451,6 +462,8 @@ def _element_column_order(element: Element) -> list[str] | None:
         return [c.name for c in item.columns]
     if isinstance(item, sa.UniqueConstraint):
         return [c.name for c in item.columns]
+    if isinstance(item, sa.ForeignKeyConstraint):
+        return [str(key) for key in item.column_keys]
     if isinstance(item, sa.CheckConstraint):
         names = sorted(element.columns)
         return names if len(names) == 1 else None

@@ -45,6 +45,10 @@ class DatabaseFeatures:
     supports_delete_returning: bool = False
     #: ``INTERSECT`` and ``EXCEPT`` compound queries.
     supports_intersect_except: bool = False
+    #: ``INTERSECT ALL`` and ``EXCEPT ALL`` (duplicates kept).
+    supports_intersect_except_all: bool = False
+    #: ``explain(format=...)`` names the server takes (upper case); empty: text only.
+    supported_explain_formats: frozenset[str] = frozenset()
     supports_window_functions: bool = False
     #: ``SELECT DISTINCT ON (...)`` (PostgreSQL only).
     supports_distinct_on: bool = False
@@ -82,6 +86,8 @@ class DatabaseFeatures:
     #: holds the database's write lock), so ``bulk_create`` computes them from the
     #: last insert id (``ops.bulk_insert_ids``) instead of reading them back.
     bulk_insert_ids_are_consecutive: bool = False
+    #: ``LIMIT`` inside ``IN (SELECT ...)`` (MySQL/MariaDB: wrapped in a derived table).
+    supports_slicing_in_subqueries: bool = True
 
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql import operators as sa_operators
 
 from reinhardt_db.exceptions import NotSupportedError
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
 
 __all__ = [
     "Adapter", "BindConst", "Converter", "DatabaseOperations", "divide", "json_path", "like_escape",
@@ -41,6 +44,10 @@ BindConst = Callable[..., Any]
 
 _DIV_PRECEDENCE = sa_operators._PRECEDENCE[sa_operators.truediv]
 _SIMPLE_EXTRACT = frozenset({"year", "month", "day", "hour", "minute", "second"})
+
+
+#: What ``truncate`` takes, coarsest first.
+TRUNC_KINDS = ("year", "quarter", "month", "week", "day", "hour", "minute", "second")
 
 
 def lit(text: str, type_: Any = sa.Integer) -> Any:
@@ -272,6 +279,17 @@ class DatabaseOperations:
         """Return the date part of a date-time."""
         return sa.func.date(expr)
 
+    def cast_time(self, expr: Any) -> Any:
+        """Return the time of day of a date-time (UTC)."""
+        return sa.cast(expr, sa.Time)
+
+    def truncate(self, kind: str, expr: Any, output: str) -> Any:
+        """Return ``expr`` truncated to ``kind`` (TRUNC_KINDS) as a ``"date"`` or ``"datetime"``.
+
+        Weeks start on Monday (ISO); quarters on January, April, July, October.
+        """
+        raise NotSupportedError(f"{self.display_name} cannot truncate dates to {kind!r}")
+
     # -- JSON ------------------------------------------------------------------------------
     json_path = staticmethod(json_path)
 
@@ -312,6 +330,10 @@ class DatabaseOperations:
         ``json_adapter`` (the column's JSON encoder).
         """
         return None
+
+    def json_key_order(self, built: Any) -> list[Any]:
+        """Return the ORDER BY expressions sorting by a key's value (``built``: ``json_key``)."""
+        return [built]
 
     def json_compare_rhs(self, rhs: Any) -> Any:
         """Return the right-hand side of a comparison with a key's value."""
@@ -515,11 +537,31 @@ class DatabaseOperations:
         return f"RELEASE SAVEPOINT {name}"
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
-        """Return what precedes a SELECT to show its plan (``server_version()`` if needed)."""
-        return "EXPLAIN ANALYZE " if analyze else "EXPLAIN "
+        """Return what precedes a SELECT to show its plan.
+
+        ``format`` is one of ``features.supported_explain_formats`` (any case);
+        another raises ``NotSupportedError`` naming the formats there are.
+        """
+        name = self.explain_format(features, format)
+        options = (["ANALYZE"] if analyze else []) + ([f"FORMAT {name}"] if name else [])
+        return f"EXPLAIN ({', '.join(options)}) " if options else "EXPLAIN "
+
+    def explain_format(self, features: DatabaseFeatures, format: str | None) -> str | None:
+        """Check ``format`` against what the server takes; return it upper case (or None)."""
+        if format is None:
+            return None
+        name = str(format).upper()
+        allowed = features.supported_explain_formats
+        if name not in allowed:
+            formats = ", ".join(sorted(allowed)) or "none, only the default text plan"
+            raise NotSupportedError(
+                f"explain(format={format!r}) is not supported on {self.display_name}; "
+                f"formats there: {formats}"
+            )
+        return name
 
     def explain_text(self, rows: Sequence[Sequence[Any]]) -> str:
         """Return the plan rows as text."""

@@ -13,7 +13,8 @@ instead of being run (``sqlmigrate``). Statements are built from SQLAlchemy
 Core DDL constructs compiled with the database's dialect; each step is a small
 method (``*_sql`` builds, the ``async`` method runs) so that vendors override
 only what differs. Changes to existing tables (add/alter/remove/rename field,
-table and index renames, ``unique_together``) live in ``_alter.py``.
+table and index renames, ``unique_together``) live in ``_alter.py``; foreign
+keys added after a table and many-to-many junction tables in ``_relations.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from sqlalchemy.schema import (
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends.base._alter import FieldAlterations, model_table
+from reinhardt_db.backends.base._relations import RelationChanges, junction_models
 from reinhardt_db.backends.base.introspection import Introspection
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ __all__ = ["SchemaEditor"]
 _NO_LIMIT_NAME_LENGTH = 63  # names stay portable where the backend sets no limit
 
 
-class SchemaEditor(FieldAlterations):
+class SchemaEditor(RelationChanges, FieldAlterations):
     """Run (or collect) DDL on one database; each vendor's ``schema.py`` overrides what differs.
 
     Make one with ``db.schema_editor(collect_sql=False, atomic=True)``; for
@@ -221,10 +223,18 @@ class SchemaEditor(FieldAlterations):
         return str(element.compile(dialect=self.dialect)).strip()
 
     # -- models (tables) ------------------------------------------------------------------
-    async def create_model(self, model: type[Any], *, if_not_exists: bool = False) -> None:
+    async def create_model(
+        self, model: type[Any], *, if_not_exists: bool = False, with_relations: bool = True
+    ) -> None:
         """Create ``model``'s table with its constraints, indexes and column comments.
 
-        With ``if_not_exists`` a table or index that exists is left alone.
+        With ``with_relations`` (what migrations do) its foreign keys are added
+        right after the table where ``ALTER TABLE`` adds them (SQLite writes them
+        into ``CREATE TABLE``; the tables they refer to must exist), and the
+        junction tables of its many-to-many fields are created with it.
+        ``create_tables()`` passes False: it adds foreign keys once every table
+        exists and lists junction models itself. With ``if_not_exists`` a table
+        or index that exists is left alone.
         """
         skip: Collection[str] = ()
         if if_not_exists and not self.features.supports_index_if_not_exists:
@@ -232,9 +242,23 @@ class SchemaEditor(FieldAlterations):
         await self.execute_all(
             self.create_model_sql(model, if_not_exists=if_not_exists, skip_indexes=skip)
         )
+        if not with_relations:
+            return
+        await self.create_foreign_keys(model)
+        for through in junction_models(model):
+            await self.create_model(through, if_not_exists=if_not_exists)
 
-    async def delete_model(self, model: type[Any], *, if_exists: bool = False) -> None:
-        """Drop ``model``'s table (its indexes and constraints go with it)."""
+    async def delete_model(
+        self, model: type[Any], *, if_exists: bool = False, with_relations: bool = True
+    ) -> None:
+        """Drop ``model``'s table (its indexes and constraints go with it).
+
+        With ``with_relations`` the junction tables of its many-to-many fields
+        are dropped first (they refer to it).
+        """
+        if with_relations:
+            for through in junction_models(model):
+                await self.delete_model(through, if_exists=if_exists)
         await self.execute_all(self.delete_model_sql(model, if_exists=if_exists))
 
     def create_model_sql(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -30,6 +30,15 @@ from reinhardt_db.backends.base.operations import (
     divide,
     lit,
 )
+
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
+
+_JSON_NUMBERS = ("INTEGER", "UNSIGNED INTEGER", "DOUBLE", "DECIMAL")
+_TRUNC_FORMATS = {
+    "year": "%Y-01-01", "month": "%Y-%m-01", "day": "%Y-%m-%d",
+    "hour": "%Y-%m-%d %H:00:00", "minute": "%Y-%m-%d %H:%i:00", "second": "%Y-%m-%d %H:%i:%s",
+}
 
 __all__ = ["MySQLOperations"]
 
@@ -128,12 +137,42 @@ class MySQLOperations(DatabaseOperations):
             return sa.func.weekday(expr) + lit("1")
         return super().extract(part, expr)
 
+    def cast_time(self, expr: Any) -> Any:
+        """Return ``CAST(expr AS TIME(6))`` (microseconds kept)."""
+        return sa.cast(expr, mysql.TIME(fsp=6))
+
+    def truncate(self, kind: str, expr: Any, output: str) -> Any:
+        """Return the truncated value through ``DATE_FORMAT`` (or ``TIMESTAMPADD``)."""
+        fmt = _TRUNC_FORMATS.get(kind)
+        if fmt is not None:
+            text = sa.func.date_format(expr, lit(f"'{fmt}'", sa.String))
+        elif kind == "quarter":
+            first = sa.func.makedate(sa.func.year(expr), lit("1"))
+            text = sa.func.timestampadd(
+                sa.literal_column("QUARTER"), sa.func.quarter(expr) - lit("1"), first
+            )
+        elif kind == "week":
+            text = sa.func.timestampadd(
+                sa.literal_column("DAY"), -sa.func.weekday(expr), sa.func.date(expr)
+            )
+        else:
+            return super().truncate(kind, expr, output)
+        return sa.cast(text, sa.Date if output == "date" else mysql.DATETIME(fsp=6))
+
     # -- JSON ------------------------------------------------------------------------------
     def json_key_text(self, doc: Any, keys: Sequence[str], const: BindConst) -> Any:
         """Return ``JSON_UNQUOTE(JSON_EXTRACT(doc, path))``."""
         return sa.func.JSON_UNQUOTE(
             sa.func.json_extract(doc, const(self.json_path(keys))), type_=sa.Text
         )
+
+    def json_key_order(self, built: Any) -> list[Any]:
+        """Return numbers by value, then the rest by text.
+
+        MariaDB's JSON values are text, so ``ORDER BY`` alone would put 12 before 7.
+        """
+        number = sa.func.JSON_TYPE(built).in_([lit(f"'{t}'", sa.String) for t in _JSON_NUMBERS])
+        return [sa.case((number, built + lit("0")), else_=sa.null()), built]
 
     def json_equal(self, lhs: Any, rhs: Any, const: BindConst) -> Any:
         """Return mutual ``JSON_CONTAINS``.
@@ -196,14 +235,16 @@ class MySQLOperations(DatabaseOperations):
         return range(lastrowid, lastrowid + rows) if self._consecutive_ids else None
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
-        """Return ``EXPLAIN``; analyzing, ``ANALYZE`` (MariaDB) or ``EXPLAIN ANALYZE`` (MySQL)."""
+        """Return ``EXPLAIN [FORMAT=x]``; analyzing, ``ANALYZE`` (MariaDB) or
+        ``EXPLAIN ANALYZE`` (MySQL)."""
+        name = self.explain_format(features, format)
+        suffix = f"FORMAT={name} " if name else ""
         if not analyze:
-            return "EXPLAIN "
-        version = await server_version()
-        return "ANALYZE " if "mariadb" in version.lower() else "EXPLAIN ANALYZE "
+            return f"EXPLAIN {suffix}"
+        return f"ANALYZE {suffix}" if features.is_mariadb else f"EXPLAIN ANALYZE {suffix}"
 
     # -- transactions ------------------------------------------------------------------------
     def begin_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:

@@ -102,6 +102,13 @@ class PostgreSQLOperations(DatabaseOperations):
         """Return ``CAST(expr AS DATE)``."""
         return sa.cast(expr, sa.Date)
 
+    def truncate(self, kind: str, expr: Any, output: str) -> Any:
+        """Return ``date_trunc('kind', expr)`` (a date again for ``"date"``)."""
+        truncated = sa.func.date_trunc(
+            lit(f"'{kind}'", sa.String), expr, type_=sa.DateTime(timezone=True)
+        )
+        return sa.cast(truncated, sa.Date) if output == "date" else truncated
+
     # -- JSON ------------------------------------------------------------------------------
     def _key(self, key: str, const: BindConst) -> Any:
         return const(int(key), sa.Integer) if key.isdigit() else const(key, sa.Text)

@@ -10,6 +10,7 @@ worker threads are daemons closed by an exit hook.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -93,6 +94,47 @@ def _regexp(pattern: str | None, value: Any) -> int | None:
     return 1 if _compiled(pattern).search(str(value)) else 0
 
 
+def jsonb_contains(target: Any, candidate: Any, top: bool = True) -> bool:
+    """PostgreSQL's ``jsonb @> jsonb`` on decoded JSON values.
+
+    An object contains an object whose keys it has with contained values; an
+    array contains an array each of whose items some item contains; scalars
+    contain equal scalars (``true`` is not ``1``). Only at the top may an array
+    contain a scalar it has as an item (PostgreSQL's one exception).
+    """
+    if isinstance(target, dict):
+        return isinstance(candidate, dict) and all(
+            key in target and jsonb_contains(target[key], value, False)
+            for key, value in candidate.items()
+        )
+    if isinstance(target, list):
+        if isinstance(candidate, list):
+            return all(any(jsonb_contains(item, c, False) for item in target) for c in candidate)
+        if isinstance(candidate, dict) or not top:
+            return False
+        return any(_same_scalar(item, candidate) for item in target)
+    return not isinstance(candidate, (dict, list)) and _same_scalar(target, candidate)
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    return bool(a == b)
+
+
+def _json_contains(document: str | None, candidate: str | None) -> int | None:
+    # REINHARDT_JSON_CONTAINS(doc, candidate): the JSON "contains" and
+    # "contained_by" lookups, which SQLite's JSON1 has no function for.
+    if document is None or candidate is None:
+        return None
+    try:
+        return 1 if jsonb_contains(json.loads(document), json.loads(candidate)) else 0
+    except (TypeError, ValueError):
+        return None
+
+
 # Primary result codes (the low byte of sqlite_errorcode) that no retry can
 # fix: SQLITE_PERM, READONLY, CORRUPT, CANTOPEN, AUTH, NOTADB. BUSY and LOCKED
 # (another connection holds a lock) and I/O errors stay transient.
@@ -122,6 +164,8 @@ def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
     if on_disk:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+    # The JSON contains/contained_by lookups: PostgreSQL's @> rules, in Python.
+    conn.create_function("REINHARDT_JSON_CONTAINS", 2, _json_contains, deterministic=True)
 
 
 class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):

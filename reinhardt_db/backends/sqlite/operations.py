@@ -17,7 +17,7 @@ import decimal
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -39,9 +39,17 @@ from reinhardt_db.backends.base.operations import (
 )
 from reinhardt_db.exceptions import NotSupportedError
 
+if TYPE_CHECKING:
+    from reinhardt_db.backends.base.features import DatabaseFeatures
+
 __all__ = ["DecimalText", "SQLiteOperations"]
 
 UTC = dt.UTC
+_TRUNC_FORMATS = {
+    "year": "%Y-01-01 00:00:00.000000", "month": "%Y-%m-01 00:00:00.000000",
+    "day": "%Y-%m-%d 00:00:00.000000", "hour": "%Y-%m-%d %H:00:00.000000",
+    "minute": "%Y-%m-%d %H:%M:00.000000", "second": "%Y-%m-%d %H:%M:%S.000000",
+}
 _STRFTIME = {"year": "%Y", "month": "%m", "day": "%d", "hour": "%H", "minute": "%M", "second": "%S"}
 
 
@@ -272,6 +280,31 @@ class SQLiteOperations(DatabaseOperations):
             return (_strftime("%w", expr) + lit("6")) % lit("7") + lit("1")
         return super().extract(part, expr)
 
+    def cast_time(self, expr: Any) -> Any:
+        """Return the time part of the stored ``YYYY-MM-DD HH:MM:SS.ffffff`` text."""
+        return sa.func.substr(expr, lit("12"), type_=sa.String)
+
+    def truncate(self, kind: str, expr: Any, output: str) -> Any:
+        """Return the truncated value as the text SQLite stores dates or date-times in."""
+        midnight = "" if output == "date" else " 00:00:00.000000"
+        fmt = _TRUNC_FORMATS.get(kind)
+        if fmt is not None:
+            if output == "date":
+                fmt = fmt[:8]
+            return sa.func.strftime(lit(f"'{fmt}'", sa.String), expr, type_=sa.String)
+        if kind == "quarter":
+            back = sa.func.printf(
+                lit("'-%d months'", sa.String), (_strftime("%m", expr) - lit("1")) % lit("3")
+            )
+            day = sa.func.date(expr, lit("'start of month'", sa.String), back)
+        elif kind == "week":  # the Monday on or before
+            day = sa.func.date(
+                expr, lit("'-6 days'", sa.String), lit("'weekday 1'", sa.String)
+            )
+        else:
+            return super().truncate(kind, expr, output)
+        return day.op("||")(lit(f"'{midnight}'", sa.String)) if midnight else day
+
     # -- JSON ------------------------------------------------------------------------------
     def _json_type(self, doc: Any, keys: Sequence[str], const: BindConst) -> Any:
         """``json_type`` at the path: NULL when the key is missing."""
@@ -280,6 +313,17 @@ class SQLiteOperations(DatabaseOperations):
     def json_key_value(self, doc: Any, keys: Sequence[str], built: Any, const: BindConst) -> Any:
         """Return ``doc -> path`` (JSON text): ``json_extract`` unwraps scalars."""
         return doc.op("->")(const(self.json_path(keys)))
+
+    def json_contains(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``REINHARDT_JSON_CONTAINS(lhs, rhs)``: PostgreSQL's ``@>``, in Python.
+
+        The function is registered on every connection (``driver.jsonb_contains``).
+        """
+        return sa.func.REINHARDT_JSON_CONTAINS(lhs, rhs) == lit("1")
+
+    def json_contained_by(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``REINHARDT_JSON_CONTAINS(rhs, lhs)`` (``<@``)."""
+        return sa.func.REINHARDT_JSON_CONTAINS(rhs, lhs) == lit("1")
 
     def json_document_equal(self, lhs: Any, rhs: Any, const: BindConst) -> Any:
         """Compare normalized documents (whitespace and escapes differ in the text)."""
@@ -363,12 +407,13 @@ class SQLiteOperations(DatabaseOperations):
         return range(lastrowid - rows + 1, lastrowid + 1)
 
     # -- EXPLAIN ---------------------------------------------------------------------------
-    async def explain_prefix(
-        self, analyze: bool, server_version: Callable[[], Awaitable[str]]
+    def explain_prefix(
+        self, analyze: bool, features: DatabaseFeatures, format: str | None = None
     ) -> str:
         """Return ``EXPLAIN QUERY PLAN``."""
         if analyze:
             raise NotSupportedError("SQLite has no EXPLAIN ANALYZE; call explain() without it")
+        self.explain_format(features, format)
         return "EXPLAIN QUERY PLAN "
 
     def explain_text(self, rows: Sequence[Sequence[Any]]) -> str:

@@ -179,6 +179,8 @@ class SQLiteSchemaEditor(SchemaEditor):
     # -- fields -------------------------------------------------------------------------
     async def add_field(self, model: type[Any], field: Any) -> None:
         """Add the column with ``ALTER TABLE`` when SQLite can, else rebuild the table."""
+        if await self.many_to_many_change(model, None, field):
+            return
         table = model_table(model)
         column = table.c[field.column]
         fill = self.effective_default(field)
@@ -204,6 +206,8 @@ class SQLiteSchemaEditor(SchemaEditor):
 
     async def remove_field(self, model: type[Any], field: Any) -> None:
         """``DROP COLUMN`` for a plain column, else rebuild without it."""
+        if await self.many_to_many_change(model, field, None):
+            return
         table = model_table(model)
         column = table.c[field.column]
         involved = [e for e in self.elements(table) if column.name in e.columns]
@@ -221,6 +225,8 @@ class SQLiteSchemaEditor(SchemaEditor):
         self, model: type[Any], old_field: Any, new_field: Any, strict: bool = False
     ) -> None:
         """Rename the column (and its indexes) in place; rebuild for anything else."""
+        if await self.many_to_many_change(model, old_field, new_field):
+            return
         old_table, table = model_table(old_field.model), model_table(model)
         old_column, column = old_table.c[old_field.column], table.c[new_field.column]
         renamed = {old_column.name: column.name} if old_column.name != column.name else {}

@@ -133,6 +133,7 @@ def _report(changes: dict[str, list[Migration]], before: ProjectState, write: bo
     from reinhardt_db.migrations.writer import MigrationWriter
 
     vendors = {db.vendor for db in get_settings().databases.values()}
+    state = before.clone()
     for app_label, migrations in changes.items():
         typer.echo(f"Migrations for '{app_label}':")
         for migration in migrations:
@@ -141,8 +142,10 @@ def _report(changes: dict[str, list[Migration]], before: ProjectState, write: bo
             typer.echo(f"  {_relative(path)}")
             for operation in migration.operations:
                 typer.echo(f"    + {operation.describe()}")
-            for warning in safety_warnings(app_label, migration.operations, before, vendors):
+            for warning in safety_warnings(app_label, migration.operations, state, vendors):
                 typer.secho(f"    warning: {warning}", fg=typer.colors.YELLOW, err=True)
+            # An app's next migration (a split one) starts from this one's state.
+            migration.mutate_state(state, preserve=False)
 
 
 def _write_empty(loader: MigrationLoader, options: _Options) -> int:

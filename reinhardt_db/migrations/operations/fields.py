@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reinhardt_db.migrations.operations.base import Operation, allowed
+from reinhardt_db.migrations.state import field_references
 from reinhardt_db.models.fields.base import NOT_PROVIDED
 
 if TYPE_CHECKING:
@@ -58,6 +59,18 @@ class FieldOperation(Operation):
         )
 
 
+class FieldDefinitionOperation(FieldOperation):
+    """A field operation carrying a field definition (``AddField``, ``AlterField``)."""
+
+    field: Any
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        """Return whether ``name`` is this operation's model or one its field relates to."""
+        return super().references_model(name, app_label) or (
+            (app_label, name.lower()) in field_references(self.field, app_label, self.model_name)
+        )
+
+
 @contextlib.contextmanager
 def one_off_default(field: Any, default: Any, preserve_default: bool) -> Iterator[None]:
     """Give a rendered ``field`` the migration's one-off ``default`` for the block.
@@ -78,7 +91,7 @@ def one_off_default(field: Any, default: Any, preserve_default: bool) -> Iterato
         field._get_default = field._make_default_getter()
 
 
-class AddField(FieldOperation):
+class AddField(FieldDefinitionOperation):
     """Add a field: ``AddField("post", "subtitle", models.CharField(max_length=200, default=""))``.
 
     ``preserve_default=False`` means the default only fills existing rows (a
@@ -190,7 +203,7 @@ class RemoveField(FieldOperation):
         return f"remove_{self.model_name_lower}_{self.name_lower}"
 
 
-class AlterField(FieldOperation):
+class AlterField(FieldDefinitionOperation):
     """Change a field's definition: ``AlterField("post", "title", models.CharField(...))``.
 
     ``preserve_default=False``: the default is a one-off value for existing
@@ -320,7 +333,8 @@ class RenameField(FieldOperation):
             return
         old_field = from_model._meta.get_field(from_name)
         new_field = to_model._meta.get_field(to_name)
-        if old_field.column != new_field.column:
+        if old_field.column != new_field.column or getattr(new_field, "many_to_many", False):
+            # A many-to-many field has no column: its junction table is named after it.
             await schema_editor.rename_field(to_model, old_field, new_field)
 
     def references_field(self, model_name: str, name: str, app_label: str) -> bool:

@@ -9,6 +9,7 @@ from reinhardt_db.migrations.operations.base import Operation, allowed
 from reinhardt_db.migrations.state import (
     ALTER_OPTION_KEYS,
     ModelState,
+    field_references,
     normalize_together,
 )
 
@@ -70,6 +71,16 @@ class CreateModel(ModelOperation):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"CreateModel {name}: field {duplicates[0]!r} is listed twice.")
+
+    def references_model(self, name: str, app_label: str) -> bool:
+        """Return whether ``name`` is this model or a model one of its relations needs."""
+        if super().references_model(name, app_label):
+            return True
+        wanted = (app_label, name.lower())
+        return any(
+            wanted in field_references(field, app_label, self.name)
+            for _field_name, field in self.fields
+        )
 
     def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
         """Return ``("CreateModel", (), {"name", "fields"[, "options"]})``."""
@@ -239,11 +250,13 @@ class RenameModel(ModelOperation):
     ) -> None:
         old_model = from_state.apps.get_model(app_label, from_name)
         new_model = to_state.apps.get_model(app_label, to_name)
-        renamed = old_model._meta.db_table != new_model._meta.db_table
-        if renamed and allowed(new_model, schema_editor):
+        if not allowed(new_model, schema_editor):
+            return
+        if old_model._meta.db_table != new_model._meta.db_table:
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
+        await follow_junctions(schema_editor, to_state, old_model, new_model)
 
     def references_model(self, name: str, app_label: str) -> bool:
         """Return whether ``name`` is the old or the new name."""
@@ -267,6 +280,28 @@ class RenameModel(ModelOperation):
             not operation.references_model(self.new_name_lower, app_label)
             and not operation.references_model(self.old_name_lower, app_label)
         )
+
+
+async def follow_junctions(
+    schema_editor: SchemaEditorProtocol, to_state: ProjectState, old_model: type[Any],
+    new_model: type[Any],
+) -> None:
+    """Rename the junction tables and columns named after a renamed model or table.
+
+    A created junction table is ``<table>_<field>`` with a column named after
+    each side: those of the model's own many-to-many fields, and of the fields
+    of other models pointing at it, follow the new names.
+    """
+    for old_field, new_field in zip(
+        old_model._meta.many_to_many, new_model._meta.many_to_many, strict=True
+    ):
+        await schema_editor.alter_field(new_model, old_field, new_field)
+    for rel in old_model._meta.related_objects:
+        field = rel.field
+        if not field.many_to_many or field.model is old_model:
+            continue
+        holder = to_state.apps.get_model(field.model._meta.app_label, field.model.__name__)
+        await schema_editor.alter_field(holder, field, holder._meta.get_field(field.name))
 
 
 class ModelOptionOperation(ModelOperation):
@@ -309,6 +344,7 @@ class AlterModelTable(ModelOptionOperation):
             await schema_editor.alter_db_table(
                 new_model, old_model._meta.db_table, new_model._meta.db_table
             )
+            await follow_junctions(schema_editor, to_state, old_model, new_model)
 
     async def database_backwards(
         self, app_label: str, schema_editor: SchemaEditorProtocol,

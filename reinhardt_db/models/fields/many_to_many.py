@@ -89,7 +89,9 @@ class ManyToManyField(RelatedField):
         super().__init__(**kwargs)
         if symmetrical is None:
             symmetrical = to == RECURSIVE
-        if symmetrical and to == RECURSIVE and related_name is None:
+        if symmetrical and related_name is None:
+            # Symmetrical only means something on a relation to the model itself (named
+            # "self", or "app.Model" when rebuilt from deconstruct()): no reverse accessor.
             related_name = "%(class)s_rel_+"
         # The junction's own foreign keys carry the delete (CASCADE); this side does nothing.
         self.remote_field = ManyToManyRel(
@@ -216,6 +218,11 @@ class ManyToManyField(RelatedField):
             kwargs["through_fields"] = self.through_fields
         if self.db_table is not None:
             kwargs["db_table"] = self.db_table
+        if self.symmetrical != (kwargs["to"] == RECURSIVE):
+            # A rebuilt field names its target "app.Model", whose default is not symmetrical.
+            kwargs["symmetrical"] = self.symmetrical
+        if not self.db_constraint:
+            kwargs["db_constraint"] = False
         return name, "reinhardt_db.models.ManyToManyField", args, kwargs
 
     def clone(self) -> Any:

@@ -24,6 +24,7 @@ Each relation describes how queries cross it as ``sql.joins.PathStep``\\ s
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar
@@ -52,8 +53,19 @@ __all__ = [
 
 RECURSIVE = "self"
 
-# Operations waiting for a model to be defined: (registry, app_label, model_name) -> callbacks.
-_pending: dict[tuple[int, str, str], list[Callable[[type[Any]], None]]] = {}
+PendingKey = tuple[str, str]
+# Operations waiting for a model to be defined, per registry (its MetaData, held weakly: an
+# id() could be reused by a later registry, which would then inherit stale callbacks):
+# MetaData -> {(app_label, model_name): callbacks}.
+_pending: weakref.WeakKeyDictionary[Any, dict[PendingKey, list[Callable[[type[Any]], None]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _wait_for(app_label: str, name: str, function: Callable[[type[Any]], None]) -> None:
+    """Call ``function(model)`` once ``app_label.name`` registers in the current registry."""
+    waiting = _pending.setdefault(apps.metadata, {})
+    waiting.setdefault((app_label, name.lower()), []).append(function)
 
 
 def _label_of(spec: Any, model: type[Any]) -> tuple[str, str]:
@@ -87,15 +99,16 @@ def lazy_related_operation(
     if found is not None:
         function(found)
         return
-    key = (id(apps.metadata), app_label, name.lower())
-    _pending.setdefault(key, []).append(function)
+    _wait_for(app_label, name, function)
 
 
 def model_registered(model: type[Any]) -> None:
     """Run the operations that waited for ``model`` (the metaclass calls this)."""
     meta = model._meta
-    for function in _pending.pop((id(apps.metadata), meta.app_label, meta.model_name), []):
-        function(model)
+    waiting = _pending.get(apps.metadata)
+    if waiting:
+        for function in waiting.pop((meta.app_label, meta.model_name), []):
+            function(model)
 
 
 def _unresolved(field: Any, spec: Any) -> FieldError:
@@ -259,12 +272,11 @@ class RelatedField(Field[Any]):
         if cls._meta.abstract:
             return
         meta = cls._meta
-        key = (id(apps.metadata), meta.app_label, meta.model_name)
 
         def resolve(model: type[Any]) -> None:
             lazy_related_operation(self.resolve_target, model, self.remote_field.model)
 
-        _pending.setdefault(key, []).append(resolve)
+        _wait_for(meta.app_label, meta.model_name, resolve)
 
     def resolve_target(self, target: type[Any]) -> None:
         """Record ``target`` and give it the reverse side (hook)."""

@@ -15,9 +15,11 @@ import sqlalchemy as sa
 
 from reinhardt_db.exceptions import NotSupportedError
 from reinhardt_db.models import _iterables as readers
-from reinhardt_db.models.expressions import Expression, OrderBy, Param
+from reinhardt_db.models.expressions import Expression, F, OrderBy, Param
 from reinhardt_db.models.sql.cache import CompiledStatement, statement_cache
-from reinhardt_db.models.sql.context import CompileContext
+from reinhardt_db.models.sql.combined import build_combined
+from reinhardt_db.models.sql.context import LOOKUP_SEP, CompileContext
+from reinhardt_db.models.sql.deferred import loaded_fields, model_fields
 from reinhardt_db.models.sql.query import Query
 from reinhardt_db.models.sql.where import compile_node, node_has_aggregate
 
@@ -55,19 +57,6 @@ class SelectParts:
         self.slices: list[readers.ModelSlice] = []
 
 
-def loaded_fields(query: Query) -> list[Any]:
-    """The model fields a SELECT of instances reads for ``query`` (deferral applied)."""
-    meta = query.model._meta
-    names, defer = query.deferred
-    fields = list(meta.concrete_fields)
-    if not names:
-        return fields
-    pk_names = {f.name for f in meta.pk_fields}
-    if defer:
-        return [f for f in fields if f.name not in names or f.name in pk_names]
-    return [f for f in fields if f.name in names or f.name in pk_names]
-
-
 def _add_column(parts: SelectParts, name: str, expr: Any, converter: Any) -> None:
     label = expr.label(name)
     parts.columns.append(label)
@@ -77,7 +66,16 @@ def _add_column(parts: SelectParts, name: str, expr: Any, converter: Any) -> Non
 
 
 def _add_annotation(parts: SelectParts, query: Query, ctx: CompileContext, name: str) -> None:
-    _add_column(parts, name, ctx.annotation_sa(name), query.annotations[name].converter(ctx))
+    expression = query.annotations[name]
+    selected = None
+    if type(expression) is F:
+        # A plain reference selects what values() would (a JSON key as JSON).
+        built, transform = ctx.lhs(ctx.resolve_ref(expression.name), expression.name)
+        if transform is not None:
+            selected = transform.select_expression(built)
+    if selected is None:
+        selected = ctx.annotation_sa(name)
+    _add_column(parts, name, selected, expression.converter(ctx))
 
 
 def _select_columns(query: Query, ctx: CompileContext, mode: str) -> SelectParts:
@@ -116,10 +114,13 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
         query.model, list(parts.names), list(parts.converters), -1, "", "", 0
     )]
 
-    def add(nodes: tuple[Any, ...], parent: int) -> None:
+    def add(nodes: tuple[Any, ...], parent: int, prefix: str) -> None:
         for relation, join, children in nodes:
             model = relation.related_model
-            fields = model._meta.concrete_fields
+            path = f"{prefix}{LOOKUP_SEP}{relation.name}" if prefix else relation.name
+            fields = model_fields(
+                model, query.deferred, path, {child.name for child, _, _ in children}
+            )
             names, converters = [], []
             for field in fields:
                 column = ctx.column(field, join)
@@ -133,9 +134,9 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
                 model, names, converters, parent, relation.cache_name,
                 relation.back_cache_name, key,
             ))
-            add(children, len(slices) - 1)
+            add(children, len(slices) - 1, path)
 
-    add(query.select_related, 0)
+    add(query.select_related, 0, "")
     parts.slices = slices
 
 
@@ -178,7 +179,7 @@ def _order_exprs(query: Query, ctx: CompileContext, labels: dict[str, Any], name
     if name in query.annotations:
         label = labels.get(name)
         return [label if label is not None else ctx.annotation_sa(name)]
-    return [ctx.ref(name)]
+    return ctx.order_refs(name)
 
 
 def _default_ordering(query: Query, ctx: CompileContext) -> list[Any]:
@@ -200,6 +201,8 @@ def build_select(
     query: Query, ctx: CompileContext, mode: str
 ) -> tuple[sa.Select[Any], SelectParts]:
     """Build the SELECT for ``query`` and describe its columns."""
+    if query.combinator:
+        return build_combined(query, ctx, mode, build_select)
     parts = _select_columns(query, ctx, mode)
     stmt = sa.select(*parts.columns)
     grouped = query.has_aggregate_annotation
@@ -220,6 +223,11 @@ def build_select(
     if terms:
         stmt = stmt.order_by(*terms)
     if query.distinct_fields:
+        if not ctx.features.supports_distinct_on:
+            raise NotSupportedError(
+                f"distinct(*fields) (DISTINCT ON) is not supported on {ctx.ops.display_name}; "
+                "it is only available on PostgreSQL. Use distinct() without fields."
+            )
         stmt = ctx.ops.distinct_on(stmt, [ctx.ref(name) for name in query.distinct_fields])
     elif query.distinct:
         stmt = stmt.distinct()
@@ -271,8 +279,9 @@ def select_sql(query: Query, db: Any) -> CompiledStatement:
 def compile_subquery(ctx: CompileContext, query: Query, offset: int) -> sa.Select[Any]:
     """Build ``query`` as a one-column subquery inside ``ctx``'s statement."""
     inner = ctx.child(query.model, query.annotations, offset, joins=query.joins)
+    # Rows of a subquery have no order unless a slice picks them (Django drops it too).
+    query = _unordered(query)
     if query.values_fields is None:
-        query = query.clone()
         pk = query.model._meta.pk
         query.values_fields = (pk.name,)
         query.annotation_mask = ()
@@ -282,6 +291,9 @@ def compile_subquery(ctx: CompileContext, query: Query, offset: int) -> sa.Selec
             f"a subquery must select one column, this one selects {', '.join(parts.names)}; "
             "use values_list('field', flat=True)"
         )
+    if query.is_sliced and not ctx.features.supports_slicing_in_subqueries:
+        # MariaDB/MySQL refuse LIMIT inside IN (...); a derived table holds it.
+        stmt = sa.select(*stmt.subquery("sliced").c)
     return stmt
 
 
@@ -295,7 +307,8 @@ def _unordered(query: Query) -> Query:
 
 def _needs_subquery(query: Query) -> bool:
     return bool(
-        query.is_sliced or query.distinct or query.distinct_fields or query.has_aggregate_annotation
+        query.combinator or query.is_sliced or query.distinct or query.distinct_fields
+        or query.has_aggregate_annotation
     )
 
 

@@ -558,6 +558,12 @@ class CompileContext(Resolver):
         """Return the SQL expression for a reference such as ``F(name)``."""
         return self.lhs(self.resolve_ref(name), name)[0]
 
+    def order_refs(self, name: str) -> list[Any]:
+        """Return what ``order_by(name)`` sorts on (a transform may ask for more than one term)."""
+        expr, transform = self.lhs(self.resolve_ref(name), name)
+        order = getattr(transform, "order_expressions", None)
+        return [expr] if order is None else list(order(expr))
+
     # -- ordering ----------------------------------------------------------------------------
     def order_terms(
         self, expr: Any, descending: bool, nulls_first: bool, nulls_last: bool

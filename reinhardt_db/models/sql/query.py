@@ -13,10 +13,11 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from reinhardt_db._hints import closest as closest_name
-from reinhardt_db.exceptions import FieldError
+from reinhardt_db.exceptions import FieldError, NotSupportedError
 from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
-from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver
+from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver, did_you_mean
+from reinhardt_db.models.sql.deferred import loaded_fields
 from reinhardt_db.models.sql.joins import (
     Join,
     JoinPath,
@@ -46,7 +47,13 @@ _INITIAL: dict[str, Any] = {
     "empty": False,
     "joins": (),
     "select_related": (),
+    "combinator": None,
+    "combinator_all": False,
+    "combined_queries": (),
 }
+
+#: The set operations a QuerySet can combine with, by method name.
+COMBINATORS = ("union", "intersection", "difference")
 
 
 class Query:
@@ -70,6 +77,12 @@ class Query:
     empty: bool
     joins: tuple[Join, ...]
     select_related: tuple[Any, ...]
+    #: ``"union"``, ``"intersection"`` or ``"difference"`` for a combined query.
+    combinator: str | None
+    combinator_all: bool
+    #: The queries a combined query combines, in order; their parameters
+    #: follow each other in :attr:`values`.
+    combined_queries: tuple[Query, ...]
 
     def __init__(self, model: Any) -> None:
         # Every attribute is immutable except ``values`` (a fresh list per query):
@@ -106,6 +119,12 @@ class Query:
             self.joins,
             self.select_related,
             self.empty,
+            # One slot, and nothing to build for the usual (not combined) query.
+            (
+                self.combinator,
+                self.combinator_all,
+                tuple(q.key() for q in self.combined_queries),
+            ) if self.combinator else None,
         )
 
     def __hash__(self) -> int:
@@ -129,6 +148,59 @@ class Query:
         if self.low_mark:
             return [*self.values, self.low_mark]
         return self.values
+
+    # -- set operations ----------------------------------------------------------------------
+    @classmethod
+    def combine(cls, kind: str, queries: tuple[Query, ...], all_: bool) -> Query:
+        """Return the query combining ``queries`` with ``kind`` (``"union"`` ...).
+
+        Each part keeps its own shape; their parameters (LIMIT/OFFSET included)
+        are laid end to end in the new query's ``values``, so one compiled
+        statement serves every set of values.
+        """
+        first = queries[0]
+        combined = cls(first.model)
+        combined.combinator = kind
+        combined.combinator_all = all_
+        combined.combined_queries = tuple(queries)
+        combined.values_fields = first.values_fields
+        combined.default_ordering = False
+        combined.values = [value for query in queries for value in query.params()]
+        return combined
+
+    def with_parts(self, queries: tuple[Query, ...]) -> Query:
+        """Return a copy of this combined query over new ``queries`` (same order and slice)."""
+        new = Query.combine(self.combinator or "union", queries, self.combinator_all)
+        new.values_fields = self.values_fields
+        new.order_by = self.order_by
+        new.standard_ordering = self.standard_ordering
+        new.low_mark, new.high_mark, new.empty = self.low_mark, self.high_mark, self.empty
+        return new
+
+    def combined_names(self) -> list[str]:
+        """The names a combined query's rows can be ordered by (its first part's columns)."""
+        first = self.combined_queries[0]
+        if first.combinator:
+            return first.combined_names()
+        if first.values_fields is not None:
+            names = [str(n) for n in first.values_fields]
+            return names + [n for n in first.annotation_mask if n not in names]
+        return [f.attname for f in loaded_fields(first)] + list(first.annotation_mask)
+
+    def check_not_combined(self, action: str, call: str = "") -> None:
+        """Refuse what a combined query cannot do (Django's rule: only slice, order, values).
+
+        ``call`` shows how it was called when that is what is refused
+        (``values(n=F(...))``; plain ``values()`` is allowed).
+        """
+        if self.combinator:
+            raise NotSupportedError(
+                f"Calling QuerySet.{call or action + '()'} after {self.combinator}() is not "
+                "supported: "
+                f"a combined query can only be sliced, ordered (by the names it selects), "
+                f"counted and narrowed with values()/values_list(); apply {action}() to "
+                f"each queryset before combining them."
+            )
 
     # -- building --------------------------------------------------------------------------
     def resolver(self, reuse: set[int] | None = None) -> QueryResolver:
@@ -194,6 +266,10 @@ class Query:
 
     def set_ordering(self, items: tuple[Any, ...]) -> None:
         """Replace the ordering with ``items`` (names, ``-names``, ``"?"``, expressions)."""
+        if self.combinator:
+            self.order_by = _combined_ordering(self, items)
+            self.default_ordering = False
+            return
         resolver = self.resolver()
         shapes: list[Any] = []
         for item in items:
@@ -238,6 +314,30 @@ class Query:
                 model, parent, level = relation.related_model, entry[0], entry[1]
         self.joins = tuple(joins)
         self.select_related = _dict_to_tree(tree)
+
+    def loadable_name(self, name: str) -> str:
+        """Check a name for ``only()``/``defer()``: a field, or one across single relations.
+
+        ``"author__name"`` names the field ``name`` of the model ``author``
+        points to; it applies where ``select_related("author")`` loads that model.
+        """
+        if not isinstance(name, str):
+            raise TypeError(f"only() and defer() take field names, got {name!r}")
+        parts = name.split(LOOKUP_SEP)
+        model = self.model
+        for position, part in enumerate(parts[:-1]):
+            relation = Resolver(model).get_field(part)
+            if not (relation.is_relation and (relation.many_to_one or relation.one_to_one)):
+                raise FieldError(
+                    f"only()/defer() cannot follow {part!r} in {name!r}: "
+                    f"{model._meta.object_name}.{part} is not a foreign key or one-to-one "
+                    "relation. Load many-valued relations with "
+                    "Prefetch(..., queryset=Model.objects.only(...))."
+                )
+            parts[position] = relation.name
+            model = relation.related_model
+        parts[-1] = Resolver(model).get_field(parts[-1]).name
+        return LOOKUP_SEP.join(parts)
 
     def clear_ordering(self) -> None:
         """Drop every ordering, the model's default included."""
@@ -328,10 +428,12 @@ class QueryResolver(Resolver):
         """Return the shape of a condition across relations, adding its joins.
 
         Under a negation a condition over a multi-valued relation becomes an
-        ``EXISTS`` subquery of its own (Django's ``exclude()`` semantics).
+        ``EXISTS`` subquery of its own (Django's ``exclude()`` semantics);
+        ``<multi-valued relation>__isnull`` is ``[NOT] EXISTS`` everywhere, so
+        ``filter(posts__isnull=False)`` gives each author once.
         """
         steps = info.steps
-        if negated and any(step.multi for step in steps):
+        if any(step.multi for step in steps) and (negated or _is_relation_isnull(info)):
             return self._exists_leaf(path, info, value, values)
         ids = self._setup(steps)
         assert info.lookup is not None
@@ -403,6 +505,57 @@ def _leaf_values(leaf: Node, names: Collection[str], values: list[Any]) -> set[A
     if lookup == "in" and shape[0] == "PL" and len(shape) == 3:
         return set(values[shape[1]:shape[1] + shape[2]])
     return None
+
+
+def _combined_ordering(query: Query, items: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Check an ordering of a combined query: only names of the columns it selects.
+
+    Kept as ``(name, descending, nulls_first, nulls_last)`` tuples; the compiler
+    orders by the column's position, which every backend accepts after a
+    compound SELECT.
+    """
+    names = query.combined_names()
+    pk = query.model._meta.pk
+    shapes: list[Any] = []
+    for item in items:
+        nulls_first = nulls_last = False
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            name = item[1:] if descending else item
+        elif isinstance(item, OrderBy) and isinstance(item.expression, F):
+            name, descending = item.expression.name, item.descending
+            nulls_first, nulls_last = item.nulls_first, item.nulls_last
+        elif isinstance(item, F):
+            name, descending = item.name, False
+        else:
+            raise FieldError(
+                f"order_by() of a combined query takes the names of the columns it selects, "
+                f"got {item!r}; annotate each queryset before combining them instead."
+            )
+        if name == "pk" and getattr(pk, "concrete", True):
+            name = pk.attname
+        if name not in names:
+            field = query.model._meta.fields_map.get(name)
+            if field is not None and field.attname in names:
+                name = field.attname
+            else:
+                raise FieldError(
+                    f"Cannot order a combined query by {name!r}: it is not one of the "
+                    f"columns it selects ({', '.join(names)}).{did_you_mean(name, names)}"
+                )
+        shapes.append(("COL", names.index(name), descending, nulls_first, nulls_last))
+    return tuple(shapes)
+
+
+def _is_relation_isnull(info: PathInfo) -> bool:
+    """True for ``<relation>__isnull`` ending at the multi-valued hop (no field after it)."""
+    if getattr(info.lookup, "lookup_name", "") != "isnull" or info.transforms:
+        return False
+    steps = info.steps
+    if not steps[-1].multi or any(step.multi for step in steps[:-1]):
+        return False
+    field = info.field
+    return bool(getattr(field, "primary_key", False) or getattr(field, "is_relation", False))
 
 
 def _single_relation(model: Any, name: str, path: list[str]) -> Any:
