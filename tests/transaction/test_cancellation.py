@@ -167,7 +167,7 @@ SLOW_SQL = {
     "postgresql": "SELECT pg_sleep(2)",
     "mysql": "SELECT SLEEP(2)",
     "sqlite": "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-              "WHERE x < 3000000) SELECT count(*) FROM c",
+              "WHERE x < 2000000) SELECT count(*) FROM c",
 }
 
 
