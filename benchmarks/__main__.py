@@ -24,11 +24,16 @@ from benchmarks.pool.bench import WORKLOADS as POOL_WORKLOADS
 from benchmarks.pool.bench import main as pool_main
 from benchmarks.raw.bench import WORKLOADS as RAW_WORKLOADS
 from benchmarks.raw.bench import main as raw_main
+from benchmarks.transaction.bench import WORKLOADS as TRANSACTION_WORKLOADS
+from benchmarks.transaction.bench import main as transaction_main
 
-SUITES = {"orm": orm_main, "pool": pool_main, "raw": raw_main, "migrations": migrations_main}
+SUITES = {
+    "orm": orm_main, "pool": pool_main, "raw": raw_main, "migrations": migrations_main,
+    "transaction": transaction_main,
+}
 SUITE_WORKLOADS = {
     "orm": (*WORKLOADS, MEMORY, KEYSET), "pool": POOL_WORKLOADS, "raw": RAW_WORKLOADS,
-    "migrations": MIGRATION_WORKLOADS,
+    "migrations": MIGRATION_WORKLOADS, "transaction": tuple(TRANSACTION_WORKLOADS),
 }
 BACKEND_ALIASES = {"mariadb": "mysql", "postgres": "postgresql", "pg": "postgresql"}
 

@@ -1,21 +1,13 @@
-"""Task-bound connections and transactions: ``db.connection()`` and ``db.transaction()``."""
+"""Task-bound connections and transactions: ``connection()``, ``atomic()``, ``transaction()``."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
-from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._running import StatementRunner
-from reinhardt_db.backends.base.driver import check_isolation
-from reinhardt_db.backends.state import (
-    Binding,
-    ConnectionState,
-    bindings,
-    ended_transaction_error,
-    transaction_ended,
-)
+from reinhardt_db.backends.atomic import Atomic
+from reinhardt_db.backends.state import Binding, ConnectionState, bindings
 
 __all__ = ["TaskBinding"]
 
@@ -35,20 +27,8 @@ class TaskBinding(StatementRunner):
         return binding.state
 
     def _task_state(self) -> ConnectionState | None:
-        """The state statements of this task use; None: borrow a pooled connection.
-
-        Raise ``TransactionManagementError`` for a task that outlived the
-        transaction it was started in.
-        """
-        bound_map = bindings.get()
-        binding = None if bound_map is None else bound_map.get(self.alias)
-        if binding is None:
-            return None
-        if binding.open:
-            return binding.state
-        if binding.transaction:
-            raise ended_transaction_error(self.alias)
-        return None
+        """The state statements of this task use; None: borrow a pooled connection."""
+        return self.bound_connection()
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[ConnectionState]:
@@ -72,7 +52,7 @@ class TaskBinding(StatementRunner):
         pool = self.pool
         conn = await self._acquire(pool)
         state = ConnectionState(self.alias, pool, conn)
-        binding = Binding(state, transaction=False)
+        binding = Binding(state)
         token = bindings.set({**(bound_map or {}), self.alias: binding})
         try:
             yield state
@@ -122,62 +102,28 @@ class TaskBinding(StatementRunner):
             state.discard()
             raise
 
-    @contextlib.asynccontextmanager
-    async def transaction(
-        self, *, isolation: str | None = None, read_only: bool = False
-    ) -> AsyncIterator[ConnectionState]:
-        """Run the block in a transaction on the task's connection: BEGIN ... COMMIT.
+    def atomic(
+        self,
+        *,
+        savepoint: bool = True,
+        durable: bool = False,
+        isolation: str | None = None,
+        read_only: bool = False,
+    ) -> Atomic:
+        """An atomic block on this database (``reinhardt_db.transaction.atomic``'s engine).
 
-        An exception rolls back and propagates. Nested transactions (savepoints)
-        come from ``reinhardt_db.transaction.atomic()``. A task spawned inside
-        the block that runs a statement after it ended gets
-        ``TransactionManagementError``.
+        The outermost block BEGINs on the task's connection and COMMITs when it
+        ends (ROLLBACK on an exception); nested blocks are savepoints.
+        ``async with db.atomic() as state`` gives the task's ``ConnectionState``.
         """
-        check_isolation(isolation)
-        async with self.connection() as state:
-            if state.in_transaction:
-                raise exc.TransactionManagementError(
-                    f"database {self.alias!r} already has a transaction open on this task; "
-                    "nest with transaction.atomic() (savepoints) instead"
-                )
+        return Atomic(
+            self, savepoint=savepoint, durable=durable, isolation=isolation, read_only=read_only
+        )
 
-            async def begin(raw: Any) -> None:
-                await self.driver.begin(raw, isolation, read_only)
+    def transaction(self, *, isolation: str | None = None, read_only: bool = False) -> Atomic:
+        """Run the block in a transaction of its own: ``atomic(durable=True)``.
 
-            await self._on_state(state, begin)
-            state.in_transaction = True
-            binding = Binding(state, transaction=True)
-            token = bindings.set({**(bindings.get() or {}), self.alias: binding})
-            try:
-                yield state
-            except BaseException:
-                binding.open = False
-                state.in_transaction = False
-                if not state.invalid and not self.driver.is_broken(state.conn.trusted_raw):
-                    try:
-                        await self._on_state(state, self.driver.rollback)
-                    except BaseException:
-                        # The error that started the rollback is the one to report.
-                        state.discard()
-                _end_transaction_streams(state)
-                transaction_ended(state, committed=False)
-                raise
-            finally:
-                binding.open = False
-                bindings.reset(token)
-            state.in_transaction = False
-            try:
-                await self._on_state(state, self.driver.commit)
-            finally:
-                # Even a failed COMMIT may have made the writes visible.
-                transaction_ended(state, committed=True)
-            _end_transaction_streams(state)
-
-
-def _end_transaction_streams(state: ConnectionState) -> None:
-    """Forget the streams the server closed with the transaction."""
-    if state.streams:
-        for entry in state.streams:
-            if entry.stream.ends_with_transaction:
-                entry.ended = "transaction()"
-        state.streams = [entry for entry in state.streams if entry.ended is None]
+        Inside another block it raises ``TransactionManagementError``; nest
+        ``transaction.atomic()`` (savepoints) instead.
+        """
+        return Atomic(self, durable=True, isolation=isolation, read_only=read_only)

@@ -14,7 +14,6 @@ from reinhardt_db.backends.state import (
     bindings,
     busy_error,
     discarded_error,
-    ended_transaction_error,
 )
 
 __all__ = ["StatementRunner"]
@@ -46,9 +45,7 @@ class StatementRunner(DatabasePools):
             if binding is not None:
                 if binding.open:
                     return await self._run_bound(binding.state, op, sql, params, raw_sql)
-                if binding.transaction:
-                    raise ended_transaction_error(self.alias)
-                # The task outlived its connection() block: run as outside one.
+                # The task outlived its block: run as outside one (autocommit).
         pool = self.pool
         # The pool's synchronous fast path (an idle connection, nobody queued)
         # saves the awaits of acquire() and release() on most statements.

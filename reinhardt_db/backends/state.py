@@ -3,15 +3,15 @@
 ``db.connection()`` acquires one pooled connection and binds a
 :class:`ConnectionState` for it to the current task's context; tasks created
 inside the block copy that context (``asyncio.create_task``, ``gather``) and so
-share the connection, one statement at a time. ``db.transaction()`` adds a
-binding of its own on the same state, so a task created inside a transaction
-can tell, after the transaction ended, that the statements it was meant to run
-in it can no longer run there.
+share the connection, one statement at a time. The outermost ``atomic()``
+block (``backends/atomic.py``; ``db.transaction()`` is one) adds a binding of
+its own on the same state, so a task created inside the transaction can tell
+when the transaction has ended.
 
-A binding whose block has ended is never used: a task that outlives a
-``connection()`` block runs its statements on pooled connections of its own
-(as outside any block); a task that outlives a ``transaction()`` block gets
-``TransactionManagementError``. Neither ever touches the released connection.
+A binding whose block has ended is never used: a task that outlives its block
+runs its statements on pooled connections of its own, in autocommit (as
+outside any block), and never touches the released connection nor a later
+transaction on it.
 """
 
 from __future__ import annotations
@@ -49,11 +49,11 @@ class ConnectionState:
       started meanwhile raises ``TransactionManagementError``.
     - ``streams``: the streams (``iterator()``, ``stream_rows``) open on the
       connection; ``streaming`` is True while there is one.
-    - ``in_transaction``: ``db.transaction()`` has BEGUN and not yet ended.
+    - ``in_transaction``: an ``atomic()`` block (``db.transaction()``) has
+      BEGUN and not yet ended.
     - ``atomic_blocks``: the stack of ``atomic()`` blocks open on this
-      connection, innermost last. Reserved for the transactions layer
-      (``reinhardt_db.transaction``), which pushes and pops its own block
-      objects; this module never reads it.
+      connection, innermost last (``backends/atomic.py`` ``AtomicBlock``);
+      pushed and popped by the atomic engine only.
     - ``invalid``: the connection was closed after an error or a cancellation.
     - ``written_tables``: the tables the ORM wrote in the open transaction
       (:func:`note_tables_written`); emptied by :func:`transaction_ended`. The
@@ -202,11 +202,10 @@ class Binding:
     copied the context keep the object and so see it end.
     """
 
-    __slots__ = ("open", "state", "transaction")
+    __slots__ = ("open", "state")
 
-    def __init__(self, state: ConnectionState, *, transaction: bool) -> None:
+    def __init__(self, state: ConnectionState) -> None:
         self.state = state
-        self.transaction = transaction
         self.open = True
 
 
@@ -233,14 +232,4 @@ def busy_error(alias: str) -> exc.TransactionManagementError:
         "a task spawned inside connection()/atomic() shares its parent's connection, and "
         "statements on one connection cannot overlap. Await the statements one after "
         "another, or run the concurrent tasks outside the block."
-    )
-
-
-def ended_transaction_error(alias: str) -> exc.TransactionManagementError:
-    """The error for a task that outlived the transaction it was started in."""
-    return exc.TransactionManagementError(
-        f"this task was started inside a transaction on database {alias!r} that has "
-        "ended, so its statements can no longer run in it. Await the task before the "
-        "transaction block ends, or start it outside the block "
-        "(asyncio.create_task(..., context=contextvars.Context()))."
     )

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import itertools
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
@@ -22,33 +21,6 @@ if TYPE_CHECKING:
     from reinhardt_db.models.sql.query import Query
 
 __all__ = ["WriteMixin"]
-
-_savepoint_ids = itertools.count(1)
-
-
-@contextlib.asynccontextmanager
-async def atomic_block(db: Database) -> AsyncIterator[None]:
-    """Run the block in a transaction, or in a savepoint when one is already open.
-
-    A failed statement inside (an IntegrityError) then leaves the caller's
-    transaction usable, which PostgreSQL otherwise aborts.
-    """
-    bound = db.bound_connection()
-    if bound is None or not bound.in_transaction:
-        async with db.transaction():
-            yield
-        return
-    name = f"reinhardt_sp_{next(_savepoint_ids)}"
-    ops = db.ops
-    await db.execute_native(ops.savepoint_create_sql(name))
-    try:
-        yield
-    except BaseException:
-        await db.execute_native(ops.savepoint_rollback_sql(name))
-        await db.execute_native(ops.savepoint_commit_sql(name))
-        raise
-    await db.execute_native(ops.savepoint_commit_sql(name))
-
 
 class WriteMixin:
     """Writes of ``QuerySet``; ``self`` is a QuerySet."""
@@ -101,7 +73,7 @@ class WriteMixin:
         params = self._create_params(kwargs, defaults)
         db = self.filter(**kwargs)._database() if sharded(self.model) else self._database()
         try:
-            async with atomic_block(db):
+            async with db.atomic():
                 obj = await self.create(**params)
             return obj, True
         except exc.IntegrityError:
@@ -128,7 +100,7 @@ class WriteMixin:
         db = self.filter(**kwargs)._database() if sharded(self.model) else self._database()
         for attempt in (1, 2):
             try:
-                async with atomic_block(db):
+                async with db.atomic():
                     try:
                         obj = await self.select_for_update().get(**kwargs)
                     except self.model.DoesNotExist:
@@ -224,7 +196,7 @@ class WriteMixin:
             for (fields, _), members in groups.items()
         )
         # Several statements are all-or-nothing, as one would be.
-        async with atomic_block(db) if statements > 1 else contextlib.nullcontext():
+        async with db.atomic() if statements > 1 else contextlib.nullcontext():
             for (fields, filled), members in groups.items():
                 await self._insert_group(db, fields, filled, members, batch_size, conflict)
         mark_all_saved(objs, db.alias)
@@ -355,7 +327,7 @@ class WriteMixin:
         attnames = [f.attname for f in chosen]
         pk_name = meta.pk.attname
         total = 0
-        async with atomic_block(db) if len(objs) > size else contextlib.nullcontext():
+        async with db.atomic() if len(objs) > size else contextlib.nullcontext():
             for start in range(0, len(objs), size):
                 batch = objs[start:start + size]
                 # Pad to a power of two with the last object: the same rows change

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
-from reinhardt_db.models._write import atomic_block
 from reinhardt_db.models.signals import post_delete, pre_delete
 
 if TYPE_CHECKING:
@@ -296,7 +295,7 @@ async def delete_queryset(queryset: Any, *, soft: bool = False) -> tuple[int, di
     reader = queryset._chain()
     reader.query.select_related = ()
     reader._prefetch_lookups = ()
-    async with atomic_block(db):
+    async with db.atomic():
         collector = Collector(db, soft=soft, origin=queryset)
         if soft:
             reader = reader.filter(**{f"{SOFT_FIELD}__isnull": True})
@@ -314,7 +313,7 @@ async def delete_instances(
     """Delete saved instances (of one model) with their ``on_delete`` consequences."""
     model = type(objs[0])
     db = connections[using]
-    async with atomic_block(db):
+    async with db.atomic():
         collector = Collector(db, soft=soft, origin=objs[0] if len(objs) == 1 else objs)
         await collector.collect(model, objs)
         return await collector.delete()

@@ -230,12 +230,32 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         return rows[0] if rows else None
 
     def _check_in_transaction(self, db: Database) -> None:
+        """Refuse ``select_for_update()`` outside ``atomic()``, or with options the server lacks.
+
+        Like Django, a backend without row locks (SQLite: the transaction's
+        database lock serializes writers) ignores the lock and its options.
+        """
         bound = db.bound_connection()
         if bound is None or not bound.in_transaction:
             raise exc.TransactionManagementError(
-                "select_for_update() must run inside a transaction: "
-                "wrap it in 'async with transaction.atomic():'"
+                "select_for_update() must run inside a transaction: the row locks last "
+                f"until it ends. Wrap it in 'async with transaction.atomic(using={db.alias!r}):'"
             )
+        features = db.features
+        lock = self.query.select_for_update
+        if lock is None or not features.supports_select_for_update:
+            return
+        nowait, skip_locked, of = lock
+        for wanted, supported, name in (
+            (nowait, features.supports_select_for_update_nowait, "nowait=True"),
+            (skip_locked, features.supports_select_for_update_skip_locked, "skip_locked=True"),
+            (of, features.supports_select_for_update_of, "of=..."),
+        ):
+            if wanted and not supported:
+                raise exc.NotSupportedError(
+                    f"select_for_update({name}) is not supported on {db.ops.display_name}; "
+                    "leave the option out"
+                )
 
     def __aiter__(self) -> AsyncIterator[M]:
         return self._aiter()
@@ -340,6 +360,8 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         if query.empty:
             return
         alias = self.db
+        if query.select_for_update is not None:
+            self._check_in_transaction(connections[alias])
         tried: set[str] = set()
         while True:
             db = connections[alias]

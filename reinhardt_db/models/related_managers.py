@@ -21,7 +21,6 @@ from typing import Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends import connections
-from reinhardt_db.models._write import atomic_block
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, describe_databases
 from reinhardt_db.models.signals import m2m_changed
 from reinhardt_db.routers import db_for, relation_allowed
@@ -234,7 +233,7 @@ class ReverseManyManager(_RelatedSet):
         if not self.field.null:
             await self.add(*found, bulk=bulk)
             return
-        async with atomic_block(connections[self._alias()]):
+        async with connections[self._alias()].atomic():
             if clear:
                 await self.clear(bulk=bulk)
                 await self.add(*found, bulk=bulk)
@@ -352,7 +351,7 @@ class ManyToManyManager(_RelatedSet):
         if not targets:
             return
         source = self._source_key()
-        async with atomic_block(connections[self._alias()]):
+        async with connections[self._alias()].atomic():
             missing = [t for t in targets if t not in await self._existing(source, targets)]
             await self._send("pre_add", set(missing))
             await self._add_rows(source, missing, through_defaults, self.source_fk, self.target_fk)
@@ -371,7 +370,7 @@ class ManyToManyManager(_RelatedSet):
         if not targets:
             return
         source = self._source_key()
-        async with atomic_block(connections[self._alias()]):
+        async with connections[self._alias()].atomic():
             await self._send("pre_remove", set(targets))
             await self._delete_rows(source, targets)
             await self._send("post_remove", set(targets))
@@ -392,7 +391,7 @@ class ManyToManyManager(_RelatedSet):
         """Unlink every related row."""
         self._check_saved()
         self._forget()
-        async with atomic_block(connections[self._alias()]):
+        async with connections[self._alias()].atomic():
             await self._send("pre_clear", None)
             await self._delete_rows(self._source_key(), None)
             await self._send("post_clear", None)
@@ -407,7 +406,7 @@ class ManyToManyManager(_RelatedSet):
         """Make ``objs`` the linked rows: unlink the others, link the new ones."""
         self._check_saved()
         targets = self._target_keys(objs, "set")
-        async with atomic_block(connections[self._alias()]):
+        async with connections[self._alias()].atomic():
             if clear:
                 await self.clear()
                 await self.add(*targets, through_defaults=through_defaults)

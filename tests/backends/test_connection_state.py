@@ -95,44 +95,69 @@ async def test_task_outliving_its_connection_block_borrows_its_own(
         assert not holder.busy and await _server_pid(backend) == holder_pid
 
 
-async def test_task_outliving_its_transaction_is_refused(backend: Database) -> None:
+async def test_task_outliving_its_transaction_runs_in_autocommit(
+    backend: Database, make_tables: Any
+) -> None:
+    """A task spawned in a transaction that runs after it gets a pooled connection of its own."""
+    await make_tables(Tally)
     go = asyncio.Event()
 
-    async def child() -> Any:
+    async def child() -> tuple[Any, ConnectionState | None]:
         await go.wait()
-        return await backend.fetch_val("SELECT 1")
+        await Tally.objects.create(n=1)
+        return await _server_pid(backend), backend.bound_connection()
 
     async def child_with_its_own_transaction() -> Any:
         await go.wait()
         async with backend.transaction():
             return await backend.fetch_val("SELECT 2")
 
-    async with backend.transaction():
+    async with backend.transaction() as state:
+        block_pid = await _server_pid(backend)
         task = asyncio.create_task(child())
         own = asyncio.create_task(child_with_its_own_transaction())
-    go.set()
-    with pytest.raises(TransactionManagementError, match="transaction on database 'default' that has ended"):
-        await task
-    # Opening a block of its own is fine: it gets a connection of its own.
-    assert await own == 2
+    assert state.released
+    # Hold a connection, so the child cannot be handed the block's one by chance.
+    async with backend.connection():
+        holder_pid = await _server_pid(backend)
+        go.set()
+        async with asyncio.timeout(10):
+            child_pid, child_bound = await task
+            assert await own == 2
+        assert child_bound is None
+        if holder_pid is not None:
+            assert child_pid != holder_pid
+    if block_pid is not None:
+        assert holder_pid == block_pid  # the block's connection went back to the pool
+    # Autocommit: its row is there for everyone at once.
+    assert await Tally.objects.filter(n=1).count() == 1
 
 
 async def test_task_spawned_in_a_transaction_of_a_connection_block(backend: Database) -> None:
-    """Within the outer connection() block, after the inner transaction ended: refused too."""
+    """Within the outer connection() block, after the inner transaction ended: its own connection.
+
+    It never runs on the block's connection, which may be in a later transaction of
+    the parent by then.
+    """
     go = asyncio.Event()
 
     async def child() -> Any:
         await go.wait()
-        return await backend.fetch_val("SELECT 1")
+        return await _server_pid(backend), backend.bound_connection()
 
-    async with backend.connection():
+    async with backend.connection() as state:
         async with backend.transaction():
             task = asyncio.create_task(child())
-        go.set()
-        with pytest.raises(TransactionManagementError, match="has ended"):
-            await task
-        # The connection itself is untouched by the refusal.
-        assert await backend.fetch_val("SELECT 3") == 3
+        async with backend.transaction():
+            parent_pid = await _server_pid(backend)
+            go.set()
+            async with asyncio.timeout(10):
+                child_pid, child_bound = await task
+            assert child_bound is None
+            if parent_pid is not None:
+                assert child_pid != parent_pid
+        # The connection itself is untouched.
+        assert not state.invalid and await backend.fetch_val("SELECT 3") == 3
 
 
 async def test_children_run_inside_the_block_share_its_connection(backend: Database) -> None:

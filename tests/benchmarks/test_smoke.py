@@ -14,6 +14,9 @@ from benchmarks._util import Options
 from benchmarks.orm.bench import ORM, ORM_UNCACHED, _check_work, bench_backend
 from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
 from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
+from benchmarks.transaction.bench import ORM as TX_ORM
+from benchmarks.transaction.bench import WORKLOADS as TX_WORKLOADS
+from benchmarks.transaction.bench import bench_backend as tx_bench_backend
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = Sizes(rows=40, loops=8, rounds=1)
@@ -82,10 +85,11 @@ def test_command_line_without_suite_runs_the_suites_of_the_chosen_workloads() ->
     assert parse(["--only", "tasks_select1"])[0] == ["pool"]
     # the pool suite needs PostgreSQL, the migrations suite SQLite
     assert parse(["--only", "raw_fetch_one"])[0] == ["raw"]
-    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw", "migrations"]
-    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool", "raw"]
+    assert parse(["--backend", "sqlite"])[0] == ["orm", "raw", "migrations", "transaction"]
+    assert parse(["--backend", "postgresql"])[0] == ["orm", "pool", "raw", "transaction"]
     assert parse(["--only", "makemigrations_migrate"])[0] == ["migrations"]
-    assert parse([])[0] == ["orm", "pool", "raw", "migrations"]
+    assert parse(["--only", "atomic_blocks"])[0] == ["transaction"]
+    assert parse([])[0] == ["orm", "pool", "raw", "migrations", "transaction"]
 
 
 @pytest.mark.parametrize(
@@ -141,3 +145,11 @@ async def test_keyset_pages_runs(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert f"whole walk, {SMOKE_ROWS // 100} pages" in out
     assert "| depth (rows skipped) | paginate() ms |" in out
     assert "| 1,900 |" in out  # the deepest page measured
+
+
+async def test_every_transaction_workload_runs(tmp_path: Path) -> None:
+    rows = await tx_bench_backend("sqlite", f"sqlite:///{tmp_path}/tx.sqlite3", TINY)
+    assert {(r.workload, r.contender) for r in rows} == {
+        (w, c) for w in TX_WORKLOADS for c in (RAW, TX_ORM)
+    }
+    assert all(r.seconds > 0 and r.ops == TINY.loops for r in rows)

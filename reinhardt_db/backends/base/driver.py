@@ -147,20 +147,9 @@ class Driver(ABC):
         """Translate ``%s``-style SQL into this driver's paramstyle."""
 
     # -- transactions ---------------------------------------------------------------
-    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
-        """Statements that open a transaction."""
-        check_isolation(isolation)
-        mode = []
-        if isolation:
-            mode.append(f"ISOLATION LEVEL {isolation.upper()}")
-        if read_only:
-            mode.append("READ ONLY")
-        return ["BEGIN " + " ".join(mode) if mode else "BEGIN"]
-
-    async def begin(self, raw: Any, isolation: str | None = None, read_only: bool = False) -> None:
-        """Open a transaction on ``raw``."""
-        for sql in self.begin_sql(isolation, read_only):
-            await self.execute(raw, sql, ())
+    async def begin(self, raw: Any) -> None:
+        """Open a plain transaction on ``raw`` (``atomic()`` asks ``ops`` for its BEGIN)."""
+        await self.execute(raw, "BEGIN", ())
 
     async def commit(self, raw: Any) -> None:
         """Commit the open transaction."""

@@ -495,6 +495,71 @@ class DatabaseOperations:
         return range(lastrowid, lastrowid + 1) if rows == 1 else None
 
     # -- transactions ----------------------------------------------------------------------
+    def begin_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Return the statements that open a transaction (``atomic()``'s outermost block).
+
+        ``isolation`` is one of ``ISOLATION_LEVELS`` (checked by the caller) or None
+        for the server's default.
+        """
+        mode = []
+        if isolation:
+            mode.append(f"ISOLATION LEVEL {isolation.upper()}")
+        if read_only:
+            mode.append("READ ONLY")
+        return ["BEGIN " + ", ".join(mode) if mode else "BEGIN"]
+
+    def end_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Return the statements that undo, after COMMIT or ROLLBACK, what the BEGIN set.
+
+        Most servers scope the transaction's mode to the transaction itself: nothing.
+        """
+        return []
+
+    def commit_sql(self) -> str:
+        """Return the statement that commits the open transaction."""
+        return "COMMIT"
+
+    def rollback_sql(self) -> str:
+        """Return the statement that rolls back the open transaction."""
+        return "ROLLBACK"
+
+    # Two-phase commit (``transaction.two_phase``). ``xid`` is the global id,
+    # ``branch`` tells this database's part apart (the database name): some servers
+    # keep prepared transactions per server, not per database.
+    def tpc_begin_sql(self, xid: str, branch: str) -> list[str]:
+        """Return the statements that open this database's part of a two-phase transaction."""
+        raise self._no_two_phase()
+
+    def tpc_prepare_sql(self, xid: str, branch: str) -> list[str]:
+        """Return the statements that prepare it (first phase): it survives a crash from now on."""
+        raise self._no_two_phase()
+
+    def tpc_abort_sql(self, xid: str, branch: str) -> list[str]:
+        """Return the statements that roll it back before it was prepared."""
+        raise self._no_two_phase()
+
+    def tpc_commit_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return the statements that commit it once prepared (second phase), on any session."""
+        raise self._no_two_phase()
+
+    def tpc_rollback_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return the statements that roll it back once prepared, on any session."""
+        raise self._no_two_phase()
+
+    def tpc_recover_sql(self) -> str:
+        """Return the query listing the prepared transactions the server holds."""
+        raise self._no_two_phase()
+
+    def tpc_recovered_xids(self, rows: Sequence[Sequence[Any]], branch: str) -> list[str]:
+        """Return the global ids of this database's prepared transactions, from those rows."""
+        raise self._no_two_phase()
+
+    def _no_two_phase(self) -> NotSupportedError:
+        return NotSupportedError(
+            f"{self.display_name} has no two-phase commit; transaction.two_phase() and "
+            "recover_prepared() need PostgreSQL or MySQL/MariaDB databases"
+        )
+
     def savepoint_create_sql(self, name: str) -> str:
         """Return the statement that opens savepoint ``name``."""
         return f"SAVEPOINT {name}"

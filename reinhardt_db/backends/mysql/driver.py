@@ -20,7 +20,6 @@ from reinhardt_db.backends.base.driver import (
     Driver,
     ExecuteResult,
     causes,
-    check_isolation,
     unresolvable_host,
 )
 from reinhardt_db.backends.base.streams import RowStream
@@ -267,14 +266,6 @@ class MySQLDriver(Driver):
         self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
     ) -> RowStream:
         return await streams.open_stream(raw, sql, params, chunk_size)
-
-    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
-        check_isolation(isolation)
-        statements = []
-        if isolation:
-            statements.append(f"SET TRANSACTION ISOLATION LEVEL {isolation.upper()}")
-        statements.append("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
-        return statements
 
     async def server_version(self, raw: Any) -> str:
         version = str(raw.get_server_info())

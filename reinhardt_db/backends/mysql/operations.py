@@ -264,3 +264,55 @@ class MySQLOperations(DatabaseOperations):
         if not analyze:
             return f"EXPLAIN {suffix}"
         return f"ANALYZE {suffix}" if features.is_mariadb else f"EXPLAIN ANALYZE {suffix}"
+
+    # -- transactions ------------------------------------------------------------------------
+    def begin_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Return ``SET TRANSACTION ISOLATION LEVEL ...`` (next transaction only) and the START."""
+        statements = []
+        if isolation:
+            statements.append(f"SET TRANSACTION ISOLATION LEVEL {isolation.upper()}")
+        statements.append("START TRANSACTION READ ONLY" if read_only else "START TRANSACTION")
+        return statements
+
+    # -- two-phase commit: XA -----------------------------------------------------------------
+    # XA RECOVER lists the prepared transactions of the whole server, so the
+    # branch qualifier (bqual) carries the database name to tell them apart.
+    def tpc_begin_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``XA START 'gtrid','bqual'``."""
+        return [f"XA START {_xid(xid, branch)}"]
+
+    def tpc_prepare_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``XA END`` then ``XA PREPARE``."""
+        return [f"XA END {_xid(xid, branch)}", f"XA PREPARE {_xid(xid, branch)}"]
+
+    def tpc_abort_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``XA END`` then ``XA ROLLBACK`` (an active XA transaction must end first)."""
+        return [f"XA END {_xid(xid, branch)}", f"XA ROLLBACK {_xid(xid, branch)}"]
+
+    def tpc_commit_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``XA COMMIT 'gtrid','bqual'``."""
+        return [f"XA COMMIT {_xid(xid, branch)}"]
+
+    def tpc_rollback_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``XA ROLLBACK 'gtrid','bqual'``."""
+        return [f"XA ROLLBACK {_xid(xid, branch)}"]
+
+    def tpc_recover_sql(self) -> str:
+        """Return ``XA RECOVER``: formatID, gtrid_length, bqual_length, data."""
+        return "XA RECOVER"
+
+    def tpc_recovered_xids(self, rows: Sequence[Sequence[Any]], branch: str) -> list[str]:
+        """Return the gtrids whose bqual is this database's name."""
+        xids = []
+        for row in rows:
+            gtrid_length, bqual_length, data = int(row[1]), int(row[2]), row[3]
+            if isinstance(data, bytes):
+                data = data.decode("utf-8", "replace")
+            if data[gtrid_length:gtrid_length + bqual_length] == branch:
+                xids.append(data[:gtrid_length])
+        return xids
+
+
+def _xid(xid: str, branch: str) -> str:
+    """The quoted ``'gtrid','bqual'`` of this database's part of ``xid``."""
+    return "'" + xid.replace("'", "''") + "','" + branch.replace("'", "''") + "'"

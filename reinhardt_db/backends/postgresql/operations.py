@@ -185,3 +185,44 @@ class PostgreSQLOperations(DatabaseOperations):
     def repeat_values_group(self, group: str, rows: int, width: int) -> list[str]:
         """Renumber ``$n`` placeholders for each further row."""
         return [_DOLLAR.sub(_shifted(row * width), group) for row in range(rows)]
+
+    # -- two-phase commit: PREPARE TRANSACTION ----------------------------------------------
+    # A prepared transaction's id (gid) is unique in the whole cluster, so this
+    # database's part carries the database name after the global id.
+    def tpc_begin_sql(self, xid: str, branch: str) -> list[str]:
+        """Return a plain BEGIN: PostgreSQL decides on two-phase only at PREPARE."""
+        return ["BEGIN"]
+
+    def tpc_prepare_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``PREPARE TRANSACTION 'gid'``."""
+        return [f"PREPARE TRANSACTION {_gid(xid, branch)}"]
+
+    def tpc_abort_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``ROLLBACK``: not prepared yet, it is an ordinary transaction."""
+        return ["ROLLBACK"]
+
+    def tpc_commit_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``COMMIT PREPARED 'gid'``."""
+        return [f"COMMIT PREPARED {_gid(xid, branch)}"]
+
+    def tpc_rollback_prepared_sql(self, xid: str, branch: str) -> list[str]:
+        """Return ``ROLLBACK PREPARED 'gid'``."""
+        return [f"ROLLBACK PREPARED {_gid(xid, branch)}"]
+
+    def tpc_recover_sql(self) -> str:
+        """Return the query of ``pg_prepared_xacts`` for the current database."""
+        return (
+            "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() "
+            "ORDER BY prepared"
+        )
+
+    def tpc_recovered_xids(self, rows: Sequence[Sequence[Any]], branch: str) -> list[str]:
+        """Return the global ids: each gid without this database's ``.name`` suffix."""
+        suffix = "." + branch
+        return [str(row[0]).removesuffix(suffix) for row in rows]
+
+
+def _gid(xid: str, branch: str) -> str:
+    """The quoted gid of this database's part of global transaction ``xid``."""
+    gid = f"{xid}.{branch}"
+    return "'" + gid.replace("'", "''") + "'"

@@ -25,7 +25,7 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_qmark
-from reinhardt_db.backends.base.driver import Driver, ExecuteResult, check_isolation
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult
 from reinhardt_db.backends.base.streams import RowStream
 from reinhardt_db.backends.sqlite import streams
 from reinhardt_db.backends.sqlite._aiosqlite import close_at_exit, daemonize
@@ -334,12 +334,6 @@ class SQLiteDriver(Driver):
         self, raw: Any, sql: str, params: Sequence[Any], chunk_size: int, *, shared: bool, slot: int
     ) -> RowStream:
         return await streams.open_stream(raw, sql, params, chunk_size)
-
-    def begin_sql(self, isolation: str | None, read_only: bool) -> list[str]:
-        check_isolation(isolation)
-        # SQLite transactions are always serializable; IMMEDIATE takes the write
-        # lock up front so two writers cannot deadlock on lock upgrade.
-        return ["BEGIN" if read_only else "BEGIN IMMEDIATE"]
 
     async def server_version(self, raw: Any) -> str:
         return sqlite3.sqlite_version

@@ -453,3 +453,21 @@ class SQLiteOperations(DatabaseOperations):
     def explain_text(self, rows: Sequence[Sequence[Any]]) -> str:
         """Return the plan's detail column, one line per step."""
         return "\n".join(str(row[-1]) for row in rows)
+
+    # -- transactions ------------------------------------------------------------------------
+    # SQLite runs every transaction SERIALIZABLE (one writer at a time, and a
+    # reader sees one snapshot), which is at least as strict as any level asked
+    # for, so the isolation level does not change the statement. A writing
+    # transaction takes the write lock up front (IMMEDIATE): two deferred
+    # writers would otherwise deadlock on upgrading their read locks, and one
+    # would fail with "database is locked" instead of waiting. A read-only one
+    # is a deferred BEGIN with writes refused by PRAGMA query_only, undone after.
+    def begin_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Return ``BEGIN IMMEDIATE``, or ``BEGIN`` + ``PRAGMA query_only = ON`` when read-only."""
+        if read_only:
+            return ["BEGIN", "PRAGMA query_only = ON"]
+        return ["BEGIN IMMEDIATE"]
+
+    def end_transaction_sql(self, isolation: str | None, read_only: bool) -> list[str]:
+        """Return ``PRAGMA query_only = OFF`` after a read-only transaction."""
+        return ["PRAGMA query_only = OFF"] if read_only else []
