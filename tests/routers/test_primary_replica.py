@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from reinhardt_db import transaction
 from reinhardt_db.backends import connections
 from reinhardt_db.models import Count
 from reinhardt_db.routers import PrimaryReplicaRouter, router
@@ -79,13 +80,19 @@ async def test_weighted_replicas_take_reads_in_proportion(
     assert aliases_of(reads) == [REPLICA, "r2", REPLICA, REPLICA, "r2", REPLICA]
 
 
-async def test_reads_inside_a_transaction_stay_on_the_primary(aliases: Configure) -> None:
+@pytest.mark.parametrize("block", ["atomic", "db.transaction"])
+async def test_reads_inside_a_transaction_stay_on_the_primary(
+    aliases: Configure, block: str
+) -> None:
     await aliases(routers=[PrimaryReplicaRouter(primary="default", replicas=[REPLICA])])
-    async with connections["default"].transaction():
+    opened = transaction.atomic() if block == "atomic" else connections["default"].transaction()
+    async with opened:
         await Author.objects.create(name="fresh")
         with capture_queries() as inside:
             assert [a.name for a in await Author.objects.all()] == ["fresh"]  # read-your-writes
             assert await Author.objects.count() == 1
+            async with transaction.atomic():  # a savepoint: still the primary
+                assert await Author.objects.filter(name="fresh").exists()
         assert set(aliases_of(inside)) == {"default"}
     with capture_queries() as after:
         assert await Author.objects.count() == 0  # the replica has no row
