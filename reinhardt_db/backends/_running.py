@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from reinhardt_db import exceptions as exc
@@ -33,19 +33,25 @@ class StatementRunner(DatabasePools):
             discard()
         return self.driver.map_error(error)
 
-    async def _run(self, op: Op[T], sql: str, params: Any, raw_sql: bool = False) -> T:
+    def _run(
+        self, op: Op[T], sql: str, params: Any, raw_sql: bool = False
+    ) -> Coroutine[Any, Any, T]:
         """Run ``op(raw, sql, params)`` on the task's connection or a pooled one.
 
         ``raw_sql``: the statement did not come from the ORM's compiler, so it
         may have changed session state; the connection is reset before reuse.
+        A plain function returning the coroutine that runs the statement: one
+        coroutine frame less per statement (about 0.7 µs) than awaiting it here.
         """
         bound_map = bindings.get()
         if bound_map is not None:
             binding = bound_map.get(self.alias)
-            if binding is not None:
-                if binding.open:
-                    return await self._run_bound(binding.state, op, sql, params, raw_sql)
-                # The task outlived its block: run as outside one (autocommit).
+            if binding is not None and binding.open:
+                return self._run_bound(binding.state, op, sql, params, raw_sql)
+            # Else the task outlived its block: run as outside one (autocommit).
+        return self._run_pooled(op, sql, params, raw_sql)
+
+    async def _run_pooled(self, op: Op[T], sql: str, params: Any, raw_sql: bool) -> T:
         pool = self.pool
         # The pool's synchronous fast path (an idle connection, nobody queued)
         # saves the awaits of acquire() and release() on most statements.

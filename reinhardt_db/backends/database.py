@@ -16,7 +16,7 @@ The parts live in their own modules; ``Database`` puts them together:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.backends._logging import sql_logger
@@ -62,21 +62,27 @@ class Database(RawSQL, Streaming):
         return f"<Database {self.alias!r} {self.vendor}>"
 
     # -- ORM fast path (native paramstyle) ----------------------------------------------
-    async def fetch_rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Run native-paramstyle SQL and return the driver's rows."""
-        return await self._run(self.driver.fetch_rows, sql, params)
+    # Plain functions returning the statement's coroutine (``await db.fetch_row(...)``
+    # as before): a frame less on the ORM's hottest path.
+    def fetch_rows(self, sql: str, params: Sequence[Any] = ()) -> Coroutine[Any, Any, list[Any]]:
+        """Run native-paramstyle SQL and return the driver's rows (awaitable)."""
+        return self._run(self.driver.fetch_rows, sql, params)
 
-    async def fetch_row(self, sql: str, params: Sequence[Any] = ()) -> Any | None:
-        """Run native-paramstyle SQL and return the first row, or None."""
-        return await self._run(self.driver.fetch_row, sql, params)
+    def fetch_row(self, sql: str, params: Sequence[Any] = ()) -> Coroutine[Any, Any, Any | None]:
+        """Run native-paramstyle SQL and return the first row, or None (awaitable)."""
+        return self._run(self.driver.fetch_row, sql, params)
 
-    async def execute_native(self, sql: str, params: Sequence[Any] = ()) -> ExecuteResult:
+    def execute_native(
+        self, sql: str, params: Sequence[Any] = ()
+    ) -> Coroutine[Any, Any, ExecuteResult]:
         """Run a native-paramstyle statement; report rows touched and the new row id."""
-        return await self._run(self.driver.execute, sql, params)
+        return self._run(self.driver.execute, sql, params)
 
-    async def executemany_native(self, sql: str, seq_of_params: Sequence[Sequence[Any]]) -> int:
-        """Run a native-paramstyle statement once per parameter set."""
-        return await self._run(self.driver.executemany, sql, seq_of_params)
+    def executemany_native(
+        self, sql: str, seq_of_params: Sequence[Sequence[Any]]
+    ) -> Coroutine[Any, Any, int]:
+        """Run a native-paramstyle statement once per parameter set (awaitable)."""
+        return self._run(self.driver.executemany, sql, seq_of_params)
 
     # -- server features and the schema editor ------------------------------------------
     async def _read_features(self, raw: Any) -> None:

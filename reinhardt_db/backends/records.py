@@ -66,6 +66,9 @@ def record_class(fields: tuple[str, ...]) -> type[Record]:
 
 def make_records(fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[Record]:
     """Wrap driver rows as ``Record`` objects."""
-    # tuple() first: a tuple subclass built from a tuple copies it directly, from a
-    # driver row (asyncpg's Record) it would go through the generic iterator.
-    return list(map(record_class(tuple(fields)), map(tuple, rows)))
+    cls = record_class(tuple(fields))
+    if rows and type(rows[0]) is not tuple:
+        # A tuple subclass built from a tuple copies it directly; from a driver
+        # row (asyncpg's Record) it would go through the generic iterator.
+        return list(map(cls, map(tuple, rows)))
+    return list(map(cls, rows))

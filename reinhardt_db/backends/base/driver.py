@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -98,12 +98,17 @@ class Driver(ABC):
         """An SQLAlchemy dialect compiling to this driver's native paramstyle."""
 
     # -- statements (native paramstyle, positional params) ------------------------
+    # fetch_rows/fetch_row return an awaitable: a driver whose own call already
+    # gives the result (asyncpg) returns that call's awaitable, no frame between.
     @abstractmethod
-    async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
-        """Run a query and return every row as the driver gives it."""
+    def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> Awaitable[list[Any]]:
+        """Run a query and return every row as the driver gives it (awaitable)."""
 
-    async def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Any | None:
-        """Run a query and return its first row, or None."""
+    def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Awaitable[Any | None]:
+        """Run a query and return its first row, or None (awaitable)."""
+        return self._first_row(raw, sql, params)
+
+    async def _first_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Any | None:
         rows = await self.fetch_rows(raw, sql, params)
         return rows[0] if rows else None
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Sequence
+from typing import Any, ClassVar, cast
 from urllib.parse import urlencode
 
 import asyncpg
@@ -162,12 +162,11 @@ class PostgreSQLDriver(Driver):
     def native_sql(self, sql: str) -> str:
         return to_dollar(sql)
 
-    async def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> list[Any]:
-        rows: list[Any] = await raw.fetch(sql, *params)
-        return rows
+    def fetch_rows(self, raw: Any, sql: str, params: Sequence[Any]) -> Awaitable[list[Any]]:
+        return cast("Awaitable[list[Any]]", raw.fetch(sql, *params))
 
-    async def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Any | None:
-        return await raw.fetchrow(sql, *params)
+    def fetch_row(self, raw: Any, sql: str, params: Sequence[Any]) -> Awaitable[Any | None]:
+        return cast("Awaitable[Any | None]", raw.fetchrow(sql, *params))
 
     async def fetch_described(
         self, raw: Any, sql: str, params: Sequence[Any]
