@@ -54,6 +54,12 @@ def _models(models: Iterable[type[Any]] | None) -> list[type[Any]]:
 
 def _in_dependency_order(models: list[type[Any]]) -> list[type[Any]]:
     """Referenced models first (junction tables after both sides); cycles keep their order."""
+    order = _dependency_order(models)
+    return list(models) if order is None else order
+
+
+def _dependency_order(models: list[type[Any]]) -> list[type[Any]] | None:
+    """Referenced models first, or None when foreign keys among ``models`` form a cycle."""
     sorter: graphlib.TopologicalSorter[type[Any]] = graphlib.TopologicalSorter()
     for model in models:
         targets = [
@@ -64,7 +70,7 @@ def _in_dependency_order(models: list[type[Any]]) -> list[type[Any]]:
     try:
         order = list(sorter.static_order())
     except graphlib.CycleError:
-        return list(models)
+        return None
     return [m for m in order if m in models]
 
 
@@ -137,9 +143,24 @@ async def drop_tables(
     using: str = "default",
     if_exists: bool = False,
 ) -> None:
-    """Drop the tables of ``models`` (default: every managed model), dependents first."""
-    chosen = _in_dependency_order(_models(models))
+    """Drop the tables of ``models`` (default: every managed model), dependents first.
+
+    When foreign keys among them form a cycle, no order drops one table before
+    the other points at it: on backends that add foreign keys with ALTER TABLE
+    (PostgreSQL, MariaDB) the keys between the chosen tables are dropped first.
+    """
+    given = _models(models)
+    order = _dependency_order(given)
+    chosen = given if order is None else order
     async with connections[using].schema_editor() as editor:
+        if order is None and editor.features.supports_alter_table_constraints:
+            tables = {model._meta.db_table for model in chosen}
+            for model in chosen:
+                name = model._meta.db_table
+                existing = await editor.existing_foreign_key_names(name)
+                for fk in _foreign_keys(model):
+                    if fk.referred_table.name in tables and str(fk.name) in existing:
+                        await editor.remove_foreign_key(name, str(fk.name))
         for model in reversed(chosen):
             await editor.delete_model(model, if_exists=if_exists, with_relations=False)
     tables_written(connections[using], [model._meta.db_table for model in chosen])

@@ -193,6 +193,35 @@ async def test_create_and_drop_every_registered_model(backend: Database) -> None
             await create_tables([Unmanaged._meta])  # type: ignore[list-item]
 
 
+async def test_drop_tables_with_a_foreign_key_cycle(backend: Database) -> None:
+    """Two tables pointing at each other, both rows linked: both tables go."""
+    with isolate_apps():
+        class Left(models.Model):
+            right = models.ForeignKey(
+                "tests_schema_cycle.Right", on_delete=models.SET_NULL, null=True, related_name="+"
+            )
+
+            class Meta:
+                app_label = "tests_schema_cycle"
+
+        class Right(models.Model):
+            left = models.ForeignKey(Left, on_delete=models.SET_NULL, null=True, related_name="+")
+
+            class Meta:
+                app_label = "tests_schema_cycle"
+
+        await drop_tables([Left, Right], if_exists=True)
+        await create_tables([Left, Right])
+        left = await Left.objects.create()
+        right = await Right.objects.create(left=left)
+        left.right = right
+        await left.save()
+        await drop_tables([Left, Right])
+        for table in ("tests_schema_cycle_left", "tests_schema_cycle_right"):
+            assert not await table_exists(backend, table)
+        await drop_tables([Left, Right], if_exists=True)  # nothing left: no error
+
+
 @pytest.mark.backends("sqlite")
 async def test_sqlite_decimal_text_compares_and_sorts_numerically(
     backend: Database, make_tables: Any
