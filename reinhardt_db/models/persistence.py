@@ -113,9 +113,11 @@ async def save_instance(
             row = await db.fetch_row(entry.sql, entry.params(values))
             tables_written(db, (meta.db_table,))
             if row is not None:
-                obj.__dict__.update(
-                    zip(_attnames(filled), entry.reader((row,), alias)[0], strict=True)
-                )
+                returned = entry.reader((row,), alias)[0]
+                if len(filled) == 1:  # the auto key: one store
+                    obj.__dict__[filled[0].attname] = returned[0]
+                else:
+                    obj.__dict__.update(zip(_attnames(filled), returned, strict=True))
         else:
             await _insert_without_returning(obj, db, fields, filled, values)
     mark_saved(obj, alias)
@@ -202,7 +204,15 @@ def insert_plan(meta: Any, obj: Any) -> _Plan:
             f for f in meta.concrete_fields if f.is_auto or f.has_db_default()
         )
     values = obj.__dict__
-    pattern = tuple([_filled(f, values) for f in fillable])
+    if len(fillable) == 1:  # an auto key alone, the usual case: no call per field
+        field = fillable[0]
+        value = values.get(field.attname, DATABASE_DEFAULT)
+        pattern: tuple[bool, ...] = (
+            (True,) if value is DATABASE_DEFAULT or (value is None and field.is_auto)
+            else (False,)
+        )
+    else:
+        pattern = tuple([_filled(f, values) for f in fillable])
     plan = _INSERT_PLANS.get((meta, pattern))
     if plan is None:
         filled = {f for f, fill in zip(fillable, pattern, strict=True) if fill}
