@@ -389,19 +389,7 @@ class In(Lookup):
                 f"The value of an 'in' lookup must be a list, tuple or set of values "
                 f"(or a QuerySet), got {type(value).__name__}."
             )
-        items: list[Any] = []
-        seen: set[Any] = set()
-        for item in value:
-            if item is None:
-                continue  # x IN (NULL) never matches; Django drops it too
-            item = pk_value(item)
-            try:
-                if item in seen:
-                    continue
-                seen.add(item)
-            except TypeError:
-                pass
-            items.append(item)
+        items = _unique_keys(value)
         if not items:
             return EMPTY_RESULT
         size = _padded(len(items)) if resolver.pad_lists else len(items)
@@ -434,6 +422,42 @@ class In(Lookup):
         if isinstance(rhs, _ListParam):
             return self.ops.in_list(lhs, rhs.param)
         return lhs.in_(rhs)
+
+
+def _unique_keys(value: Iterable[Any]) -> list[Any]:
+    """The distinct non-NULL values of an ``in`` list, in order, instances as their keys.
+
+    Long lists (``prefetch_related`` sends thousands of keys) take the fast
+    path: one look at each value's type, then ``dict.fromkeys``.
+    """
+    values = value if isinstance(value, (list, tuple)) else list(value)
+    if not any(_is_instance_type(kind) for kind in {type(item) for item in values}):
+        try:
+            unique = dict.fromkeys(values)
+        except TypeError:  # an unhashable value: the loop below keeps it
+            pass
+        else:
+            unique.pop(None, None)  # x IN (NULL) never matches; Django drops it too
+            return list(unique)
+    items: list[Any] = []
+    seen: set[Any] = set()
+    for item in values:
+        if item is None:
+            continue
+        item = pk_value(item)
+        try:
+            if item in seen:
+                continue
+            seen.add(item)
+        except TypeError:
+            pass
+        items.append(item)
+    return items
+
+
+def _is_instance_type(kind: type) -> bool:
+    """True for the type of a model instance (``pk_value`` would take its key)."""
+    return hasattr(kind, "_meta") and not issubclass(kind, type)
 
 
 class _ListParam:

@@ -161,7 +161,17 @@ async def prefetch_related_objects(
     # (the routers are not asked again, so both halves are from one database).
     alias = using or objs[0]._state.db or db_for(model)
     done: dict[str, tuple[list[Any], Any]] = {}
-    for lookup in map(_normalize, lookups):
+    normalized = [_normalize(lookup) for lookup in lookups]
+    # The levels some lookup goes beyond: only their related objects are gathered
+    # (collecting 10,000 prefetched rows again for nothing is a tenth of the work).
+    deeper = {
+        LOOKUP_SEP.join(parts[:depth])
+        for lookup in normalized
+        for parts in (lookup.prefetch_through.split(LOOKUP_SEP),
+                      lookup.prefetch_to.split(LOOKUP_SEP))
+        for depth in range(1, len(parts))
+    }
+    for lookup in normalized:
         if lookup.prefetch_to in done and lookup.queryset is not None:
             raise ValueError(
                 f"{lookup.prefetch_to!r} lookup was already seen with a different queryset; "
@@ -188,7 +198,7 @@ async def prefetch_related_objects(
                 lookup.to_attr if last else None,
                 level_parent if lookup.strategy == "subquery" else None,
             )
-            level_objs, level_parent = await fetcher.run()
+            level_objs, level_parent = await fetcher.run(gather=key in deeper)
             done[key] = (level_objs, level_parent)
             level_model = relation.related_model
 
@@ -257,13 +267,14 @@ class _Level:
         return found
 
     # -- running -------------------------------------------------------------------------
-    async def run(self) -> tuple[list[Any], Any]:
-        """Fetch for the instances that lack the relation; return every related object."""
+    async def run(self, gather: bool = True) -> tuple[list[Any], Any]:
+        """Fetch for the instances that lack the relation; return every related object
+        (an empty list unless ``gather``: no lookup goes deeper)."""
         pending = self._pending()
         used: Any = None
         if pending:
             used = await self._fetch(pending)
-        return self._gather(), used
+        return (self._gather() if gather else []), used
 
     def _base(self) -> Any:
         relation = self.relation
@@ -380,7 +391,10 @@ class _Level:
         if parent is not None and not parent.query.is_sliced:
             queryset = narrowed(parent.values(parent_values[1]).order_by())
             return [queryset], queryset
-        ordered = sorted(keys, key=_sort_key)
+        try:  # keys of one type (the usual case) sort as they are
+            ordered = sorted(keys)
+        except TypeError:
+            ordered = sorted(keys, key=_sort_key)
         limit = _chunk_size(self.db, base)
         querysets = [
             narrowed(ordered[start:start + limit]) for start in range(0, len(ordered), limit)

@@ -293,3 +293,16 @@ async def test_querysets_as_scalar_values(items: list[Item]) -> None:
     biggest = Item.objects.order_by("-qty").filter(qty__isnull=False).values("qty")[:1]
     assert await names(qty=biggest) == ["apple tart"]
     assert await names(qty__lt=biggest) == ["Apple pie", "cherry"]
+
+
+async def test_in_lists_of_every_shape(items: list[Item]) -> None:
+    """Duplicates and NULLs leave the list; generators, sets and instances work."""
+    from reinhardt_db.testing import capture_queries
+
+    with capture_queries() as queries:
+        assert await names(qty__in=[10, 10, None, 0, 10]) == ["apple tart", "cherry"]
+    assert len(queries[0].params) == 2  # 10 and 0, each once (no NULL)
+    assert await names(qty__in=(q for q in (3, None, 3))) == ["Apple pie"]
+    assert await names(qty__in={0, 3}) == ["Apple pie", "cherry"]
+    assert await names(qty__in=[None]) == []
+    assert await names(pk__in=[items[0], items[3].pk, items[0]]) == ["Apple pie", "cherry"]

@@ -177,3 +177,14 @@ async def test_prefetch_lookup_errors(blog: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="values"):
         Prefetch("posts", queryset=Post.objects.values("id"))
 
+
+async def test_lookups_sharing_a_level_reuse_its_rows(blog: dict[str, Any]) -> None:
+    """A lookup going through a level another lookup loaded starts from that level's rows,
+    in either order, without querying the level again."""
+    for lookups in (("posts", "posts__tags"), ("posts__tags", "posts")):
+        with assert_num_queries(3):
+            authors = await Author.objects.prefetch_related(*lookups).order_by("name")
+        with assert_num_queries(0):
+            posts = await authors[0].posts.all()
+            assert len(posts) == 20
+            assert sum([len(await p.tags.all()) for p in posts]) > 0

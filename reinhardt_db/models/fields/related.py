@@ -485,7 +485,9 @@ class ForeignKey(RelatedField):
                 return value.values(target.name)
             return value
         if isinstance(value, (list, tuple, set, frozenset)) and any(
-            _is_model_instance(item) for item in value
+            # Each type once: prefetch_related passes thousands of plain keys.
+            hasattr(kind, "_meta") and not issubclass(kind, type)
+            for kind in {type(item) for item in value}
         ):
             return [self._instance_value(v) if _is_model_instance(v) else v for v in value]
         return value
