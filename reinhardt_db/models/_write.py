@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
@@ -42,7 +42,7 @@ class WriteMixin:
             self, nowait: bool = False, skip_locked: bool = False, of: tuple[str, ...] = ()
         ) -> Any: ...
         async def get(self, *args: Any, **kwargs: Any) -> Any: ...
-        async def _execute(self) -> list[Any]: ...
+        def _execute(self) -> Awaitable[list[Any]]: ...
 
     # -- single objects ----------------------------------------------------------------------
     async def create(self, **kwargs: Any) -> Any:

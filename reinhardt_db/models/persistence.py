@@ -90,20 +90,53 @@ async def save_instance(
     if not force_insert and obj._is_pk_set() and not (state.adding and _pk_has_default(meta)):
         if fields is None:
             fields = _loaded_update_fields(meta, obj.__dict__)
-        updated = await _do_update(obj, db, fields)
+        if fields:
+            # The UPDATE is awaited here, not in a helper: one coroutine frame less.
+            entry, params = _update_statement(obj, db, fields)
+            result = await db.execute_native(entry.sql, params)
+            tables_written(db, (meta.db_table,))
+            # Every backend reports matched rows (MySQL connects with CLIENT.FOUND_ROWS).
+            updated = result.rowcount > 0
+        else:
+            updated = await _pk_exists(obj, db)
         if not updated and (force_update or update_fields is not None):
             what = "Save with update_fields" if update_fields is not None else "Forced update"
             raise exc.DatabaseError(f"{what} did not affect any rows.")
     elif force_update:
         raise ValueError("Cannot force an update in save() with no primary key.")
     if not updated:
-        await _do_insert(obj, db)
+        fields, filled = insert_plan(meta, obj)
+        values = [f.pre_save(obj, True) for f in fields]
+        if filled and db.features.can_return_rows_from_bulk_insert:
+            # INSERT ... RETURNING, awaited here (the common case: an auto key).
+            entry = dml.compile_insert(model, db, fields, filled)
+            row = await db.fetch_row(entry.sql, entry.params(values))
+            tables_written(db, (meta.db_table,))
+            if row is not None:
+                returned = entry.reader((row,), alias)[0]
+                if len(filled) == 1:  # the auto key: one store
+                    obj.__dict__[filled[0].attname] = returned[0]
+                else:
+                    obj.__dict__.update(zip(_attnames(filled), returned, strict=True))
+        else:
+            await _insert_without_returning(obj, db, fields, filled, values)
     mark_saved(obj, alias)
     if post_save.has_listeners(model):
         await post_save.send(
             model, instance=obj, created=not updated, raw=False, using=alias,
             update_fields=changed,
         )
+
+
+_ATTNAMES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def _attnames(fields: tuple[Any, ...]) -> tuple[str, ...]:
+    """The attnames of ``fields`` (cached: the same plan tuples come back on every save)."""
+    names = _ATTNAMES.get(fields)
+    if names is None:
+        names = _ATTNAMES[fields] = tuple(f.attname for f in fields)
+    return names
 
 
 _UPDATE_FIELDS: dict[Any, tuple[tuple[Any, ...], frozenset[str]]] = {}
@@ -126,19 +159,21 @@ def _pk_has_default(meta: Any) -> bool:
     return any(f.has_default() or f.has_db_default() for f in meta.pk_fields)
 
 
-async def _do_update(obj: Any, db: Any, fields: tuple[Any, ...]) -> bool:
+def _update_statement(obj: Any, db: Any, fields: tuple[Any, ...]) -> tuple[Any, list[Any]]:
+    """The UPDATE of ``fields`` by primary key and its parameters (``fields`` not empty)."""
     meta = type(obj)._meta
     values = [f.pre_save(obj, False) for f in fields]
-    pk_values = [obj.__dict__[name] for name in meta.pk_attnames]
-    if not fields:
-        # Nothing to write: the row only has to exist.
-        entry = dml.compile_exists_pk(type(obj), db)
-        return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
+    state = obj.__dict__
+    values.extend([state[name] for name in meta.pk_attnames])
     entry = dml.compile_update_pk(type(obj), db, fields)
-    result = await db.execute_native(entry.sql, entry.params(values + pk_values))
-    tables_written(db, (meta.db_table,))
-    # Every backend reports matched rows (MySQL connects with CLIENT.FOUND_ROWS).
-    return result.rowcount > 0
+    return entry, entry.params(values)
+
+
+async def _pk_exists(obj: Any, db: Any) -> bool:
+    """Whether ``obj``'s row exists: a save with nothing to write only needs the row."""
+    entry = dml.compile_exists_pk(type(obj), db)
+    pk_values = [obj.__dict__[name] for name in type(obj)._meta.pk_attnames]
+    return await db.fetch_row(entry.sql, entry.params(pk_values)) is not None
 
 
 _Plan = tuple[tuple[Any, ...], tuple[Any, ...]]
@@ -169,7 +204,15 @@ def insert_plan(meta: Any, obj: Any) -> _Plan:
             f for f in meta.concrete_fields if f.is_auto or f.has_db_default()
         )
     values = obj.__dict__
-    pattern = tuple([_filled(f, values) for f in fillable])
+    if len(fillable) == 1:  # an auto key alone, the usual case: no call per field
+        field = fillable[0]
+        value = values.get(field.attname, DATABASE_DEFAULT)
+        pattern: tuple[bool, ...] = (
+            (True,) if value is DATABASE_DEFAULT or (value is None and field.is_auto)
+            else (False,)
+        )
+    else:
+        pattern = tuple([_filled(f, values) for f in fillable])
     plan = _INSERT_PLANS.get((meta, pattern))
     if plan is None:
         filled = {f for f, fill in zip(fillable, pattern, strict=True) if fill}
@@ -228,20 +271,12 @@ def _filled(field: Any, values: dict[str, Any]) -> bool:
     return value is DATABASE_DEFAULT or (value is None and field.is_auto)
 
 
-async def _do_insert(obj: Any, db: Any) -> None:
-    model = type(obj)
-    meta = model._meta
-    fields, filled = insert_plan(meta, obj)
-    values = [f.pre_save(obj, True) for f in fields]
-    if filled and db.features.can_return_rows_from_bulk_insert:
-        entry = dml.compile_insert(model, db, fields, filled)
-        row = await db.fetch_row(entry.sql, entry.params(values))
-        tables_written(db, (meta.db_table,))
-        if row is not None:
-            converted = entry.reader([row], db.alias)[0]
-            obj.__dict__.update(zip((f.attname for f in filled), converted, strict=True))
-        return
-    entry = dml.compile_insert(model, db, fields)
+async def _insert_without_returning(
+    obj: Any, db: Any, fields: tuple[Any, ...], filled: tuple[Any, ...], values: list[Any]
+) -> None:
+    """INSERT ``obj`` where nothing comes back by RETURNING (no field filled, or no support)."""
+    meta = type(obj)._meta
+    entry = dml.compile_insert(type(obj), db, fields)
     result = await db.execute_native(entry.sql, entry.params(values))
     tables_written(db, (meta.db_table,))
     if not filled:

@@ -69,10 +69,25 @@ async def _prepend(first: Any, rest: AsyncIterator[Any]) -> AsyncIterator[Any]:
         yield item
 
 
+async def _no_rows() -> list[Any]:
+    return []
+
+
 class QuerySet(WriteMixin, CombineMixin, Generic[M]):
     """A lazy query on ``model``; every method returns a new QuerySet or runs the query."""
 
     _is_queryset = True
+
+    # Starting values, read from the class until a QuerySet assigns its own (a
+    # manager makes a QuerySet per statement: four stores instead of nine).
+    #: Writes (and reads made on their behalf) ask the routers' db_for_write.
+    _for_write: bool = False
+    _result_cache: list[M] | None = None
+    _mode = MODE_MODELS
+    #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
+    _prefetch_lookups: tuple[Any, ...] = ()
+    #: ``cache(ttl)``: None, or ``(ttl,)`` when reads go through the result cache.
+    _cache_ttl: tuple[float | None] | None = None
 
     def __init__(
         self,
@@ -85,14 +100,6 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         self.query = query if query is not None else Query(model)
         self._db = using
         self._hints = hints or {}
-        #: Writes (and reads made on their behalf) ask the routers' db_for_write.
-        self._for_write = False
-        self._result_cache: list[M] | None = None
-        self._mode = MODE_MODELS
-        #: ``prefetch_related()`` lookups, run after the rows are read (post-fetch hook).
-        self._prefetch_lookups: tuple[Any, ...] = ()
-        #: ``cache(ttl)``: None, or ``(ttl,)`` when reads go through the result cache.
-        self._cache_ttl: tuple[float | None] | None = None
 
     @classmethod
     def as_manager(cls) -> Any:
@@ -135,20 +142,24 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
     def _database(self) -> Database:
         return connections[self.db]
 
-    async def _read(self, run: Callable[[Database], Awaitable[T]]) -> T:
+    def _read(self, run: Callable[[Database], Awaitable[T]]) -> Awaitable[T]:
         """Run the read ``run(db)`` on the routed database, failing over between replicas.
 
         A replica some router can route around (``router.failover_aliases``)
         is read with connects failing fast: when it cannot be reached the
         router is told and asked again, so the read goes at once to the next
         replica or the primary. Only connect failures fail over: no statement
-        had been sent.
+        had been sent. Without failover this returns ``run``'s awaitable itself
+        (no coroutine frame of its own on every read).
         """
         if self._db is not None:
-            return await run(connections[self._db])
+            return run(connections[self._db])
         alias = self.db
         if alias not in router.failover_aliases:
-            return await run(connections[alias])
+            return run(connections[alias])
+        return self._read_failing_over(run, alias)
+
+    async def _read_failing_over(self, run: Callable[[Database], Awaitable[T]], alias: str) -> T:
         tried = set()
         while alias in router.failover_aliases and alias not in tried:
             tried.add(alias)
@@ -194,13 +205,14 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         # Without using(), the instances' own database (the one they were read from).
         await prefetch_related_objects(rows, *self._prefetch_lookups, using=self._db, parent=self)
 
-    async def _execute(self) -> list[Any]:
+    def _execute(self) -> Awaitable[list[Any]]:
+        # Returns the awaitable that reads the rows (one coroutine frame less per query).
         if self.query.empty:
-            return []
+            return _no_rows()
         shards = shards_of(self)
         if shards is not None:
-            return await scatter_fetch(self, shards, prefetch=False)
-        return await self._read(self._execute_on)
+            return scatter_fetch(self, shards, prefetch=False)
+        return self._read(self._execute_on)
 
     async def _execute_on(self, db: Database) -> list[Any]:
         query = self.query
@@ -211,15 +223,18 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         rows = await self._fetch_rows(db, entry, query)
         return entry.reader(rows, db.alias)
 
-    async def _fetch_rows(
+    def _fetch_rows(
         self, db: Database, entry: CompiledStatement, query: Query
-    ) -> Sequence[Any]:
-        """Run a compiled SELECT of this QuerySet (through the result cache after ``cache()``)."""
+    ) -> Awaitable[Sequence[Any]]:
+        """Run a compiled SELECT of this QuerySet (through the result cache after ``cache()``).
+
+        Returns the statement's awaitable (no coroutine frame of its own).
+        """
         params = entry.params(query.params())
         cached = self._cache_ttl
         if cached is None or query.select_for_update is not None:
-            return await db.fetch_rows(entry.sql, params)
-        return await result_cache.fetch(db, entry, params, cached[0])
+            return db.fetch_rows(entry.sql, params)
+        return result_cache.fetch(db, entry, params, cached[0])
 
     async def _fetch_row(
         self, db: Database, entry: CompiledStatement, query: Query

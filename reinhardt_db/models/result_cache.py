@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from reinhardt_db.backends.state import (
     ConnectionState,
     add_transaction_listener,
+    bindings,
     in_transaction,
 )
 
@@ -292,10 +293,16 @@ def tables_written(db: Database, tables: Iterable[str]) -> None:
     Called after every successful write statement. Tables are invalidated for
     every alias (two aliases may name one server).
     """
-    state = db.bound_connection()
-    if state is not None and in_transaction(state):
-        state.written_tables.update(tables)
-    elif result_cache.used:
+    # db.bound_connection() and in_transaction(), inline: this runs after every save().
+    bound_map = bindings.get()
+    if bound_map is not None:
+        binding = bound_map.get(db.alias)
+        if binding is not None and binding.open:
+            state = binding.state
+            if state.in_transaction or state.atomic_blocks:
+                state.written_tables.update(tables)
+                return
+    if result_cache.used:
         # (Before the first cached read there is nothing to drop, nor a read to outdate.)
         result_cache.invalidate(*tables)
 

@@ -129,6 +129,14 @@ class Driver(ABC):
     async def execute(self, raw: Any, sql: str, params: Sequence[Any]) -> ExecuteResult:
         """Run a statement and report the rows it touched."""
 
+    def execute_control(self, raw: Any, sql: str) -> Awaitable[Any]:
+        """Run a parameterless statement whose result is not read (BEGIN, COMMIT ...).
+
+        A driver may return its own call's awaitable here (no ``ExecuteResult``
+        to build); the default runs :meth:`execute`.
+        """
+        return self.execute(raw, sql, ())
+
     @abstractmethod
     async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
         """Run a statement once per parameter set; return the rows touched (or sets run)."""

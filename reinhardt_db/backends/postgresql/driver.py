@@ -186,6 +186,9 @@ class PostgreSQLDriver(Driver):
         status: str = await raw.execute(sql, *params)
         return ExecuteResult(_rowcount(status))
 
+    def execute_control(self, raw: Any, sql: str) -> Awaitable[Any]:
+        return cast("Awaitable[Any]", raw.execute(sql))
+
     async def executemany(self, raw: Any, sql: str, seq: Sequence[Sequence[Any]]) -> int:
         if not seq:
             return 0

@@ -308,10 +308,26 @@ class Resolver:
         )
 
 
+# Each getter carries ``param_spec`` (see ``cache.params_function``), from which a
+# statement's parameter list is built by one generated function instead of a
+# call per getter.
+
+
+def _item(index: int) -> Getter:
+    getter = operator.itemgetter(index)
+
+    def item(values: Sequence[Any]) -> Any:
+        return getter(values)
+
+    item.param_spec = ("item", index, None)  # type: ignore[attr-defined]
+    return item
+
+
 def _adapted(index: int, adapter: Callable[[Any], Any]) -> Getter:
     def getter(values: Sequence[Any]) -> Any:
         return adapter(values[index])
 
+    getter.param_spec = ("item", index, adapter)  # type: ignore[attr-defined]
     return getter
 
 
@@ -319,6 +335,7 @@ def _constant(value: Any) -> Getter:
     def getter(values: Sequence[Any]) -> Any:
         return value
 
+    getter.param_spec = ("const", value, None)  # type: ignore[attr-defined]
     return getter
 
 
@@ -442,7 +459,7 @@ class CompileContext(Resolver):
         name = f"__p{len(self._getters)}"
         self._plan[name] = (index, adapter)
         if adapter is None:
-            self._getters[name] = operator.itemgetter(index)
+            self._getters[name] = _item(index)
         else:
             self._getters[name] = _adapted(index, adapter)
         if self.values is not None:

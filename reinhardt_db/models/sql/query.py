@@ -90,8 +90,11 @@ class Query:
 
     def __init__(self, model: Any) -> None:
         # Every attribute is immutable except ``values`` (a fresh list per query):
-        # starting from a shared template costs one dict copy.
-        self.__dict__ = {**_INITIAL, "model": model, "values": []}
+        # the others start as the class attributes set from ``_INITIAL`` below
+        # and are assigned on the instance when a query changes them (two
+        # stores per new query, not a dict of twenty).
+        self.model = model
+        self.values = []
 
     def clone(self) -> Query:
         """Return a copy; the copy's parameter list is its own."""
@@ -404,6 +407,11 @@ class Query:
         """Refuse to add conditions after a slice was taken."""
         if self.is_sliced:
             raise TypeError(f"Cannot {action} a query once a slice has been taken.")
+
+
+# The starting values, as class attributes (see Query.__init__).
+for _name, _default in _INITIAL.items():
+    setattr(Query, _name, _default)
 
 
 class QueryResolver(Resolver):
