@@ -15,6 +15,7 @@ the compiled-statement cache never hands one shape's SQL to another.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -227,13 +228,24 @@ async def _check(data: list[tuple[int, int | None]], spec: Spec) -> None:
     if spec.limit is not None:
         qs = qs.filter(w__lte=spec.limit)
         want = {pk: v for pk, v in want.items() if v is not None and v <= spec.limit}
-    got = {pk: _rounded(v) for pk, v in await qs.values_list("pk", "w")}
-    assert got == {pk: _rounded(v) for pk, v in want.items()}, f"{spec!r} on {rows!r}"
+    got = dict(await qs.values_list("pk", "w"))
+    assert got.keys() == want.keys(), f"{spec!r} on {rows!r}"
+    for pk, value in got.items():
+        assert _same(value, want[pk]), f"{spec!r} on {rows!r}: row {pk} {value!r} != {want[pk]!r}"
 
 
-def _rounded(value: Any) -> Any:
-    """Floats (averages, distributions) compared to 9 places."""
-    return round(value, 9) if isinstance(value, float) else value
+def _same(got: Any, want: Any) -> bool:
+    """Floats (averages, distributions) equal within a relative 1e-9; anything else exactly.
+
+    Rounding both sides to a number of places is not enough: two values a few
+    ulps apart can round to neighbouring digits (0.5454545455 vs ...4549).
+    """
+    if isinstance(got, float) or isinstance(want, float):
+        return (
+            got is not None and want is not None
+            and math.isclose(float(got), float(want), rel_tol=1e-9, abs_tol=1e-12)
+        )
+    return bool(got == want)
 
 
 def test_windows_compute_what_python_computes(backend_url: str, backend_name: str) -> None:

@@ -39,13 +39,20 @@ async def _server_level(db: Database) -> str:
         return str(await db.fetch_val("SHOW transaction_isolation"))
     # InnoDB lists a transaction once it has used a table, in a snapshot it
     # refreshes at most every 0.1 s (INFORMATION_SCHEMA.INNODB_TRX).
+    # Wait out the snapshot (it may still show this connection's previous
+    # transaction); under load the row can appear later still: then poll,
+    # bounded by a timeout.
     await Entry.objects.count()
     await asyncio.sleep(0.15)
-    level = await db.fetch_val(
-        "SELECT trx_isolation_level FROM information_schema.innodb_trx "
-        "WHERE trx_mysql_thread_id = CONNECTION_ID()"
-    )
-    return str(level).lower()
+    async with asyncio.timeout(5):
+        while True:
+            level = await db.fetch_val(
+                "SELECT trx_isolation_level FROM information_schema.innodb_trx "
+                "WHERE trx_mysql_thread_id = CONNECTION_ID()"
+            )
+            if level is not None:
+                return str(level).lower()
+            await asyncio.sleep(0.05)
 
 
 @pytest.mark.backends("postgresql", "mysql")
