@@ -39,11 +39,20 @@ async def _server_level(db: Database) -> str:
         return str(await db.fetch_val("SHOW transaction_isolation"))
     # InnoDB lists a transaction once it has used a table, in a snapshot it
     # refreshes at most every 0.1 s (INFORMATION_SCHEMA.INNODB_TRX).
-    # Wait out the snapshot (it may still show this connection's previous
-    # transaction); under load the row can appear later still: then poll,
-    # bounded by a timeout.
-    await Entry.objects.count()
+    # A read-only transaction is not always listed (READ COMMITTED closes its
+    # read view after each statement): a write makes it a read-write one, which
+    # is, until it ends (the row goes again before the block ends). Wait out the
+    # snapshot (it may still show this connection's previous transaction); under
+    # load the row can appear later still: then poll, bounded by a timeout.
+    marker = await Entry.objects.create(n=-1)
     await asyncio.sleep(0.15)
+    try:
+        return await _listed_level(db)
+    finally:
+        await marker.delete()
+
+
+async def _listed_level(db: Database) -> str:
     async with asyncio.timeout(5):
         while True:
             level = await db.fetch_val(
