@@ -55,13 +55,8 @@ class ConnectionRouter:
 
     def shards_for(self, model: Any, **hints: Any) -> list[str] | None:
         """The first non-None ``shards_for`` answer: the databases a statement needs."""
-        for candidate in self.routers:
-            method = getattr(candidate, "shards_for", None)
-            if method is not None:
-                shards = method(model, **hints)
-                if shards is not None:
-                    return list(shards)
-        return None
+        shards = self._first_answer("shards_for", model, **hints)
+        return None if shards is None else list(shards)
 
     @property
     def routers(self) -> list[Any]:
@@ -80,14 +75,20 @@ class ConnectionRouter:
         """Return the alias to write ``model`` to."""
         return self._route("db_for_write", model, hints)
 
-    def _route(self, action: str, model: Any, hints: dict[str, Any]) -> str:
+    def _first_answer(self, question: str, *args: Any, **hints: Any) -> Any:
+        """The first non-None answer of the routers that have ``question``, else None."""
         for candidate in self.routers:
-            method = getattr(candidate, action, None)
-            if method is None:
-                continue
-            alias = method(model, **hints)
-            if alias is not None:
-                return str(alias)
+            method = getattr(candidate, question, None)
+            if method is not None:
+                answer = method(*args, **hints)
+                if answer is not None:
+                    return answer
+        return None
+
+    def _route(self, action: str, model: Any, hints: dict[str, Any]) -> str:
+        alias = self._first_answer(action, model, **hints)
+        if alias is not None:
+            return str(alias)
         instance = hints.get("instance")
         if instance is not None:
             state = instance.__dict__.get("_state")
@@ -101,27 +102,17 @@ class ConnectionRouter:
         Without an answer: allowed when both are in the same database, or when
         either is not stored yet.
         """
-        for candidate in self.routers:
-            method = getattr(candidate, "allow_relation", None)
-            if method is None:
-                continue
-            allowed = method(obj1, obj2, **hints)
-            if allowed is not None:
-                return bool(allowed)
+        allowed = self._first_answer("allow_relation", obj1, obj2, **hints)
+        if allowed is not None:
+            return bool(allowed)
         db1 = _db_of(obj1)
         db2 = _db_of(obj2)
         return db1 is None or db2 is None or db1 == db2
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         """Return whether migrations of ``app_label`` may run on ``db`` (default True)."""
-        for candidate in self.routers:
-            method = getattr(candidate, "allow_migrate", None)
-            if method is None:
-                continue
-            allowed = method(db, app_label, **hints)
-            if allowed is not None:
-                return bool(allowed)
-        return True
+        allowed = self._first_answer("allow_migrate", db, app_label, **hints)
+        return True if allowed is None else bool(allowed)
 
     def allow_migrate_model(self, db: str, model: Any) -> bool:
         """Return whether ``model``'s table belongs in ``db`` (unmanaged models: never)."""
