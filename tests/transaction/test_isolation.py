@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 
@@ -37,31 +37,31 @@ async def elsewhere(awaitable: Awaitable[T]) -> T:
 async def _server_level(db: Database) -> str:
     if db.vendor == "postgresql":
         return str(await db.fetch_val("SHOW transaction_isolation"))
-    # InnoDB lists a transaction once it has used a table, in a snapshot it
-    # refreshes at most every 0.1 s (INFORMATION_SCHEMA.INNODB_TRX).
-    # A read-only transaction is not always listed (READ COMMITTED closes its
-    # read view after each statement): a write makes it a read-write one, which
-    # is, until it ends (the row goes again before the block ends). Wait out the
-    # snapshot (it may still show this connection's previous transaction); under
-    # load the row can appear later still: then poll, bounded by a timeout.
+    # InnoDB lists transactions in INFORMATION_SCHEMA.INNODB_TRX from a cache
+    # that is refreshed only when nobody has read it for 0.1 s, so a read may
+    # still show this connection's previous transaction. A read-only
+    # transaction is not always listed (READ COMMITTED closes its read view
+    # after each statement): a write makes it a read-write one, which is, with
+    # an id no other transaction has. Poll (slower than the cache's idle time,
+    # bounded by a timeout) until a transaction not seen before is listed.
     marker = await Entry.objects.create(n=-1)
-    await asyncio.sleep(0.15)
     try:
-        return await _listed_level(db)
+        async with asyncio.timeout(10):
+            while True:
+                await asyncio.sleep(0.15)
+                row = await db.fetch_one(
+                    "SELECT trx_id, trx_isolation_level FROM information_schema.innodb_trx "
+                    "WHERE trx_mysql_thread_id = CONNECTION_ID()"
+                )
+                if row is not None and row[0] not in _SEEN_TRX:
+                    _SEEN_TRX.add(row[0])
+                    return str(row[1]).lower()
     finally:
         await marker.delete()
 
 
-async def _listed_level(db: Database) -> str:
-    async with asyncio.timeout(5):
-        while True:
-            level = await db.fetch_val(
-                "SELECT trx_isolation_level FROM information_schema.innodb_trx "
-                "WHERE trx_mysql_thread_id = CONNECTION_ID()"
-            )
-            if level is not None:
-                return str(level).lower()
-            await asyncio.sleep(0.05)
+#: InnoDB transaction ids already read back (a listing with one of them is stale).
+_SEEN_TRX: set[Any] = set()
 
 
 @pytest.mark.backends("postgresql", "mysql")
