@@ -18,6 +18,7 @@ from reinhardt_db.models.expressions import Expression, F, OrderBy
 from reinhardt_db.models.query_utils import Q
 from reinhardt_db.models.sql.context import LOOKUP_SEP, PathInfo, Resolver, did_you_mean
 from reinhardt_db.models.sql.deferred import loaded_fields
+from reinhardt_db.models.sql.filter_plans import find_plan, plan_key, remember_plan
 from reinhardt_db.models.sql.joins import (
     Join,
     JoinPath,
@@ -223,13 +224,26 @@ class Query:
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any], negated: bool = False
     ) -> None:
         """Add ``filter(*args, **kwargs)`` (``exclude`` when ``negated``) in place."""
+        values = self.values
+        key = None
+        if not args and kwargs and not self.joins and not self.annotations:
+            # Keyword lookups on the model's own columns: see filter_plans.
+            key = plan_key(self.model, negated, len(values), kwargs)
+            remembered = find_plan(key, kwargs)
+            if remembered is not None:
+                values.extend(kwargs.values())
+                self.where = (*self.where, remembered)
+                return
         pk = self.model._meta.pk
         if not getattr(pk, "concrete", True) and any(
             k == "pk" or k.startswith("pk__") for k in kwargs
         ):
             args, kwargs = _expand_composite_pk(pk, args, dict(kwargs))
+            key = None
         resolver = self.resolver(set())
-        node = parameterize_filter(args, kwargs, self.values, resolver, negated)
+        node = parameterize_filter(args, kwargs, values, resolver, negated)
+        if key is not None and not self.joins:
+            remember_plan(key, kwargs, node, values[key[2]:], resolver)
         if node[2]:  # an empty Q() is no condition, negated or not
             self.where = (*self.where, node)
             if self.joins:
