@@ -88,6 +88,8 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
     _prefetch_lookups: tuple[Any, ...] = ()
     #: ``cache(ttl)``: None, or ``(ttl,)`` when reads go through the result cache.
     _cache_ttl: tuple[float | None] | None = None
+    #: True while only the manager call that made this QuerySet holds it (see _chain).
+    _owned = False
 
     def __init__(
         self,
@@ -116,6 +118,11 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
 
     # -- cloning ---------------------------------------------------------------------------
     def _chain(self) -> Self:
+        if self._owned:
+            # A manager's QuerySet for a single call (Manager._for_one_call): nobody
+            # else holds it, so it becomes the result instead of being copied.
+            self._owned = False
+            return self
         clone = self.__class__.__new__(self.__class__)
         state = self.__dict__.copy()
         state["query"] = self.query.clone()
@@ -192,7 +199,8 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
             if shards is not None:
                 self._result_cache = await scatter_fetch(self, shards, prefetch=True)
                 return self._result_cache
-            rows = await self._execute()
+            # _execute() without asking the routers for shards a second time.
+            rows = [] if self.query.empty else await self._read(self._execute_on)
             if self._prefetch_lookups and self._mode == MODE_MODELS and rows:
                 await self._after_fetch(rows)
             self._result_cache = rows
@@ -218,9 +226,14 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         query = self.query
         if query.select_for_update is not None:
             self._check_in_transaction(db)
-        await self._features_known(db)
+        if query.combinator:  # no coroutine to make on a plain query's hot path
+            await self._features_known(db)
         entry = compiler.compile_select(query, db, self._mode)
-        rows = await self._fetch_rows(db, entry, query)
+        rows: Sequence[Any]
+        if self._cache_ttl is None:  # _fetch_rows' usual road, without its call
+            rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
+        else:
+            rows = await self._fetch_rows(db, entry, query)
         return entry.reader(rows, db.alias)
 
     def _fetch_rows(
@@ -424,12 +437,14 @@ class QuerySet(WriteMixin, CombineMixin, Generic[M]):
         return self._filter_or_exclude(True, args, kwargs)
 
     def _filter_or_exclude(self, negated: bool, args: tuple[Any, ...], kwargs: Any) -> Self:
-        if args or kwargs:
-            self.query.check_not_combined("exclude" if negated else "filter")
-            self.query.check_filterable("filter")
         clone = self._chain()
         if args or kwargs:
-            clone.query.add_filter(args, kwargs, negated)
+            query = clone.query
+            if query.combinator:
+                query.check_not_combined("exclude" if negated else "filter")
+            if query.high_mark is not None or query.low_mark:
+                query.check_filterable("filter")
+            query.add_filter(args, kwargs, negated)
         return clone
 
     def none(self) -> Self:

@@ -136,7 +136,7 @@ class Pool(PoolCore[C]):
         options = self._options
         probe = self._manager.is_valid_nowait if options.test_before_acquire else None
         max_lifetime = options.max_lifetime
-        now = _monotonic()
+        now = _monotonic() if max_lifetime is not None else 0.0
         while idle:
             holder = idle[-1]
             if max_lifetime is not None and now - holder.created >= max_lifetime:
@@ -186,7 +186,11 @@ class Pool(PoolCore[C]):
             return False
         conn._released = True
         conn._holder = None
-        self._dispatch(holder, now, returned=True)
+        if self._waiters or self._listeners:
+            self._dispatch(holder, now, returned=True)
+        else:  # _dispatch's usual outcome, without the call
+            holder.idle_since = now
+            self._idle.append(holder)
         return True
 
     async def release(self, conn: PoolConnection[C]) -> None:

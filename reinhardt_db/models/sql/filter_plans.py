@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from reinhardt_db.models.lookups import Exact, Lookup, outside
+from reinhardt_db.models.lookups import _RANGED, Exact, Lookup
 from reinhardt_db.models.query_utils import on_lookups_changed
 
 __all__ = ["FilterPlan", "find_plan", "remember_plan"]
@@ -66,9 +66,14 @@ def find_plan(key: PlanKey, kwargs: Mapping[str, Any]) -> tuple[Any, ...] | None
     if plan is None:
         return None
     node, bounds = plan
-    for value, limit in zip(kwargs.values(), bounds, strict=True):
-        if limit is not None and outside(value, limit):
-            return None
+    try:
+        for value, limit in zip(kwargs.values(), bounds, strict=True):
+            # NaN fails both comparisons; a decimal NaN or a value of a type the bounds
+            # do not compare with raises: the full road decides, as for any miss.
+            if limit is not None and not limit[0] <= value <= limit[1]:
+                return None
+    except (TypeError, ArithmeticError):
+        return None
     return node
 
 
@@ -109,7 +114,9 @@ def remember_plan(
         ):
             return
         ranged = lookup.below_range is not None or lookup.above_range is not None
-        bounds.append(info.bounds if ranged else None)
+        # Only numbers are held against the range (``lookups.outside``'s rule).
+        checked = ranged and info.bounds is not None and isinstance(value, _RANGED)
+        bounds.append(info.bounds if checked else None)
     if len(_plans) >= _MAX_PLANS:
         _plans.clear()
     _plans[key] = (node, tuple(bounds))
