@@ -28,7 +28,6 @@ Shape:
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import inspect
 import logging
@@ -39,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._logging import DEBUG, run_logged, sql_logger
+from reinhardt_db.backends._run_to_end import RunToEnd
 from reinhardt_db.backends.base.driver import check_isolation
 from reinhardt_db.backends.state import (
     Binding,
@@ -444,17 +444,15 @@ class Atomic:
         ops = self.db.ops
         statements = [ops.commit_sql(), *ops.end_transaction_sql(
             transaction.isolation, transaction.read_only)]
-        commit = asyncio.ensure_future(self._execute(state, statements))
+        # Sent, a COMMIT is awaited to its end: whether the data is there is then known.
+        commit = RunToEnd(self._execute(state, statements))
         try:
-            await asyncio.shield(commit)
-        except asyncio.CancelledError:
-            if commit.cancelled() or not await _outcome(commit):
-                transaction.state = TransactionState.ROLLED_BACK
-            else:
-                transaction.state = TransactionState.COMMITTED
-            raise
+            await commit
         except BaseException:
-            transaction.state = TransactionState.ROLLED_BACK
+            if commit.finished_ok:  # committed, then cancelled meanwhile
+                transaction.state = TransactionState.COMMITTED
+            else:
+                transaction.state = TransactionState.ROLLED_BACK
             raise
         transaction.state = TransactionState.COMMITTED
 
@@ -509,16 +507,6 @@ def end_transaction_streams(state: ConnectionState) -> None:
             if entry.stream.ends_with_transaction:
                 entry.ended = "transaction()"
         state.streams = [entry for entry in state.streams if entry.ended is None]
-
-
-async def _outcome(task: asyncio.Future[None]) -> bool:
-    """Wait for ``task`` whatever cancels the waiter; True when it succeeded."""
-    while not task.done():
-        try:
-            await asyncio.wait((task,))
-        except asyncio.CancelledError:
-            continue
-    return not task.cancelled() and task.exception() is None
 
 
 async def run_callbacks(
