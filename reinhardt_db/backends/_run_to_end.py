@@ -92,7 +92,7 @@ class RunToEnd(Generic[T]):
                 self.finished_ok = True
                 if cancel is not None:
                     raise cancel from None
-                return stop.value  # type: ignore[no-any-return]
+                return stop.value
             except BaseException:
                 if cancel is not None:
                     raise cancel from None
