@@ -93,7 +93,9 @@ def last_state(alias: str) -> TransactionState:
 
 
 def _set_last_state(alias: str, state: TransactionState) -> None:
-    _last_states.set({**(_last_states.get() or {}), alias: state})
+    states = _last_states.get()
+    if states is None or states.get(alias) is not state:  # most blocks end as the last did
+        _last_states.set({**(states or {}), alias: state})
 
 
 class Transaction:
@@ -232,7 +234,8 @@ class Atomic:
         isolation: str | None = None,
         read_only: bool = False,
     ) -> None:
-        check_isolation(isolation)
+        if isolation is not None:
+            check_isolation(isolation)
         self.db = db
         self.savepoint = savepoint
         self.durable = durable
@@ -316,23 +319,23 @@ class Atomic:
         return run_control(self.db, state, statements)
 
     # -- leaving ----------------------------------------------------------------------------
-    async def __aexit__(
+    def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_value: BaseException | None,
         traceback: TracebackType | None,
-    ) -> None:
-        state, block = self._state, self._block
-        assert state is not None and block is not None
-        try:
-            if self._binding is None:
-                await self._exit_nested(state, block, exc_value)
-            else:
-                await self._exit_outermost(state, block, exc_value)
-        finally:
-            # Left: the object may open a new block.
-            self._state = self._block = self._binding = self._token = None
-            self._owned = False
+    ) -> Coroutine[Any, Any, None]:
+        # A plain function returning the coroutine that leaves: one frame less.
+        state, block, binding, token, owned = (
+            self._state, self._block, self._binding, self._token, self._owned)
+        if state is None or block is None:
+            raise exc.TransactionManagementError("this atomic() block is not open")
+        # Left: the object may open a new block.
+        self._state = self._block = self._binding = self._token = None
+        self._owned = False
+        if binding is None:
+            return self._exit_nested(state, block, exc_value)
+        return self._exit_outermost(state, block, exc_value, binding, token, owned)
 
     async def _exit_nested(
         self, state: ConnectionState, block: AtomicBlock, error: BaseException | None
@@ -386,25 +389,42 @@ class Atomic:
             # The block's own error is the one to report.
 
     async def _exit_outermost(
-        self, state: ConnectionState, block: AtomicBlock, error: BaseException | None
+        self,
+        state: ConnectionState,
+        block: AtomicBlock,
+        error: BaseException | None,
+        binding: Binding,
+        token: Any,
+        owned: bool,
     ) -> None:
         db = self.db
         transaction = block.transaction
-        binding = self._binding
-        assert binding is not None
         blocks = state.atomic_blocks
         overlapped = not blocks or blocks[-1] is not block
         blocks.clear()
         state.in_transaction = False
         binding.open = False
-        bindings.reset(self._token)
+        bindings.reset(token)
         interrupted = sent_commit = False
         try:
             if transaction.finished:
                 pass  # two_phase() prepared and committed (or rolled back) it already
             elif error is None and not (block.needs_rollback or overlapped or state.invalid):
                 sent_commit = True
-                await self._commit(state, transaction)
+                ops = db.ops
+                # Sent, a COMMIT is awaited to its end (RunToEnd), whatever
+                # cancels the task: whether the data is there is then known.
+                commit = RunToEnd(self._execute(state, [
+                    ops.commit_sql(),
+                    *ops.end_transaction_sql(transaction.isolation, transaction.read_only),
+                ]))
+                try:
+                    await commit
+                finally:
+                    transaction.state = (
+                        TransactionState.COMMITTED if commit.finished_ok
+                        else TransactionState.ROLLED_BACK
+                    )
             else:
                 await self._rollback(state, transaction)
         except BaseException:
@@ -413,7 +433,7 @@ class Atomic:
         finally:
             try:
                 end_transaction_streams(state)
-                if self._owned:
+                if owned:
                     await db._release_state(state)
             finally:
                 _set_last_state(db.alias, transaction.state)
@@ -439,22 +459,6 @@ class Atomic:
                 "closed after an error or cancellation inside the block (caught there). Run "
                 "the block again"
             )
-
-    async def _commit(self, state: ConnectionState, transaction: Transaction) -> None:
-        ops = self.db.ops
-        statements = [ops.commit_sql(), *ops.end_transaction_sql(
-            transaction.isolation, transaction.read_only)]
-        # Sent, a COMMIT is awaited to its end: whether the data is there is then known.
-        commit = RunToEnd(self._execute(state, statements))
-        try:
-            await commit
-        except BaseException:
-            if commit.finished_ok:  # committed, then cancelled meanwhile
-                transaction.state = TransactionState.COMMITTED
-            else:
-                transaction.state = TransactionState.ROLLED_BACK
-            raise
-        transaction.state = TransactionState.COMMITTED
 
     async def _rollback(self, state: ConnectionState, transaction: Transaction) -> None:
         transaction.state = TransactionState.ROLLED_BACK

@@ -160,15 +160,19 @@ def note_tables_written(state: ConnectionState | None, tables: frozenset[str]) -
     return True
 
 
+_NO_TABLES: frozenset[str] = frozenset()
+
+
 def transaction_ended(state: ConnectionState, committed: bool) -> None:
     """Tell the listeners the outermost transaction on ``state`` ended; forget its tables.
 
     ``db.transaction()`` calls this after its COMMIT or ROLLBACK; the
     transactions layer (``atomic()``) calls it at the end of its outermost block.
     """
-    tables = frozenset(state.written_tables)
-    state.written_tables.clear()
-    for listener in list(_transaction_listeners):
+    written = state.written_tables
+    tables = frozenset(written) if written else _NO_TABLES
+    written.clear()
+    for listener in tuple(_transaction_listeners):
         listener(state, tables, committed)
 
 

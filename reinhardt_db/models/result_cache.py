@@ -308,7 +308,7 @@ def tables_written(db: Database, tables: Iterable[str]) -> None:
 
 
 def _transaction_ended(state: ConnectionState, tables: frozenset[str], committed: bool) -> None:
-    if committed and tables:
+    if committed and tables and result_cache.used:
         result_cache.invalidate(*tables)
 
 

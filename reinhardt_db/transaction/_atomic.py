@@ -81,7 +81,8 @@ class Atomic:
         self._open: list[tuple[asyncio.Task[Any] | None, _Engine]] = []
 
     def _engine(self) -> _Engine:
-        return _database(self.using).atomic(
+        return _Engine(
+            _database(self.using),
             savepoint=self.savepoint,
             durable=self.durable,
             isolation=self.isolation,
@@ -103,9 +104,10 @@ class Atomic:
         # The same object may be open in several tasks at once (a module-level
         # block): leave the current task's innermost entry.
         task = asyncio.current_task()
-        for index in range(len(self._open) - 1, -1, -1):
-            if self._open[index][0] is task:
-                engine = self._open.pop(index)[1]
+        opened = self._open
+        for index in range(len(opened) - 1, -1, -1):
+            if opened[index][0] is task:
+                engine = opened.pop(index)[1]
                 break
         else:
             raise exc.TransactionManagementError(

@@ -114,6 +114,27 @@ async def test_one_atomic_object_used_twice_and_nested_in_itself(backend: Databa
     assert await _ns() == [1, 2, 3]
 
 
+async def test_one_atomic_object_refused_many_times_then_used(backend: Database) -> None:
+    """Failed entries leave nothing behind on a reused object (a module-level block)."""
+    durable = transaction.atomic(durable=True)
+    async with transaction.atomic():
+        for _ in range(5):
+            with pytest.raises(TransactionManagementError, match="durable block"):
+                async with durable:
+                    pass  # pragma: no cover
+        await Entry.objects.create(n=1)
+
+    async def leave_from_another_task() -> None:
+        await durable.__aexit__(None, None, None)
+
+    async with durable:
+        await Entry.objects.create(n=2)
+        with pytest.raises(TransactionManagementError, match="not entered by the current"):
+            await asyncio.create_task(leave_from_another_task())
+    assert len(durable._open) == 0
+    assert await _ns() == [1, 2]
+
+
 # SQLite has one writer at a time: the second block would wait for the first.
 @pytest.mark.backends("postgresql", "mysql")
 async def test_one_atomic_object_open_in_two_tasks_at_once(backend: Database) -> None:
