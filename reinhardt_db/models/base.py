@@ -400,7 +400,10 @@ class Model(metaclass=ModelBase):
 
     def _is_pk_set(self) -> bool:
         values = self.__dict__
-        return all(values.get(n) is not None for n in self._meta.pk_attnames)
+        names = self._meta.pk_attnames
+        if len(names) == 1:  # the usual single-column key: no generator
+            return values.get(names[0]) is not None
+        return all(values.get(n) is not None for n in names)
 
     # -- identity -------------------------------------------------------------------
 

@@ -40,20 +40,40 @@ def mark_saved(obj: Any, alias: str) -> None:
         obj.__dict__["_state"] = ModelState(alias, False)
 
 
-def _update_field_set(meta: Any, update_fields: Iterable[str]) -> tuple[Any, ...]:
-    names = [update_fields] if isinstance(update_fields, str) else list(update_fields)
-    fields = []
+_FieldSet = tuple[tuple[Any, ...], frozenset[str], frozenset[str]]
+#: (meta, update_fields as given) -> (fields, their attnames, their names). Bounded:
+#: a program names a handful of field sets, not thousands.
+_FIELD_SETS: dict[tuple[Any, tuple[str, ...]], _FieldSet] = {}
+_FIELD_SETS_MAX = 4096
+
+
+def _update_field_set(meta: Any, update_fields: Iterable[str]) -> _FieldSet:
+    """The concrete fields ``update_fields`` names, with their attnames and names."""
+    names = (update_fields,) if isinstance(update_fields, str) else tuple(update_fields)
+    key = (meta, names)
+    try:
+        cached = _FIELD_SETS.get(key)
+    except TypeError:  # an unhashable name: the loop below says what is wrong
+        cached = None
+    if cached is not None:
+        return cached
+    fields: list[Any] = []
     for name in names:
-        field = meta.fields_map.get(name)
+        field = meta.fields_map.get(name) if isinstance(name, str) else None
         if field is None or not field.concrete:
             choices = [f.name for f in meta.concrete_fields]
             raise ValueError(
                 f"update_fields: {meta.object_name} has no concrete field named {name!r}."
-                f"{did_you_mean(name, choices)}"
+                f"{did_you_mean(str(name), choices)}"
             )
         if field not in fields:
             fields.append(field)
-    return tuple(fields)
+    found = (
+        tuple(fields), frozenset(f.attname for f in fields), frozenset(f.name for f in fields)
+    )
+    if len(_FIELD_SETS) < _FIELD_SETS_MAX:
+        _FIELD_SETS[key] = found
+    return found
 
 
 async def save_instance(
@@ -69,14 +89,14 @@ async def save_instance(
     if force_insert and (force_update or update_fields is not None):
         raise ValueError("Cannot force both insert and updating in model saving.")
     fields: tuple[Any, ...] | None = None
+    changed: frozenset[str] | None = None
     if update_fields is not None:
-        fields = _update_field_set(meta, update_fields)
+        fields, attnames, changed = _update_field_set(meta, update_fields)
         if not fields:
             return
-        if any(f.attname not in obj.__dict__ for f in fields):
+        if not obj.__dict__.keys() >= attnames:
             missing = [f.name for f in fields if f.attname not in obj.__dict__]
             raise ValueError(f"update_fields names deferred fields {missing}; load them first")
-    changed = None if fields is None else frozenset(f.name for f in fields)
     state = obj._state
     # using=, else the routers, else the database obj was read from, else "default".
     alias = db_for(model, using, write=True, instance=obj)

@@ -86,6 +86,20 @@ async def test_update_fields(tables: None) -> None:
     with pytest.raises(ValueError, match="Did you mean 'views'"):
         await note.save(update_fields=["veiws"])
     await note.save(update_fields=[])  # nothing to do, no error
+    # The same field set again (remembered), as a tuple, a generator, a bare name.
+    for given in (["views"], ("views",), (n for n in ["views"]), "views"):
+        note.views += 1
+        await note.save(update_fields=given)
+    assert (await Note.objects.get(pk=note.pk)).views == 103
+    for _ in range(2):  # a refused name is refused every time, not remembered
+        with pytest.raises(ValueError, match="no concrete field named 'veiws'"):
+            await note.save(update_fields=("veiws",))
+    with pytest.raises(ValueError, match=r"no concrete field named \['views'\]"):
+        await note.save(update_fields=[["views"]])  # type: ignore[list-item]
+    deferred = await Note.objects.only("title").get(pk=note.pk)
+    for _ in range(2):
+        with pytest.raises(ValueError, match=r"deferred fields \['views'\]"):
+            await deferred.save(update_fields=["views"])
     ghost = Note(title="ghost")
     ghost.pk = 999
     with pytest.raises(DatabaseError, match="did not affect any rows"):
