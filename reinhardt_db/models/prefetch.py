@@ -344,8 +344,11 @@ class _Level:
                 read(rows, db.alias, parents, groups)
         with _gc_paused(len(objs)):
             name, to_attr = relation.cache_name, self.to_attr
-            for key, obj in parents.items():
-                found = groups[key]
+            # Every instance, not every key: one row read twice is two instances to fill
+            # (they share the list, as the rows' back references share one parent).
+            own_key = operator.attrgetter(source)
+            for obj in objs:
+                found = groups[own_key(obj)]
                 if to_attr is not None:
                     setattr(obj, to_attr, found)
                     continue

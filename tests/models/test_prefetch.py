@@ -11,7 +11,7 @@ from reinhardt_db.exceptions import FieldError, RelationNotLoaded
 from reinhardt_db.models import Prefetch, prefetch_related_objects
 from reinhardt_db.testing import assert_num_queries, capture_queries
 
-from ._relations import ALL, Author, Post, Profile, Tag
+from ._relations import ALL, Author, Comment, Post, Profile, Tag
 
 
 @pytest.fixture
@@ -188,3 +188,66 @@ async def test_lookups_sharing_a_level_reuse_its_rows(blog: dict[str, Any]) -> N
             posts = await authors[0].posts.all()
             assert len(posts) == 20
             assert sum([len(await p.tags.all()) for p in posts]) > 0
+
+
+
+async def test_prefetch_fills_every_instance_of_one_row(blog: dict[str, Any]) -> None:
+    """A row read twice is two instances: prefetching loads the relation on both."""
+    first, again = [await Author.objects.get(name="a1") for _ in range(2)]
+    with assert_num_queries(2):
+        await prefetch_related_objects([first, again], "posts", "profile")
+    titles = [f"p{i:03d}" for i in range(1, 100, 5)]
+    with assert_num_queries(0):
+        assert [p.title for p in await first.posts.all()] == titles
+        assert [p.title for p in await again.posts.all()] == titles
+        assert first.profile.bio == again.profile.bio == "bio of a1"
+    first, again = [await Author.objects.get(name="a1") for _ in range(2)]
+    await prefetch_related_objects([first, again], Prefetch("posts", to_attr="written"))
+    assert [p.title for p in first.written] == [p.title for p in again.written] == titles
+
+
+async def test_prefetch_forward_and_many_to_many_fill_every_instance_of_one_row(
+    blog: dict[str, Any],
+) -> None:
+    posts = [await Post.objects.get(title="p005") for _ in range(2)]
+    with assert_num_queries(4):
+        await prefetch_related_objects(posts, "author", "tags", "reviewer__posts")
+    with assert_num_queries(0):
+        for post in posts:
+            assert post.author.name == post.reviewer.name == "a0"
+            assert [t.name for t in await post.tags.all()] == ["t0", "t1"]
+            assert len(await post.reviewer.posts.all()) == 20
+    tags = [await Tag.objects.get(name="t1") for _ in range(2)]
+    with assert_num_queries(2):
+        await prefetch_related_objects(tags, "posts__author")
+    with assert_num_queries(0):
+        for tag in tags:
+            found = await tag.posts.all()
+            assert len(found) == 33 and found[0].author.name == "a2"
+
+
+async def test_prefetch_below_many_to_many_fills_each_copy_of_a_row(blog: dict[str, Any]) -> None:
+    """p002 is tagged t0 and t1: it is read once under each tag, and both copies get comments."""
+    post = await Post.objects.get(title="p002")
+    await Comment.objects.create(post=post, body="first")
+    with assert_num_queries(3):
+        tags = await Tag.objects.filter(name__in=["t0", "t1"]).prefetch_related("posts__comments")
+    copies = [p for tag in tags for p in await tag.posts.all() if p.title == "p002"]
+    assert len(copies) == 2 and copies[0] is not copies[1]
+    with assert_num_queries(0):
+        assert [[c.body for c in await p.comments.all()] for p in copies] == [["first"]] * 2
+
+
+async def test_prefetch_fills_rows_repeated_by_a_join(blog: dict[str, Any]) -> None:
+    """A filter across a multi-valued relation repeats the parent row; each copy is filled."""
+    with assert_num_queries(3):
+        authors = await Author.objects.filter(
+            posts__title__in=["p001", "p006", "p011"]
+        ).prefetch_related("posts", "posts__tags")
+    assert [a.name for a in authors] == ["a1", "a1", "a1"]
+    assert len({id(a) for a in authors}) == 3
+    with assert_num_queries(0):
+        for author in authors:
+            posts = await author.posts.all()
+            assert len(posts) == 20 and all(p.author.name == "a1" for p in posts)
+            assert [len(await p.tags.all()) for p in posts[:3]] == [1, 0, 2]
