@@ -29,6 +29,7 @@ Shape:
 from __future__ import annotations
 
 import enum
+import functools
 import inspect
 import logging
 from collections.abc import Callable, Coroutine, Sequence
@@ -492,6 +493,10 @@ def run_control(
     """
     driver = db.driver
     alias = db.alias
+    if len(statements) == 1 and not sql_logger.isEnabledFor(DEBUG):
+        # BEGIN or COMMIT alone, the usual case: the driver's call is the whole
+        # work (the result of BEGIN/COMMIT is not read), no coroutine of ours.
+        return db._on_state(state, functools.partial(driver.execute_control, sql=statements[0]))
 
     async def run(raw: Any) -> None:
         for sql in statements:
