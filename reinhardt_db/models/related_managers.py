@@ -64,11 +64,12 @@ class _RelatedSet:
         self._hints = {"instance": instance}
 
     def _prefetched(self) -> list[Any] | None:
-        cache = self.instance.__dict__.get(PREFETCH_CACHE)
+        # One attribute read: reading instance.__dict__ would build a dict for it.
+        cache = getattr(self.instance, PREFETCH_CACHE, None)
         return None if cache is None else cache.get(self.cache_name)
 
     def _forget(self) -> None:
-        cache = self.instance.__dict__.get(PREFETCH_CACHE)
+        cache = getattr(self.instance, PREFETCH_CACHE, None)
         if cache is not None:
             cache.pop(self.cache_name, None)
 
