@@ -129,6 +129,12 @@ class ReverseManyManager(_RelatedSet):
 
     def _filtered(self, queryset: Any) -> Any:
         self._check_saved()
+        key = self._key()
+        if key is not None:
+            # The key column itself, as filter(author=instance) becomes: a plain value,
+            # so the filter's shape is remembered (filter_plans) instead of rebuilt on
+            # every access (an instance takes the full road each time).
+            return queryset.filter(**{self.field.attname: key})
         return queryset.filter(**{self.field.name: self.instance})
 
     async def create(self, **kwargs: Any) -> Any:
