@@ -22,15 +22,13 @@ prefetch) are not fetched again.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import operator
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from reinhardt_db.backends import connections
 from reinhardt_db.exceptions import FieldError
-from reinhardt_db.models._iterables import GC_PAUSE_ROWS, grouping_reader
+from reinhardt_db.models._iterables import gc_paused, grouping_reader
 from reinhardt_db.models.expressions import F
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
 from reinhardt_db.models.sql import compiler
@@ -232,7 +230,7 @@ class _Level:
             return [obj for obj in objs if name not in obj.__dict__]
         name = relation.cache_name
         if _is_multi(relation):
-            return [obj for obj in objs if name not in obj.__dict__.get(PREFETCH_CACHE, ())]
+            return [obj for obj in objs if name not in _prefetched(obj)]
         if not relation.concrete:
             return [obj for obj in objs if name not in obj.__dict__]
         # Forward: the cached instance must match the key.
@@ -254,7 +252,7 @@ class _Level:
             values = [obj.__dict__.get(self.to_attr) for obj in self.objs]
         elif _is_multi(relation):
             name = relation.cache_name
-            values = [obj.__dict__.get(PREFETCH_CACHE, {}).get(name) for obj in self.objs]
+            values = [_prefetched(obj).get(name) for obj in self.objs]
         else:
             name = relation.cache_name
             values = [obj.__dict__.get(name) for obj in self.objs]
@@ -294,7 +292,7 @@ class _Level:
         if relation.concrete:  # forward foreign key / one-to-one
             field = relation
             target = field.target_field
-            keys = {o.__dict__.get(field.attname) for o in objs} - {None}
+            keys = _keys(objs, field.attname)
             path, key_of = target.name, operator.attrgetter(target.attname)
             source = field.attname
             parent_values = None if self.parent is None else (self.parent, field.attname)
@@ -305,7 +303,7 @@ class _Level:
         else:  # reverse foreign key / one-to-one
             field = relation.field
             target = field.target_field
-            keys = {o.__dict__.get(target.attname) for o in objs} - {None}
+            keys = _keys(objs, target.attname)
             path, key_of = field.name, operator.attrgetter(field.attname)
             source = target.attname
             parent_values = None if self.parent is None else (self.parent, target.attname)
@@ -320,7 +318,7 @@ class _Level:
         rows: list[Any] = []
         for queryset in querysets:
             rows.extend(await queryset)
-        with _gc_paused(len(rows)):
+        with gc_paused(len(rows)):
             self._attach(objs, rows, key_of, source)
         return used
 
@@ -329,8 +327,17 @@ class _Level:
     ) -> None:
         """A reverse foreign key's rows, read, grouped and linked in one generated loop."""
         field = relation.field
-        parents = {getattr(obj, source): obj for obj in objs}
-        groups: dict[Any, list[Any]] = {key: [] for key in parents}
+        own_key = operator.attrgetter(source)
+        groups: dict[Any, list[Any]] = {}
+        # One look-up per row: the parent (for the row's back reference) and the append
+        # of its list. Instances of one row share the list; the last is the parent.
+        slots: dict[Any, tuple[Any, Callable[[Any], None]]] = {}
+        for obj in objs:
+            key = own_key(obj)
+            found = groups.get(key)
+            if found is None:
+                found = groups[key] = []
+            slots[key] = (obj, found.append)
         for queryset in querysets:
             query = queryset.query
             if query.empty:
@@ -340,23 +347,30 @@ class _Level:
             entry = compiler.compile_select(query, db, compiler.MODE_MODELS)
             read = _grouping_reader(db, query.model, fields, field, entry)
             rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
-            with _gc_paused(len(rows)):
-                read(rows, db.alias, parents, groups)
-        with _gc_paused(len(objs)):
-            name, to_attr = relation.cache_name, self.to_attr
-            # Every instance, not every key: one row read twice is two instances to fill
-            # (they share the list, as the rows' back references share one parent).
-            own_key = operator.attrgetter(source)
-            for obj in objs:
-                found = groups[own_key(obj)]
-                if to_attr is not None:
-                    setattr(obj, to_attr, found)
-                    continue
-                cache = obj.__dict__.get(PREFETCH_CACHE)
-                if cache is None:
-                    obj.__dict__[PREFETCH_CACHE] = {name: found}
-                else:
-                    cache[name] = found
+            with gc_paused(len(rows)):
+                read(rows, db.alias, slots)
+        with gc_paused(len(objs)):
+            self._store(objs, [groups[own_key(obj)] for obj in objs])
+
+    def _store(self, objs: list[Any], found: list[Any]) -> None:
+        """Give each instance its related set (``found``, in the same order): to_attr or cache."""
+        to_attr = self.to_attr
+        if to_attr is not None:
+            for obj, items in zip(objs, found, strict=True):
+                setattr(obj, to_attr, items)
+            return
+        name = self.relation.cache_name
+        # An attribute store, as Django does, unless the model has its own __setattr__
+        # (rows never go through it); reading __dict__ would build a dict per instance.
+        plain = not objs or type(objs[0]).__setattr__ is object.__setattr__
+        for obj, items in zip(objs, found, strict=True):
+            cache = getattr(obj, PREFETCH_CACHE, None)
+            if cache is not None:
+                cache[name] = items
+            elif plain:
+                obj._prefetched_objects_cache = {name: items}
+            else:
+                obj.__dict__[PREFETCH_CACHE] = {name: items}
 
     def _m2m_keys(
         self, relation: Any, objs: list[Any], reverse: bool
@@ -370,7 +384,7 @@ class _Level:
             source_fk = field.m2m_target_field
             path = field.name
         source = source_fk.target_field.attname
-        keys = {o.__dict__.get(source) for o in objs} - {None}
+        keys = _keys(objs, source)
         parent_values = None if self.parent is None else (self.parent, source)
         return keys, path, source, parent_values
 
@@ -421,7 +435,7 @@ class _Level:
             back = relation.field.cache_name if not (
                 relation.concrete or relation.many_to_many
             ) else None
-            name = relation.cache_name
+            sets = []
             for obj in objs:
                 found = groups.get(own_key(obj))
                 if found is None:
@@ -429,14 +443,8 @@ class _Level:
                 elif back is not None:
                     for child in found:
                         setattr(child, back, obj)
-                if to_attr is not None:
-                    setattr(obj, to_attr, found)
-                else:
-                    cache = obj.__dict__.get(PREFETCH_CACHE)
-                    if cache is None:
-                        obj.__dict__[PREFETCH_CACHE] = {name: found}
-                    else:
-                        cache[name] = found
+                sets.append(found)
+            self._store(objs, sets)
             return
         by_key = {key_of(row): row for row in rows}
         back_name = relation.back_cache_name
@@ -452,6 +460,24 @@ class _Level:
 
 def _is_multi(relation: Any) -> bool:
     return bool(relation.many_to_many or (not relation.concrete and not relation.one_to_one))
+
+
+_NO_CACHE: dict[str, Any] = {}
+
+
+def _prefetched(obj: Any) -> dict[str, Any]:
+    """The instance's prefetch cache (an attribute read: ``__dict__`` would build a dict)."""
+    return getattr(obj, PREFETCH_CACHE, None) or _NO_CACHE
+
+
+def _keys(objs: list[Any], attname: str) -> set[Any]:
+    """The distinct non-NULL values of ``attname`` on ``objs`` (unloaded counts as NULL)."""
+    try:
+        keys = set(map(operator.attrgetter(attname), objs))
+    except FieldError:  # deferred on some instance: the field's descriptor says so
+        keys = {o.__dict__.get(attname) for o in objs}
+    keys.discard(None)
+    return keys
 
 
 def _pop_value(row: Any) -> Any:
@@ -490,19 +516,6 @@ def _grouping_reader(db: Any, model: Any, fields: list[Any], field: Any, entry: 
             field.cache_name,
         )
     return read
-
-
-@contextlib.contextmanager
-def _gc_paused(count: int) -> Iterator[None]:
-    """Pause the cyclic GC while handling many fresh instances (as the row readers do)."""
-    if count < GC_PAUSE_ROWS or not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _sort_key(value: Any) -> tuple[str, Any]:

@@ -64,11 +64,12 @@ class _RelatedSet:
         self._hints = {"instance": instance}
 
     def _prefetched(self) -> list[Any] | None:
-        cache = self.instance.__dict__.get(PREFETCH_CACHE)
+        # One attribute read: reading instance.__dict__ would build a dict for it.
+        cache = getattr(self.instance, PREFETCH_CACHE, None)
         return None if cache is None else cache.get(self.cache_name)
 
     def _forget(self) -> None:
-        cache = self.instance.__dict__.get(PREFETCH_CACHE)
+        cache = getattr(self.instance, PREFETCH_CACHE, None)
         if cache is not None:
             cache.pop(self.cache_name, None)
 
@@ -128,6 +129,12 @@ class ReverseManyManager(_RelatedSet):
 
     def _filtered(self, queryset: Any) -> Any:
         self._check_saved()
+        key = self._key()
+        if key is not None:
+            # The key column itself, as filter(author=instance) becomes: a plain value,
+            # so the filter's shape is remembered (filter_plans) instead of rebuilt on
+            # every access (an instance takes the full road each time).
+            return queryset.filter(**{self.field.attname: key})
         return queryset.filter(**{self.field.name: self.instance})
 
     async def create(self, **kwargs: Any) -> Any:

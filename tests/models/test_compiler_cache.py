@@ -108,6 +108,23 @@ def test_in_lists_of_similar_length_share_a_statement(compile_count: list[int]) 
     assert compile_count[0] == 2
 
 
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql", "mysql"])
+def test_long_in_lists_bind_each_value_adapted(vendor: str) -> None:
+    """A list's placeholders are read as one slice; every value is adapted as one would be."""
+    ranks: list[Any] = list(range(300))
+    qs = Event.objects.filter(name="a", rank__in=ranks, at__lt=dt.datetime(2024, 1, 1, tzinfo=UTC))
+    plain = sql_of(qs, vendor).params(qs.query.params())
+    assert plain[0] == "a" and plain[1:301] == ranks and len(plain) == 1 + 512 + 1
+    ranks[7] = "7"  # to_python turns it into 7, as for a single value
+    qs = Event.objects.filter(name="a", rank__in=ranks, at__lt=dt.datetime(2024, 1, 1, tzinfo=UTC))
+    mixed = sql_of(qs, vendor).params(qs.query.params())
+    assert mixed == plain and type(mixed[8]) is int
+    moments = [dt.datetime(2024, 1, 1, tzinfo=UTC) + dt.timedelta(hours=i) for i in range(20)]
+    qs = Event.objects.filter(at__in=moments)
+    single = Event._meta.get_field("at").get_db_prep_value(moments[3], DIALECTS[vendor].ops)
+    assert sql_of(qs, vendor).params(qs.query.params())[3] == single
+
+
 def test_saves_and_updates_compile_once(compile_count: list[int]) -> None:
     from reinhardt_db.models.sql import dml
 

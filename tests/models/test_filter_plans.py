@@ -34,6 +34,14 @@ class Gauge(models.Model):
         ordering = ["id"]
 
 
+class Needle(models.Model):
+    gauge = models.ForeignKey(Gauge, on_delete=models.CASCADE, related_name="needles")
+
+    class Meta:
+        app_label = "tests_filter_plans"
+        ordering = ["id"]
+
+
 LEVELS = [-32768, -5, 0, 7, 32767, None]
 
 
@@ -169,6 +177,27 @@ def test_registering_a_lookup_forgets_every_remembered_shape() -> None:
         assert filter_plans._plans == {}
     finally:
         models.SmallIntegerField._unregister_lookup(Tenfold)
+
+
+async def test_a_foreign_key_column_given_plain_keys_is_remembered(
+    backend: Any, make_tables: Any
+) -> None:
+    await make_tables(Gauge, Needle)
+    gauges = await _fill()
+    await Needle.objects.bulk_create([Needle(gauge=g) for g in gauges[:3]])
+    filter_plans._plans.clear()
+    assert [n.gauge_id for n in await Needle.objects.filter(gauge_id=gauges[0].pk)] == [
+        gauges[0].pk
+    ]
+    assert len(filter_plans._plans) == 1
+    assert [n.gauge_id for n in await Needle.objects.filter(gauge_id=gauges[1].pk)] == [
+        gauges[1].pk
+    ]
+    assert await Needle.objects.filter(gauge_id=gauges[4].pk) == []
+    assert len(await Needle.objects.filter(gauge=gauges[2])) == 1  # an instance: full road
+    assert len(filter_plans._plans) == 1
+    # A related manager filters by the key column: every access after the first reuses it.
+    assert [len(await g.needles.all()) for g in gauges] == [1, 1, 1, 0, 0, 0]
 
 
 def test_relations_and_expressions_are_never_remembered() -> None:

@@ -535,6 +535,9 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
                     return value
                 return to_python(value)
 
+            if py_type is not None:
+                # Read by sql.cache._run: values of this type (or None) pass as they are.
+                prep.keeps_type = py_type  # type: ignore[attr-defined]
             return prep
 
         def prep_adapt(value: Any) -> Any:

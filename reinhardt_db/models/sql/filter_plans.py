@@ -108,7 +108,10 @@ def remember_plan(
         if (
             info.steps
             or info.annotation is not None
-            or (field is not None and field.is_relation)
+            # A foreign key's own column given a plain key (``author_id=5``, what a
+            # related manager filters by) is a column like any other; other relations,
+            # and instances (not a plain type), take the full road.
+            or (field is not None and field.is_relation and not field.concrete)
             or lookup.shape_rhs.__func__ is not _DEFAULT_SHAPE
             or lookup.parameterize_rhs.__func__ not in _DEFAULT_PARAMETERIZE
         ):
