@@ -59,14 +59,23 @@ def _has_inline(converters: Sequence[Converter]) -> bool:
     return any(getattr(c, "inline", None) is not None for c in converters if c is not None)
 
 
+def _expose_deferred(model: Any, names: Sequence[str]) -> None:
+    """Let instances missing some fields' values say so when read (``base.expose_deferred``)."""
+    from reinhardt_db.models.base import expose_deferred
+
+    expose_deferred(model, names)
+
+
 def _plain_attributes(model: Any, names: Sequence[str]) -> bool:
     """True when ``obj.name = value`` stores straight into the instance, as a dict store would.
 
     CPython 3.11 specializes such stores into the instance's inline values,
     about a fifth cheaper than filling ``obj.__dict__``; a custom
     ``__setattr__`` or a data descriptor on a name would change the meaning.
-    Stores to a field's name are not specialized (the class holds the field's
-    non-data descriptor under that name), yet still beat ``obj.__dict__[name]``
+    Fields are not class attributes, so stores to their names specialize too
+    (a select_related read of 10,000 rows: 2.00 -> 1.64 ms once the fields left
+    the class); a field a query deferred is installed on the class and its
+    stores are no longer specialized, yet still beat ``obj.__dict__[name]``
     (which materializes the dict) and one dict literal assigned to ``__dict__``:
     measured on 10,000 rows, 1.9 ms against 2.5 and 2.9.
     """
@@ -100,6 +109,7 @@ def _check_names(names: Sequence[str]) -> None:
 def model_reader(model: Any, names: Sequence[str], converters: Sequence[Converter]) -> Reader:
     """Return a reader building ``model`` instances (attributes = ``names``)."""
     _check_names(names)
+    _expose_deferred(model, names)
     safe = _model_reader(model, names, converters, inline=False)
     if not _has_inline(converters):
         return safe
@@ -176,6 +186,7 @@ def related_reader(slices: Sequence[ModelSlice]) -> Reader:
     """
     for item in slices:
         _check_names(item.names)
+        _expose_deferred(item.model, item.names)
     safe = _related_reader(slices, inline=False)
     if not any(_has_inline(item.converters) for item in slices):
         return safe
@@ -238,7 +249,7 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
             lines.append(f"{indent}if {key} is None:")
             lines.append(f"{indent}    o{child} = None")
             lines.append(f"{indent}else:")
-            lines.append(f"{indent}    o{child} = seen{child}.get({key})")
+            lines.append(f"{indent}    o{child} = seen{child}_get({key})")
             lines.append(f"{indent}    if o{child} is None:")
             lines.extend(build(child, indent + "        "))
             lines.append(f"{indent}        seen{child}[{key}] = o{child}")
@@ -254,6 +265,8 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
         "    out = []",
         "    append = out.append",
         *[f"    seen{number} = {{}}" for number in range(1, len(slices))],
+        # bound once: a call of a local is cheaper than a method look-up per row
+        *[f"    seen{number}_get = seen{number}.get" for number in range(1, len(slices))],
         "    for row in rows:",
         *build(0, "        "),
         "        append(o0)",
@@ -277,6 +290,7 @@ def grouping_reader(
     in ``slots`` are skipped.
     """
     _check_names(names)
+    _expose_deferred(model, names)
     from reinhardt_db.models.base import ModelState
 
     namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "ModelState": ModelState}

@@ -31,7 +31,7 @@ from reinhardt_db.models.options import Options, default_manager_class, read_met
 if TYPE_CHECKING:
     from reinhardt_db.models.manager import Manager
 
-__all__ = ["NON_FIELD_ERRORS", "Model", "ModelBase", "ModelState"]
+__all__ = ["NON_FIELD_ERRORS", "Model", "ModelBase", "ModelState", "expose_deferred"]
 
 _M = TypeVar("_M", bound="Model")
 
@@ -78,6 +78,20 @@ def _contributes(value: Any) -> bool:
 @dataclass_transform(kw_only_default=True)
 class ModelBase(type):
     """Metaclass of ``Model``: builds ``_meta``, binds fields and managers, registers."""
+
+    def __getattr__(cls, name: str) -> Any:
+        # Fields are not class attributes (see Field.contribute_to_class); this
+        # runs only when normal class lookup failed, so nothing else pays for it.
+        meta = cls.__dict__.get("_meta")
+        field = meta.fields_map.get(name) if meta is not None and name[:2] != "__" else None
+        if field is None:
+            raise AttributeError(f"type object {cls.__name__!r} has no attribute {name!r}")
+        return field.__get__(None, cls)
+
+    def __dir__(cls) -> list[str]:
+        meta = cls.__dict__.get("_meta")
+        names = set(super().__dir__())
+        return sorted(names | set(meta.fields_map) if meta is not None else names)
 
     def __new__(
         mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any], **kwargs: Any
@@ -149,6 +163,21 @@ class ModelBase(type):
             apps.register_model(meta.app_label, cls)
         model_registered(cls)
         return cls
+
+
+def expose_deferred(model: Any, loaded: Iterable[str]) -> None:
+    """Install, on ``model``, the field of each concrete attname not in ``loaded``.
+
+    Called before instances are built without those values (``only()``,
+    ``defer()``, ``from_db`` with fewer names): reading one then reaches the
+    field's ``__get__``, which raises the FieldError saying how to load it,
+    instead of a bare AttributeError. Installed once, for good: stores to that
+    name are no longer specialised by CPython, the price of the clear error.
+    """
+    present = set(loaded)
+    for field in model._meta.concrete_fields:
+        if field.attname not in present and field.attname not in model.__dict__:
+            type.__setattr__(model, field.attname, field)
 
 
 def _inherited_meta(parents: Sequence[type]) -> dict[str, Any]:
@@ -371,6 +400,8 @@ class Model(metaclass=ModelBase):
         named stay deferred. No defaults run, no signals fire.
         """
         new = cls.__new__(cls)
+        if len(field_names) < len(cls._meta.concrete_fields):
+            expose_deferred(cls, field_names)
         new.__dict__.update(zip(field_names, values, strict=True))
         new.__dict__["_state"] = ModelState(db=db, adding=False)
         return new

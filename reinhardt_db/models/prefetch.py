@@ -474,7 +474,7 @@ def _keys(objs: list[Any], attname: str) -> set[Any]:
     """The distinct non-NULL values of ``attname`` on ``objs`` (unloaded counts as NULL)."""
     try:
         keys = set(map(operator.attrgetter(attname), objs))
-    except FieldError:  # deferred on some instance: the field's descriptor says so
+    except (FieldError, AttributeError):  # deferred (or deleted) on some instance
         keys = {o.__dict__.get(attname) for o in objs}
     keys.discard(None)
     return keys

@@ -255,6 +255,53 @@ def test_class_access_returns_field_ref_and_instances_read_dict() -> None:
     assert obj.__dict__["age"] == 4
 
 
+def test_fields_are_not_class_attributes_until_a_load_defers_them() -> None:
+    # No class attribute under a value's name, so CPython specialises the row
+    # readers' stores; class access, dir() and hasattr() still see the fields.
+    from reinhardt_db.models.expressions import FieldRef
+
+    parent = define(name=models.CharField(max_length=5))
+    child_attrs: dict[str, Any] = {
+        "__module__": __name__,
+        "Meta": type("Meta", (), {"app_label": "tests_fields"}),
+        "parent": models.ForeignKey(parent, on_delete=models.CASCADE),
+        "age": models.IntegerField(default=3),
+    }
+    child: Any = type("Child", (models.Model,), child_attrs)
+    for name in ("id", "age", "parent_id"):
+        assert name not in vars(child)
+    assert isinstance(child.age, FieldRef) and isinstance(child.parent_id, FieldRef)
+    assert {"age", "parent", "parent_id"} <= set(dir(child))
+    assert hasattr(child, "age") and not hasattr(child, "agee")
+    with pytest.raises(AttributeError, match="type object 'Child' has no attribute 'agee'"):
+        child.agee  # noqa: B018
+
+    child.from_db("default", ["id", "parent_id"], [1, 2])  # age deferred: installed
+    assert vars(child)["age"] is child._meta.get_field("age")
+    assert "parent_id" not in vars(child) and "id" not in vars(child)
+    whole = child.from_db("default", ["id", "parent_id", "age"], [1, 2, 5])
+    assert whole.age == 5
+    assert isinstance(child.age, FieldRef)  # class access is unchanged by the install
+
+
+def test_abstract_parent_fields_reach_subclasses_through_class_access() -> None:
+    from reinhardt_db.models.expressions import FieldRef
+
+    base_attrs: dict[str, Any] = {
+        "__module__": __name__,
+        "Meta": type("Meta", (), {"app_label": "tests_fields", "abstract": True}),
+        "created": models.IntegerField(default=0),
+    }
+    base: Any = type("Stamped", (models.Model,), base_attrs)
+    sub: Any = type("Sub", (base,), {
+        "__module__": __name__, "Meta": type("Meta", (), {"app_label": "tests_fields"}),
+    })
+    assert "created" not in vars(sub) and "created" not in vars(base)
+    ref = sub.created
+    assert isinstance(ref, FieldRef) and ref.model is sub
+    assert sub(created=4).created == 4
+
+
 def test_deferred_field_access_raises_with_the_fix_and_does_no_io() -> None:
     thing = define(age=models.IntegerField(), name=models.CharField(max_length=5))
     obj = thing.from_db("default", ["id", "name"], [1, "ann"])

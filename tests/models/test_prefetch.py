@@ -251,3 +251,16 @@ async def test_prefetch_fills_rows_repeated_by_a_join(blog: dict[str, Any]) -> N
             posts = await author.posts.all()
             assert len(posts) == 20 and all(p.author.name == "a1" for p in posts)
             assert [len(await p.tags.all()) for p in posts[:3]] == [1, 0, 2]
+
+
+async def test_prefetched_rows_with_a_deferred_field_say_so_when_read(
+    blog: dict[str, Any],
+) -> None:
+    # The grouping reader builds the posts without 'title': reading it raises the
+    # FieldError naming the fix, not a bare AttributeError.
+    lean = Prefetch("posts", queryset=Post.objects.only("id", "author"))
+    authors = await Author.objects.prefetch_related(lean).order_by("name")
+    post = (await authors[0].posts.all())[0]
+    assert post.author_id == authors[0].pk and post.get_deferred_fields() >= {"title"}
+    with pytest.raises(FieldError, match=r"Post\.title was deferred"):
+        post.title  # noqa: B018

@@ -1,10 +1,13 @@
 """The ``Field`` base class: options, descriptor protocol, validation, conversion.
 
-A field is a *non-data descriptor*: an instance keeps its value in
-``instance.__dict__[field.attname]``, so reading ``user.age`` never runs Python
-code; ``__get__`` runs only when the value is missing (the field was deferred by
-``only()``/``defer()``) and on class access, where it returns a ``FieldRef`` for
-building query expressions (``User.age >= 18``).
+A field is a *non-data descriptor* that is normally not on the class: an
+instance keeps its value in ``instance.__dict__[field.attname]``, so reading
+``user.age`` never runs Python code, and with no class attribute under that name
+CPython specialises the stores that fill instances. ``__get__`` runs on class
+access (through ``ModelBase.__getattr__``), where it returns a ``FieldRef`` for
+building query expressions (``User.age >= 18``), and, once a query deferred the
+field (``only()``/``defer()``, which install it on the class), when an instance's
+value is missing.
 
 Conversion between Python values and what each driver speaks belongs to the
 backend: a field asks the backend's operations (``db.ops``, a
@@ -244,8 +247,12 @@ class Field(RegisterLookupMixin, Generic[_T, _N]):
         self.set_attributes_from_name(name)
         self.model = cls
         self.check_definition()
+        # Not set on the class: a class attribute under the value's name keeps
+        # CPython from specialising the row readers' stores to it. Class access
+        # (``User.age``) reaches the field through ``ModelBase.__getattr__``, and a
+        # deferred load installs it (``expose_deferred``) so reading the missing
+        # value raises the FieldError below.
         cls._meta.add_field(self)
-        setattr(cls, name, self)
         if self.choices is not None and f"get_{name}_display" not in cls.__dict__:
             setattr(cls, f"get_{name}_display", _display_getter(self))
 

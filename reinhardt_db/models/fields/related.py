@@ -367,7 +367,6 @@ class ForeignKey(RelatedField):
 
     def contribute_to_class(self, cls: type[Any], name: str) -> None:
         super().contribute_to_class(cls, name)
-        setattr(cls, self.attname, self)  # non-data: reads hit the instance dict
         setattr(cls, name, ForwardDescriptor(self))
         self._resolve_related(cls)
 
