@@ -166,6 +166,10 @@ class ModelSlice(NamedTuple):
     of this instance that gets the parent (one-to-one relations), or "".
     ``key`` is the position, within ``names``, of a column that is NULL
     exactly when the LEFT OUTER JOIN found no row (the primary key).
+    ``shared``, when not -1, is the row position of a column of the parent's
+    slice that holds this slice's ``names[key]`` value (an INNER join along a
+    foreign key: the joined key equals the parent's foreign key column), and
+    ``names[key]`` then has no column of its own in the row.
     """
 
     model: Any
@@ -175,6 +179,7 @@ class ModelSlice(NamedTuple):
     cache: str
     back: str
     key: int
+    shared: int = -1
 
 
 def related_reader(slices: Sequence[ModelSlice]) -> Reader:
@@ -205,17 +210,29 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
     from reinhardt_db.models.base import ModelState
 
     namespace: dict[str, Any] = {"new": object.__new__, "ModelState": ModelState}
-    starts: list[int] = []
+    # columns[number]: the row position of each of slice ``number``'s names, or -1
+    # for a key it takes from its parent's column (``shared``).
+    columns: list[list[int]] = []
     position = 0
     for item in slices:
-        starts.append(position)
-        position += len(item.names)
+        own = []
+        for offset in range(len(item.names)):
+            if item.shared >= 0 and offset == item.key:
+                own.append(-1)
+            else:
+                own.append(position)
+                position += 1
+        columns.append(own)
     children: dict[int, list[int]] = {}
     for number, item in enumerate(slices[1:], start=1):
         children.setdefault(item.parent, []).append(number)
     # The key columns of the joined slices: read once into ``v<index>`` before the
     # NULL test, then used as they are.
-    keys = {starts[number] + item.key for number, item in enumerate(slices) if number}
+    keys = {columns[number][item.key] for number, item in enumerate(slices)
+            if number and item.shared < 0}
+    # Parent columns a joined slice shares: bound to ``v<index>`` (converted) when
+    # the parent reads them.
+    shared = {item.shared for item in slices if item.shared >= 0}
 
     def build(number: int, indent: str) -> list[str]:
         item = slices[number]
@@ -229,32 +246,42 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
         if not attributes:
             lines.append(f"{indent}d{number} = {obj}.__dict__")
         for offset, (name, converter) in enumerate(zip(item.names, item.converters, strict=True)):
-            index = starts[number] + offset
+            index = columns[number][offset]
+            target = f"{obj}.{name}" if attributes else f"d{number}[{name!r}]"
+            if index < 0:  # the parent's column, read and converted there
+                lines.append(f"{indent}{target} = v{item.shared}")
+                continue
             if converter is not None:
                 namespace[f"c{index}"] = converter
                 namespace.update(getattr(converter, "inline_globals", {}) if inline else {})
-            target = f"{obj}.{name}" if attributes else f"d{number}[{name!r}]"
             value = f"v{index}" if index in keys else _item_code(index, converter, inline)
             if index in keys and converter is not None:
                 value = _value_code(index, converter, inline)
+            if index in shared:
+                lines.append(f"{indent}v{index} = {value}")
+                value = f"v{index}"
             lines.append(f"{indent}{target} = {value}")
         lines.append(f"{indent}{obj}._state = state" if attributes
                      else f"{indent}d{number}['_state'] = state")
         for child in children.get(number, []):
             sub = slices[child]
-            key = f"v{starts[child] + sub.key}"
-            lines.append(f"{indent}{key} = row[{starts[child] + sub.key}]")
+            if sub.shared >= 0:
+                # An INNER join along a non-null foreign key: the row has a related row.
+                key, inner = f"v{sub.shared}", indent
+            else:
+                key, inner = f"v{columns[child][sub.key]}", indent + "    "
+                lines.append(f"{indent}{key} = row[{columns[child][sub.key]}]")
+                lines.append(f"{indent}if {key} is None:")
+                lines.append(f"{indent}    o{child} = None")
+                lines.append(f"{indent}else:")
             # One instance per related row in a result: rows naming the same key
             # share it (and building it once is most of the cost of a join).
-            lines.append(f"{indent}if {key} is None:")
-            lines.append(f"{indent}    o{child} = None")
-            lines.append(f"{indent}else:")
-            lines.append(f"{indent}    o{child} = seen{child}_get({key})")
-            lines.append(f"{indent}    if o{child} is None:")
-            lines.extend(build(child, indent + "        "))
-            lines.append(f"{indent}        seen{child}[{key}] = o{child}")
+            lines.append(f"{inner}o{child} = seen{child}_get({key})")
+            lines.append(f"{inner}if o{child} is None:")
+            lines.extend(build(child, inner + "    "))
+            lines.append(f"{inner}    seen{child}[{key}] = o{child}")
             if sub.back:
-                lines.append(f"{indent}        o{child}.__dict__[{sub.back!r}] = {obj}")
+                lines.append(f"{inner}    o{child}.__dict__[{sub.back!r}] = {obj}")
             target = f"{obj}.{sub.cache}" if attributes else f"d{number}[{sub.cache!r}]"
             lines.append(f"{indent}{target} = o{child}")
         return lines

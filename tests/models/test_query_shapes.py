@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from reinhardt_db import models
 from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models import Count, F, Q
-from reinhardt_db.testing import capture_queries
+from reinhardt_db.testing import capture_queries, isolate_apps
 
-from ._relations import ALL, Author, Post, Profile, Tag
+from ._relations import ALL, Author, Comment, Post, Profile, Tag
 
 
 @pytest.fixture
@@ -126,9 +127,11 @@ async def test_only_across_select_related(data: dict[str, Any]) -> None:
     )
     columns = selected(sql)
     assert "TITLE" in columns and "NAME" in columns and "REVIEWER_ID" not in columns
-    assert columns.count(",") == 4  # post id, title, author_id; author id, name
+    # post id, title, author_id; author name (its id is the post's author_id: INNER join)
+    assert columns.count(",") == 3
     post = posts[0]
     assert post.title == "p1" and post.author.name == "ann"
+    assert post.author.pk == post.author_id and post.author.get_deferred_fields() == set()
     assert post.get_deferred_fields() == {"reviewer_id"}
     assert post.author.get_deferred_fields() == set()
     # Without naming the related model's fields, select_related reads it whole.
@@ -195,3 +198,75 @@ async def test_prefetch_related_on_a_combined_query(data: dict[str, Any]) -> Non
         tags = [sorted(t.name for t in await p.tags.all()) for p in posts]
     assert tags == [["blue", "red"], []]
     assert len(queries) == 2  # the combined rows, then one query for every post's tags
+
+
+async def test_select_related_inner_join_reads_the_related_key_from_the_foreign_key(
+    data: dict[str, Any],
+) -> None:
+    # Post: id, title, author_id, reviewer_id; Author over an INNER join: name only.
+    posts, sql = await sql_of(Post.objects.select_related("author").order_by("title"))
+    assert selected(sql).count(",") == 4
+    p1, p2, p3 = posts
+    assert (p1.author.pk, p3.author.pk) == (data["ann"].pk, data["bob"].pk)
+    assert p1.author is p2.author and p1.author.name == "ann"
+    assert p1.author.get_deferred_fields() == set() and p1.author._state.db == p1._state.db
+    # A nullable foreign key is a LEFT OUTER join: the joined key is read, NULL = no row.
+    posts, sql = await sql_of(Post.objects.select_related("reviewer").order_by("title"))
+    assert selected(sql).count(",") == 5 and "LEFT OUTER JOIN" in sql
+    assert posts[0].reviewer.pk == data["bob"].pk and posts[1].reviewer is None
+    # ... unless a filter needs the row: then INNER, and the key comes from reviewer_id.
+    posts, sql = await sql_of(
+        Post.objects.select_related("reviewer").filter(reviewer__name="bob")
+    )
+    assert selected(sql).count(",") == 4 and "LEFT OUTER JOIN" not in sql
+    assert [(p.title, p.reviewer.pk, p.reviewer.name) for p in posts] == [
+        ("p1", data["bob"].pk, "bob")
+    ]
+
+
+async def test_select_related_chain_of_inner_joins_shares_each_key(
+    data: dict[str, Any],
+) -> None:
+    first = await Comment.objects.create(post=data["p1"], body="hi")
+    await Comment.objects.create(post=data["p3"], body="yo", parent=first)
+    comments, sql = await sql_of(
+        Comment.objects.select_related("post__author", "parent").order_by("body")
+    )
+    # Comment 4 columns, post 3 (no id), author 1 (no id), parent over LEFT OUTER 4.
+    assert selected(sql).count(",") == 11
+    hi, yo = comments
+    assert (hi.post.pk, hi.post.title, hi.post.author.pk, hi.post.author.name) == (
+        data["p1"].pk, "p1", data["ann"].pk, "ann"
+    )
+    assert yo.post.author.name == "bob" and hi.parent is None and yo.parent.pk == hi.pk
+
+
+async def test_select_related_to_field_key_comes_from_the_foreign_key(
+    make_tables: Any,
+) -> None:
+    with isolate_apps():
+        class Country(models.Model):
+            code = models.CharField(max_length=2, unique=True)
+            name = models.CharField(max_length=20)
+
+            class Meta:
+                app_label = "tests_shapes"
+
+        class City(models.Model):
+            country = models.ForeignKey(Country, to_field="code", on_delete=models.CASCADE)
+            name = models.CharField(max_length=20)
+
+            class Meta:
+                app_label = "tests_shapes"
+
+        await make_tables(Country, City)
+        france = await Country.objects.create(code="fr", name="France")
+        await City.objects.create(country=france, name="Lyon")
+        await City.objects.create(country=france, name="Paris")
+        cities, sql = await sql_of(City.objects.select_related("country").order_by("name"))
+        # City id, country_id, name; Country id and name (its code is country_id).
+        assert selected(sql).count(",") == 4
+        assert [(c.name, c.country.code, c.country.pk, c.country.name) for c in cities] == [
+            ("Lyon", "fr", france.pk, "France"), ("Paris", "fr", france.pk, "France"),
+        ]
+        assert cities[0].country is cities[1].country

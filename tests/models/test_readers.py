@@ -64,6 +64,42 @@ async def test_custom_setattr_is_not_run_when_rows_are_read(
     assert "_writes" not in obj.__dict__
 
 
+class Badge(models.Model):
+    id = models.UUIDField(primary_key=True)
+    label = models.CharField(max_length=20)
+
+    class Meta:
+        app_label = "tests_readers"
+
+
+class Holder(models.Model):
+    badge = models.ForeignKey(Badge, on_delete=models.CASCADE)
+    other = models.ForeignKey(Badge, null=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        app_label = "tests_readers"
+
+
+async def test_a_joined_key_taken_from_the_foreign_key_is_converted_once(
+    backend: Database, make_tables: Any
+) -> None:
+    # A UUID key is converted from what the driver returns (text on SQLite and
+    # MariaDB): the INNER join's shared key and the LEFT OUTER join's own key
+    # both read back as the same UUID, on instances shared per key.
+    import uuid
+
+    await make_tables(Badge, Holder)
+    gold = await Badge.objects.create(id=uuid.uuid4(), label="gold")
+    await Holder.objects.create(badge=gold, other=gold)
+    await Holder.objects.create(badge=gold)
+    first, second = await Holder.objects.select_related("badge", "other").order_by("id")
+    assert isinstance(first.badge_id, uuid.UUID) and first.badge_id == gold.pk
+    assert first.badge is second.badge and first.badge.pk == gold.pk
+    assert isinstance(first.badge.pk, uuid.UUID) and first.badge.label == "gold"
+    assert first.other == first.badge and isinstance(first.other.pk, uuid.UUID)
+    assert second.other is None
+
+
 def test_plain_attribute_stores_only_when_they_mean_a_dict_store() -> None:
     assert _iterables._plain_attributes(Stamp, ["id", "at", "label"])
     assert not _iterables._plain_attributes(Audited, ["id", "name"])

@@ -122,6 +122,8 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
     slices = [readers.ModelSlice(
         query.model, list(parts.names), list(parts.converters), -1, "", "", 0
     )]
+    # Per slice: attname -> its column's position in the row.
+    positions = [{name: index for index, name in enumerate(parts.names)}]
 
     def add(nodes: tuple[Any, ...], parent: int, prefix: str) -> None:
         for relation, join, children in nodes:
@@ -130,23 +132,50 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
             fields = model_fields(
                 model, query.deferred, path, {child.name for child, _, _ in children}
             )
-            names, converters = [], []
+            key_field, shared = _shared_key(ctx, join, fields, positions[parent])
+            names, converters, own = [], [], {}
             for field in fields:
-                column = ctx.column(field, join)
-                parts.columns.append(column)
-                parts.names.append(f"{len(slices)}.{field.attname}")
-                parts.converters.append(ctx.field_converter(field))
                 names.append(field.attname)
                 converters.append(ctx.field_converter(field))
-            key = fields.index(model._meta.pk_fields[0])
+                if field is key_field:
+                    continue  # read from the parent's foreign key column
+                own[field.attname] = len(parts.columns)
+                parts.columns.append(ctx.column(field, join))
+                parts.names.append(f"{len(slices)}.{field.attname}")
+                parts.converters.append(ctx.field_converter(field))
+            key = fields.index(key_field if key_field is not None else model._meta.pk_fields[0])
             slices.append(readers.ModelSlice(
                 model, names, converters, parent, relation.cache_name,
-                relation.back_cache_name, key,
+                relation.back_cache_name, key, shared,
             ))
+            positions.append(own)
             add(children, len(slices) - 1, path)
 
     add(query.select_related, 0, "")
     parts.slices = slices
+
+
+def _shared_key(
+    ctx: CompileContext, join: int, fields: list[Any], parent: dict[str, int]
+) -> tuple[Any, int]:
+    """``(field, position)`` when the joined model's ``field`` need not be selected.
+
+    Along an INNER join that follows a foreign key forwards, the joined row's
+    ``to_field`` equals the parent's foreign key column, which the row already
+    holds: the reader takes it from there (one column less to send, decode and
+    read per row). Not across a LEFT OUTER join, where a NULL in the joined key
+    is how a missing row shows, nor where the two columns convert differently.
+    Else ``(None, -1)``.
+    """
+    step = ctx.joins[join - 1].step
+    if ctx.joins[join - 1].outer or not step.direct or step.to_field not in fields:
+        return None, -1
+    position = parent.get(step.from_field.attname)
+    if position is None or (
+        ctx.field_converter(step.from_field) is not ctx.field_converter(step.to_field)
+    ):
+        return None, -1
+    return step.to_field, position
 
 
 def _reader(mode: str, query: Query, parts: SelectParts) -> Any:
