@@ -312,9 +312,9 @@ def grouping_reader(
 
     It builds ``model`` instances as ``model_reader`` does and, in the same
     loop, looks the row's key (column ``key``) up once in ``slots``, a dict of
-    ``key -> (parent, append)``: the instance's ``back`` attribute gets the
-    parent and ``append`` (a list's) gets the instance. Rows whose key is not
-    in ``slots`` are skipped.
+    ``key -> (parent, list)``: the instance's ``back`` attribute gets the
+    parent and the list gets the instance (``list.append`` called as a method,
+    which CPython specialises). Rows whose key is not in ``slots`` are skipped.
     """
     _check_names(names)
     _expose_deferred(model, names)
@@ -343,10 +343,10 @@ def grouping_reader(
     lines += [
         "        obj._state = state" if attributes else "        d['_state'] = state",
         "        try:",
-        f"            {store}, add = slots[k]",
+        f"            {store}, found = slots[k]",
         "        except KeyError:",
         "            continue  # a row for a parent not asked about (the parents changed since)",
-        "        add(obj)",
+        "        found.append(obj)",
     ]
     return _compile("\n".join(lines) + "\n", "read", namespace)
 

@@ -329,15 +329,17 @@ class _Level:
         field = relation.field
         own_key = operator.attrgetter(source)
         groups: dict[Any, list[Any]] = {}
-        # One look-up per row: the parent (for the row's back reference) and the append
-        # of its list. Instances of one row share the list; the last is the parent.
-        slots: dict[Any, tuple[Any, Callable[[Any], None]]] = {}
+        # One look-up per row: the parent (for the row's back reference) and its list.
+        # Instances of one row share the list; the last is the parent.
+        slots: dict[Any, tuple[Any, list[Any]]] = {}
         for obj in objs:
             key = own_key(obj)
             found = groups.get(key)
             if found is None:
                 found = groups[key] = []
-            slots[key] = (obj, found.append)
+            slots[key] = (obj, found)
+        batches: list[tuple[Any, Any, str]] = []
+        count = len(objs)
         for queryset in querysets:
             query = queryset.query
             if query.empty:
@@ -347,9 +349,13 @@ class _Level:
             entry = compiler.compile_select(query, db, compiler.MODE_MODELS)
             read = _grouping_reader(db, query.model, fields, field, entry)
             rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
-            with gc_paused(len(rows)):
-                read(rows, db.alias, slots)
-        with gc_paused(len(objs)):
+            batches.append((read, rows, db.alias))
+            count += len(rows)
+        # Every instance built and linked under one pause: one collection walks them
+        # all afterwards, rather than one per batch and one more for the links.
+        with gc_paused(count):
+            for read, rows, alias in batches:
+                read(rows, alias, slots)
             self._store(objs, [groups[own_key(obj)] for obj in objs])
 
     def _store(self, objs: list[Any], found: list[Any]) -> None:
