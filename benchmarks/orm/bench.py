@@ -49,7 +49,7 @@ from .._util import (
 )
 from .keyset import KEYSET, keyset_backend
 from .plan import CACHED_KEY, MEMORY, WORKLOADS, Data, Plan, Sizes, make_plan, make_rows
-from .raw import EXECUTEMANY, RAW, RawDriver, raw_driver
+from .raw import EXECUTEMANY, KEY_ONCE, RAW, RawDriver, raw_driver
 
 ORM = "reinhardt_db"
 #: cached_filter's second ORM contender: the same query without cache().
@@ -322,7 +322,7 @@ def _print_backend(
         f"ORM on {vendor} ({sizes.rows:,} rows, {sizes.loops:,} loops; "
         f"best of {sizes.rounds})"
     )
-    baselines = [b for b in (RAW, EXECUTEMANY) if any(r.contender == b for r in rows)]
+    baselines = [b for b in (RAW, EXECUTEMANY, KEY_ONCE) if any(r.contender == b for r in rows)]
     print_table(title, rows, baseline=baselines)
     for note in notes:
         print(f"\nnote: {note}")

@@ -13,7 +13,7 @@ from benchmarks.__main__ import parse
 from benchmarks._util import Options
 from benchmarks.orm.bench import ORM, ORM_UNCACHED, _check_work, bench_backend
 from benchmarks.orm.plan import WORKLOADS, Data, Plan, Sizes, make_plan
-from benchmarks.orm.raw import EXECUTEMANY, RAW, RawDriver, Workloads
+from benchmarks.orm.raw import EXECUTEMANY, KEY_ONCE, RAW, RawDriver, Workloads
 from benchmarks.transaction.bench import ORM as TX_ORM
 from benchmarks.transaction.bench import WORKLOADS as TX_WORKLOADS
 from benchmarks.transaction.bench import bench_backend as tx_bench_backend
@@ -27,7 +27,7 @@ async def test_every_orm_workload_runs_against_every_baseline(tmp_path: Path) ->
 
     contenders = {(r.workload, r.contender) for r in rows}
     expected = {(w, c) for w in WORKLOADS for c in (RAW, ORM)} | {
-        ("bulk_insert", EXECUTEMANY), ("cached_filter", ORM_UNCACHED)
+        ("bulk_insert", EXECUTEMANY), ("join_fetch", KEY_ONCE), ("cached_filter", ORM_UNCACHED)
     }
     assert contenders == expected
     assert all(r.seconds > 0 and r.ops == TINY.ops(r.workload) for r in rows)
