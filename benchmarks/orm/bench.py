@@ -48,7 +48,17 @@ from .._util import (
     run,
 )
 from .keyset import KEYSET, keyset_backend
-from .plan import CACHED_KEY, MEMORY, WORKLOADS, Data, Plan, Sizes, make_plan, make_rows
+from .plan import (
+    CACHED_KEY,
+    MEMORY,
+    SHORT,
+    WORKLOADS,
+    Data,
+    Plan,
+    Sizes,
+    make_plan,
+    make_rows,
+)
 from .raw import EXECUTEMANY, KEY_ONCE, RAW, RawDriver, raw_driver
 
 ORM = "reinhardt_db"
@@ -277,7 +287,7 @@ async def bench_backend(
                     await _check_work(raw, name, contender, sizes)
 
                 seconds = await best_of_interleaved(
-                    fns, rounds=sizes.rounds, warmup=1, setup=_setup(raw, name, data),
+                    fns, rounds=sizes.rounds_for(name), warmup=1, setup=_setup(raw, name, data),
                     verify=verify,
                 )
                 rows += [Row(name, c, seconds[c], sizes.ops(name)) for c in fns]
@@ -318,10 +328,11 @@ def _remove_sqlite(url: str) -> None:
 def _print_backend(
     vendor: str, sizes: Sizes, options: Options, rows: list[Row], notes: list[str]
 ) -> None:
-    title = (
-        f"ORM on {vendor} ({sizes.rows:,} rows, {sizes.loops:,} loops; "
-        f"best of {sizes.rounds})"
-    )
+    short = sorted({r.workload for r in rows} & SHORT)
+    rounds = f"best of {sizes.rounds}"
+    if short and sizes.short_rounds != sizes.rounds:
+        rounds += f", of {sizes.short_rounds} for {', '.join(short)}"
+    title = f"ORM on {vendor} ({sizes.rows:,} rows, {sizes.loops:,} loops; {rounds})"
     baselines = [b for b in (RAW, EXECUTEMANY, KEY_ONCE) if any(r.contender == b for r in rows)]
     print_table(title, rows, baseline=baselines)
     for note in notes:

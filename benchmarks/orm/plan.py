@@ -37,6 +37,8 @@ CACHED_KEY = (1, "a")
 # Not a timed comparison: peak memory of iterator() on PostgreSQL (memory.py).
 MEMORY = "iterator_memory"
 PER_ROW = frozenset({"bulk_insert", "fetch_all", "values_all", "join_fetch", "prefetch"})
+# Workloads whose run takes a few milliseconds: timed over Sizes.short_rounds.
+SHORT = frozenset({"fetch_all", "values_all", "join_fetch", "prefetch"})
 
 
 @dataclass(frozen=True)
@@ -47,16 +49,23 @@ class Sizes:
     loops: int = 1_000
     rounds: int = 3
     memory_rows: int = 1_000_000
+    #: Rounds of the SHORT workloads: a run of a few milliseconds is the most
+    #: exposed to a scheduling hiccup, and more rounds cost next to nothing.
+    short_rounds: int = 10
 
     @classmethod
     def from_options(cls, options: Options) -> Sizes:
         """Defaults, or smoke sizes with ``--smoke``; explicit sizes win over both."""
-        base = cls(rows=200, loops=20, rounds=1, memory_rows=20_000) if options.smoke else cls()
+        base = (
+            cls(rows=200, loops=20, rounds=1, memory_rows=20_000, short_rounds=1)
+            if options.smoke else cls()
+        )
         sizes = cls(
             rows=options.rows or base.rows,
             loops=options.loops or base.loops,
             rounds=options.rounds or base.rounds,
             memory_rows=base.memory_rows,
+            short_rounds=options.rounds or base.short_rounds,
         )
         if sizes.loops > sizes.rows:
             # update_single changes LOOPS distinct rows, so there must be that many.
@@ -65,6 +74,10 @@ class Sizes:
                 "changes that many distinct rows; raise --rows or lower --loops"
             )
         return sizes
+
+    def rounds_for(self, workload: str) -> int:
+        """How many timed rounds ``workload`` gets (best of them is reported)."""
+        return self.short_rounds if workload in SHORT else self.rounds
 
     def ops(self, workload: str) -> int:
         """Operations in one run of ``workload`` (the µs/op divisor)."""

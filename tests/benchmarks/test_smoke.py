@@ -19,7 +19,7 @@ from benchmarks.transaction.bench import WORKLOADS as TX_WORKLOADS
 from benchmarks.transaction.bench import bench_backend as tx_bench_backend
 
 REPO = Path(__file__).resolve().parents[2]
-TINY = Sizes(rows=40, loops=8, rounds=1)
+TINY = Sizes(rows=40, loops=8, rounds=1, short_rounds=1)
 
 
 async def test_every_orm_workload_runs_against_every_baseline(tmp_path: Path) -> None:
@@ -153,3 +153,12 @@ async def test_every_transaction_workload_runs(tmp_path: Path) -> None:
         (w, c) for w in TX_WORKLOADS for c in (RAW, TX_ORM)
     }
     assert all(r.seconds > 0 and r.ops == TINY.loops for r in rows)
+
+
+def test_short_workloads_get_more_rounds_unless_rounds_are_given() -> None:
+    default = Sizes.from_options(Options())
+    assert default.rounds_for("join_fetch") == 10 and default.rounds_for("get_by_pk") == 3
+    given = Sizes.from_options(Options(rounds=5))
+    assert given.rounds_for("join_fetch") == 5 and given.rounds_for("get_by_pk") == 5
+    smoke = Sizes.from_options(Options(smoke=True))
+    assert smoke.rounds_for("prefetch") == 1
