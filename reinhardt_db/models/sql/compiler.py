@@ -163,12 +163,17 @@ def _shared_key(
     Along an INNER join that follows a foreign key forwards, the joined row's
     ``to_field`` equals the parent's foreign key column, which the row already
     holds: the reader takes it from there (one column less to send, decode and
-    read per row). Not across a LEFT OUTER join, where a NULL in the joined key
-    is how a missing row shows, nor where the two columns convert differently.
-    Else ``(None, -1)``.
+    read per row). Only for integer keys, which are equal only when identical
+    on every backend (text is not: MariaDB's default collations join 'FR' to
+    'fr' and 'fr ' to 'fr'); not across a LEFT OUTER join, where a NULL in the
+    joined key is how a missing row shows; nor where the two columns convert
+    differently. Else ``(None, -1)``.
     """
     step = ctx.joins[join - 1].step
-    if ctx.joins[join - 1].outer or not step.direct or step.to_field not in fields:
+    if (
+        ctx.joins[join - 1].outer or not step.direct or step.to_field not in fields
+        or not isinstance(step.to_field.column_type(), sa.Integer)
+    ):
         return None, -1
     position = parent.get(step.from_field.attname)
     if position is None or (
