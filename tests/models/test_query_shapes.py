@@ -241,34 +241,29 @@ async def test_select_related_chain_of_inner_joins_shares_each_key(
     assert yo.post.author.name == "bob" and hi.parent is None and yo.parent.pk == hi.pk
 
 
-def _countries() -> tuple[Any, Any]:
-    class Country(models.Model):
-        code = models.CharField(max_length=2, unique=True)
-        name = models.CharField(max_length=20)
-
-        class Meta:
-            app_label = "tests_shapes"
-
-    class City(models.Model):
-        country = models.ForeignKey(Country, to_field="code", on_delete=models.CASCADE)
-        name = models.CharField(max_length=20)
-
-        class Meta:
-            app_label = "tests_shapes"
-
-    return Country, City
-
-
 async def test_select_related_text_key_is_read_from_the_joined_row(make_tables: Any) -> None:
     # Only integer keys are taken from the foreign key column: text ones may join
     # values that are not identical (collations), so the joined row's is read.
     with isolate_apps():
-        country_model, city_model = _countries()
-        await make_tables(country_model, city_model)
-        france = await country_model.objects.create(code="fr", name="France")
-        await city_model.objects.create(country=france, name="Lyon")
-        await city_model.objects.create(country=france, name="Paris")
-        cities, sql = await sql_of(city_model.objects.select_related("country").order_by("name"))
+        class Country(models.Model):
+            code = models.CharField(max_length=2, unique=True)
+            name = models.CharField(max_length=20)
+
+            class Meta:
+                app_label = "tests_shapes"
+
+        class City(models.Model):
+            country = models.ForeignKey(Country, to_field="code", on_delete=models.CASCADE)
+            name = models.CharField(max_length=20)
+
+            class Meta:
+                app_label = "tests_shapes"
+
+        await make_tables(Country, City)
+        france = await Country.objects.create(code="fr", name="France")
+        await City.objects.create(country=france, name="Lyon")
+        await City.objects.create(country=france, name="Paris")
+        cities, sql = await sql_of(City.objects.select_related("country").order_by("name"))
         # City id, country_id, name; Country id, code, name.
         assert selected(sql).count(",") == 5
         assert [(c.name, c.country.code, c.country.pk, c.country.name) for c in cities] == [
