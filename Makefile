@@ -15,7 +15,8 @@ INSTALL := $(PY) -m pip install --quiet --config-settings editable_mode=compat -
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+# setup.py and the C file: a change rebuilds the extension (reinhardt_db/models/_speedups.c).
+$(STAMP): pyproject.toml setup.py Makefile reinhardt_db/models/_speedups.c
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(INSTALL) '.[dev]'

@@ -4,7 +4,9 @@ A reader is made once per compiled statement and knows each column's name and
 converter (``Field.get_db_converter``; most columns have none). The instance
 reader is generated Python code with one plain assignment per column, which
 is the fastest way CPython has to fill an instance's ``__dict__``; converters
-are called only for the columns that have one, and never on NULL.
+are called only for the columns that have one, and never on NULL. The
+instances come made, one per row, from ``_instances.blank`` (in C where the
+extension was built): the loop fills the list it returns.
 
 The instances one read builds share one ``ModelState(db=alias, adding=False)``
 (a third of the per-row cost otherwise). A ``_state`` is therefore never
@@ -18,6 +20,8 @@ import keyword
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
+
+from reinhardt_db.models import _instances
 
 __all__ = [
     "ModelSlice", "Reader", "gc_paused", "grouping_reader", "make_reader", "related_reader",
@@ -132,15 +136,13 @@ def _model_reader(
 ) -> Reader:
     from reinhardt_db.models.base import ModelState
 
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "ModelState": ModelState}
+    namespace: dict[str, Any] = {"blank": _instances.blank, "cls": model, "ModelState": ModelState}
     attributes = _plain_attributes(model, names)
     lines = [
         "def read(rows, alias):",
         "    state = ModelState(alias, False)",
-        "    out = []",
-        "    append = out.append",
-        "    for row in rows:",
-        "        obj = new(cls)",
+        "    out = blank(cls, len(rows))",
+        "    for obj, row in zip(out, rows):",
     ]
     if not attributes:
         lines.append("        d = obj.__dict__")
@@ -152,7 +154,6 @@ def _model_reader(
         lines.append(f"        {target} = {_item_code(index, converter, inline)}")
     lines += [
         "        obj._state = state" if attributes else "        d['_state'] = state",
-        "        append(obj)",
         "    return out",
     ]
     return _compile("\n".join(lines) + "\n", "read", namespace)
@@ -209,7 +210,9 @@ def related_reader(slices: Sequence[ModelSlice]) -> Reader:
 def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
     from reinhardt_db.models.base import ModelState
 
-    namespace: dict[str, Any] = {"new": object.__new__, "ModelState": ModelState}
+    namespace: dict[str, Any] = {
+        "new": _instances.new, "blank": _instances.blank, "ModelState": ModelState,
+    }
     # columns[number]: the row position of each of slice ``number``'s names, or -1
     # for a key it takes from its parent's column (``shared``).
     columns: list[list[int]] = []
@@ -242,7 +245,8 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
             extra.append(item.back)
         attributes = _plain_attributes(item.model, [*item.names, *extra])
         obj = f"o{number}"
-        lines = [f"{indent}{obj} = new(cls{number})"]
+        # The first slice's instances come made, one per row (the loop's ``o0``).
+        lines = [f"{indent}{obj} = new(cls{number})"] if number else []
         if not attributes:
             lines.append(f"{indent}d{number} = {obj}.__dict__")
         for offset, (name, converter) in enumerate(zip(item.names, item.converters, strict=True)):
@@ -289,14 +293,12 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
     lines = [
         "def read(rows, alias):",
         "    state = ModelState(alias, False)",
-        "    out = []",
-        "    append = out.append",
+        "    out = blank(cls0, len(rows))",
         *[f"    seen{number} = {{}}" for number in range(1, len(slices))],
         # bound once: a call of a local is cheaper than a method look-up per row
         *[f"    seen{number}_get = seen{number}.get" for number in range(1, len(slices))],
-        "    for row in rows:",
+        "    for o0, row in zip(out, rows):",
         *build(0, "        "),
-        "        append(o0)",
         "    return out",
     ]
     return _compile("\n".join(lines) + "\n", "read", namespace)
@@ -320,13 +322,12 @@ def grouping_reader(
     _expose_deferred(model, names)
     from reinhardt_db.models.base import ModelState
 
-    namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "ModelState": ModelState}
+    namespace: dict[str, Any] = {"blank": _instances.blank, "cls": model, "ModelState": ModelState}
     attributes = _plain_attributes(model, [*names, back])
     lines = [
         "def read(rows, alias, slots):",
         "    state = ModelState(alias, False)",
-        "    for row in rows:",
-        "        obj = new(cls)",
+        "    for obj, row in zip(blank(cls, len(rows)), rows):",
     ]
     if not attributes:
         lines.append("        d = obj.__dict__")
