@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from reinhardt_db.models import _instances
+from reinhardt_db.models.fields.related_descriptors import link_name
 
 __all__ = [
     "ModelSlice", "Reader", "gc_paused", "grouping_reader", "make_reader", "related_reader",
@@ -170,7 +171,11 @@ class ModelSlice(NamedTuple):
     ``shared``, when not -1, is the row position of a column of the parent's
     slice that holds this slice's ``names[key]`` value (an INNER join along a
     foreign key: the joined key equals the parent's foreign key column), and
-    ``names[key]`` then has no column of its own in the row.
+    ``names[key]`` then has no column of its own in the row. ``link``, when
+    not -1, is the row position of the parent's foreign key column and
+    ``target`` the offset, within ``names``, of the key it joins (text keys):
+    where the two differ in Python although the database joined them (a
+    collation), the parent records the link (``related_descriptors.mark_linked``).
     """
 
     model: Any
@@ -181,6 +186,8 @@ class ModelSlice(NamedTuple):
     back: str
     key: int
     shared: int = -1
+    link: int = -1
+    target: int = -1
 
 
 def related_reader(slices: Sequence[ModelSlice]) -> Reader:
@@ -286,6 +293,12 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
             lines.append(f"{inner}    seen{child}[{key}] = o{child}")
             if sub.back:
                 lines.append(f"{inner}    o{child}.__dict__[{sub.back!r}] = {obj}")
+            if sub.link >= 0:  # a text key: equal for the database, maybe not in Python
+                fk = item.names[columns[number].index(sub.link)]
+                lines.append(f"{inner}if row[{sub.link}] != row[{columns[child][sub.target]}]:")
+                lines.append(
+                    f"{inner}    {obj}.__dict__[{link_name(sub.cache)!r}] = {obj}.__dict__[{fk!r}]"
+                )
             target = f"{obj}.{sub.cache}" if attributes else f"d{number}[{sub.cache!r}]"
             lines.append(f"{indent}{target} = o{child}")
         return lines
@@ -304,19 +317,21 @@ def _related_reader(slices: Sequence[ModelSlice], inline: bool) -> Reader:
     return _compile("\n".join(lines) + "\n", "read", namespace)
 
 
-GroupingReader = Callable[[Sequence[Any], str, dict[Any, tuple[Any, Any]]], None]
+GroupingReader = Callable[[Sequence[Any], str, dict[Any, tuple[Any, Any]], list[Any]], None]
 
 
 def grouping_reader(
     model: Any, names: Sequence[str], converters: Sequence[Converter], key: int, back: str
 ) -> GroupingReader:
-    """Return ``read(rows, alias, slots)`` for prefetching a reverse foreign key.
+    """Return ``read(rows, alias, slots, missed)`` for prefetching a reverse foreign key.
 
     It builds ``model`` instances as ``model_reader`` does and, in the same
     loop, looks the row's key (column ``key``) up once in ``slots``, a dict of
     ``key -> (parent, list)``: the instance's ``back`` attribute gets the
     parent and the list gets the instance (``list.append`` called as a method,
-    which CPython specialises). Rows whose key is not in ``slots`` are skipped.
+    which CPython specialises). Instances whose key is not in ``slots`` go to
+    ``missed``: the database matched them to a parent whose key is equal to
+    theirs only under a collation (prefetch asks the database which).
     """
     _check_names(names)
     _expose_deferred(model, names)
@@ -325,7 +340,7 @@ def grouping_reader(
     namespace: dict[str, Any] = {"blank": _instances.blank, "cls": model, "ModelState": ModelState}
     attributes = _plain_attributes(model, [*names, back])
     lines = [
-        "def read(rows, alias, slots):",
+        "def read(rows, alias, slots, missed):",
         "    state = ModelState(alias, False)",
         "    for obj, row in zip(blank(cls, len(rows)), rows):",
     ]
@@ -346,7 +361,8 @@ def grouping_reader(
         "        try:",
         f"            {store}, found = slots[k]",
         "        except KeyError:",
-        "            continue  # a row for a parent not asked about (the parents changed since)",
+        "            missed.append(obj)  # equal to a parent's key for the database only",
+        "            continue",
         "        found.append(obj)",
     ]
     return _compile("\n".join(lines) + "\n", "read", namespace)

@@ -26,14 +26,20 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
+
 from reinhardt_db.backends import connections
 from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models._iterables import gc_paused, grouping_reader
 from reinhardt_db.models.expressions import F
-from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE
+from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, mark_linked
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
 from reinhardt_db.routers import db_for
+
+#: What ``_Level._attach`` could not match in Python: the foreign key field, the
+#: instances holding it, the keys they may join, and how to link one.
+Unmatched = tuple[Any, list[Any], dict[Any, Any], Callable[[Any, Any, Any], None]] | None
 
 __all__ = ["Prefetch", "check_lookup", "prefetch_related_objects"]
 
@@ -319,7 +325,9 @@ class _Level:
         for queryset in querysets:
             rows.extend(await queryset)
         with gc_paused(len(rows)):
-            self._attach(objs, rows, key_of, source)
+            unmatched = self._attach(objs, rows, key_of, source)
+        if unmatched is not None:
+            await self._link_unmatched(*unmatched)
         return used
 
     async def _fetch_grouped(
@@ -353,10 +361,19 @@ class _Level:
             count += len(rows)
         # Every instance built and linked under one pause: one collection walks them
         # all afterwards, rather than one per batch and one more for the links.
+        missed: list[Any] = []  # rows the database matched to a key Python does not
         with gc_paused(count):
             for read, rows, alias in batches:
-                read(rows, alias, slots)
+                read(rows, alias, slots, missed)
             self._store(objs, [groups[own_key(obj)] for obj in objs])
+        if missed:
+            def link_missed(child: Any, parent: Any, key: Any) -> None:
+                groups[own_key(parent)].append(child)
+                mark_linked(child, field.cache_name, parent, key)
+
+            await self._link_unmatched(
+                field, missed, {key: slot[0] for key, slot in slots.items()}, link_missed
+            )
 
     def _store(self, objs: list[Any], found: list[Any]) -> None:
         """Give each instance its related set (``found``, in the same order): to_attr or cache."""
@@ -424,7 +441,8 @@ class _Level:
         ]
         return querysets, (querysets[0] if len(querysets) == 1 else None)
 
-    def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> None:
+    def _attach(self, objs: list[Any], rows: list[Any], key_of: Any, source: str) -> Unmatched:
+        """Link ``rows`` to ``objs`` by key; return what only the database can match, or None."""
         relation = self.relation
         to_attr = self.to_attr
         own_key = operator.attrgetter(source)
@@ -451,17 +469,104 @@ class _Level:
                         setattr(child, back, obj)
                 sets.append(found)
             self._store(objs, sets)
-            return
+            if relation.many_to_many or not _inexact_keys(self.db, relation):
+                return None
+            # Rows whose foreign key matches no parent's key in Python (keys equal only
+            # under a collation): the database says whose they are.
+            parents = {own_key(obj): (obj, found) for obj, found in zip(objs, sets, strict=True)}
+            children = [child for key, group in groups.items() if key not in parents
+                        for child in group]
+            if not children:
+                return None
+
+            def link_child(child: Any, parent: Any, key: Any) -> None:
+                parents[own_key(parent)][1].append(child)
+                if back is not None:
+                    mark_linked(child, back, parent, key)
+
+            return (
+                relation.field, children, {key: obj for key, (obj, _) in parents.items()},
+                link_child,
+            )
         by_key = {key_of(row): row for row in rows}
         back_name = relation.back_cache_name
         target = to_attr if to_attr is not None else relation.cache_name
+        lost = []
         for obj in objs:
-            single = by_key.get(own_key(obj))
+            key = own_key(obj)
+            single = by_key.get(key)
             setattr(obj, target, single)
             if single is not None and back_name:
                 setattr(single, back_name, obj)
+            elif single is None and key is not None:
+                lost.append(obj)
+        # A parent whose key found no row: none there (or a Prefetch queryset left it
+        # out), unless the database matches text keys Python finds unequal.
+        if not lost or not rows or not _inexact_keys(self.db, relation):
+            return None
+        if relation.concrete:  # forward: the database says which row each parent's key joins
+            def link_forward(obj: Any, row: Any, key: Any) -> None:
+                if to_attr is None:
+                    mark_linked(obj, target, row, key)
+                else:
+                    setattr(obj, target, row)
+                if back_name:
+                    setattr(row, back_name, obj)
+
+            return relation, lost, by_key, link_forward
+        # Reverse one-to-one: rows no parent took, matched from the rows' side.
+        taken = {id(getattr(obj, target)) for obj in objs}
+        spare = [row for row in rows if id(row) not in taken]
+        owners = {own_key(obj): obj for obj in objs}
+
+        def link_reverse(row: Any, obj: Any, key: Any) -> None:
+            setattr(obj, target, row)
+            mark_linked(row, relation.field.cache_name, obj, key)
+
+        return relation.field, spare, owners, link_reverse
+
+    async def _link_unmatched(
+        self, field: Any, holders: list[Any], by_key: dict[Any, Any],
+        link: Callable[[Any, Any, Any], None],
+    ) -> None:
+        """Match ``holders`` (instances of the model with foreign key ``field``) by the
+        database's own comparison of keys, then ``link(holder, match, key)``.
+
+        Python compares text keys exactly; the database may not (MariaDB's default
+        collations join 'FR' to 'fr'). One query reads, for each holder, the key as
+        stored in the row its foreign key joins (a correlated subquery, so the
+        database compares: ``country__code`` would read the holder's own column),
+        which ``by_key`` then finds.
+        """
+        from reinhardt_db.models.subqueries import OuterRef, Subquery
+
+        if not holders:
+            return
+        manager = type(holders[0])._meta.base_manager.db_manager(self.alias)
+        key = field.target_field.name
+        targets = field.related_model._meta.base_manager.db_manager(self.alias)
+        joined = Subquery(targets.filter(**{key: OuterRef(field.name)}).values(key)[:1])
+        by_pk = {holder.pk: holder for holder in holders}
+        pks = list(by_pk)
+        limit = _chunk_size(self.db, manager.all())
+        for start in range(0, len(pks), limit):
+            chunk = manager.filter(pk__in=pks[start:start + limit]).annotate(
+                _prefetch_joined_key=joined
+            ).values_list("pk", "_prefetch_joined_key")
+            for pk, stored in await chunk:
+                match = by_key.get(stored)
+                if match is not None:
+                    holder = by_pk[pk]
+                    link(holder, match, getattr(holder, field.attname))
 
 
+def _inexact_keys(db: Any, relation: Any) -> bool:
+    """True when the database may join keys of ``relation`` that differ in Python (text
+    keys under MySQL's and MariaDB's case-insensitive collations)."""
+    field = relation if relation.concrete else relation.field
+    return not db.features.text_equality_is_exact and not isinstance(
+        field.target_field.column_type(), sa.Integer
+    )
 
 
 def _is_multi(relation: Any) -> bool:

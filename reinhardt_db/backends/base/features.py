@@ -97,6 +97,11 @@ class DatabaseFeatures:
     bulk_insert_ids_are_consecutive: bool = False
     #: ``LIMIT`` inside ``IN (SELECT ...)`` (MySQL/MariaDB: wrapped in a derived table).
     supports_slicing_in_subqueries: bool = True
+    #: Text the database compares equal is equal in Python too. False on MySQL and
+    #: MariaDB, whose default collations ignore case and trailing spaces ('FR' =
+    #: 'fr '): prefetch then asks the database which row a text foreign key joins
+    #: when Python finds none (``models/prefetch.py``).
+    text_equality_is_exact: bool = True
 
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")

@@ -33,6 +33,7 @@ FEATURES = DatabaseFeatures(
     supports_alter_table_constraints=True,
     # PyMySQL interpolates parameters into the SQL text on the client.
     server_side_parameters=False,
+    text_equality_is_exact=False,
 )
 
 

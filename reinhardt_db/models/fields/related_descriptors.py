@@ -12,6 +12,13 @@
 Loaded related instances are kept in the instance's ``__dict__`` under the
 relation's ``cache_name``; prefetched sets under
 ``__dict__["_prefetched_objects_cache"][cache_name]``.
+
+A cached forward instance is served while its key equals the instance's
+foreign key value, so changing the key column by hand makes it stale. Text
+keys the database joined without their being equal in Python (MariaDB's
+default collations join 'FR' to 'fr') are recorded by whoever linked them
+(the select_related reader, prefetch), with ``link_name(cache_name)`` set to
+the foreign key value they were linked under: see :func:`mark_linked`.
 """
 
 from __future__ import annotations
@@ -28,11 +35,30 @@ __all__ = [
     "ReverseManyDescriptor",
     "ReverseOneToOneDescriptor",
     "describe_databases",
+    "link_name",
+    "mark_linked",
     "not_loaded",
 ]
 
 PREFETCH_CACHE = "_prefetched_objects_cache"
 _MISSING = object()
+
+
+def link_name(cache_name: str) -> str:
+    """The attribute recording the foreign key value a cached instance was linked under."""
+    return f"{cache_name}_linked"
+
+
+def mark_linked(instance: Any, cache_name: str, related: Any, key: Any) -> None:
+    """Cache ``related`` on ``instance``, which the database matched under ``key``.
+
+    For keys the database found equal and Python does not (collations): the
+    forward descriptor serves ``related`` while the foreign key still holds
+    ``key``.
+    """
+    values = instance.__dict__
+    values[cache_name] = related
+    values[link_name(cache_name)] = key
 
 
 def not_loaded(instance: Any, name: str) -> RelationNotLoaded:
@@ -53,6 +79,7 @@ class ForwardDescriptor:
         self.field = field
         self.cache_name: str = field.cache_name
         self.attname: str = field.attname
+        self.linked_name = link_name(field.cache_name)
 
     def __get__(self, instance: Any, owner: type[Any]) -> Any:
         if instance is None:
@@ -68,7 +95,10 @@ class ForwardDescriptor:
             if cached is None:
                 if key is None:
                     return None
-            elif cached.__dict__.get(self.field.target_field.attname) == key:
+            elif (
+                cached.__dict__.get(self.field.target_field.attname) == key
+                or values.get(self.linked_name, _MISSING) == key  # linked by the database
+            ):
                 return cached
         if key is None:
             return None
@@ -78,6 +108,7 @@ class ForwardDescriptor:
         field = self.field
         values = instance.__dict__
         if value is None:
+            values.pop(self.linked_name, None)
             values[self.attname] = None
             values[self.cache_name] = None
             return
@@ -93,6 +124,7 @@ class ForwardDescriptor:
                 f"{describe_databases(value, instance)}, and the database routers do not "
                 "allow a relation between them; save both in the same database first"
             )
+        values.pop(self.linked_name, None)
         values[self.attname] = value.__dict__.get(field.target_field.attname)
         values[self.cache_name] = value
         back = field.back_cache_name

@@ -144,15 +144,37 @@ def _add_related(parts: SelectParts, query: Query, ctx: CompileContext) -> None:
                 parts.names.append(f"{len(slices)}.{field.attname}")
                 parts.converters.append(ctx.field_converter(field))
             key = fields.index(key_field if key_field is not None else model._meta.pk_fields[0])
+            link, target = _linked_key(ctx, join, fields, positions[parent], shared)
             slices.append(readers.ModelSlice(
                 model, names, converters, parent, relation.cache_name,
-                relation.back_cache_name, key, shared,
+                relation.back_cache_name, key, shared, link, target,
             ))
             positions.append(own)
             add(children, len(slices) - 1, path)
 
     add(query.select_related, 0, "")
     parts.slices = slices
+
+
+def _linked_key(
+    ctx: CompileContext, join: int, fields: list[Any], parent: dict[str, int], shared: int
+) -> tuple[int, int]:
+    """``(parent's foreign key row position, offset of the joined key in fields)`` when the
+    two may be joined without being equal in Python, else ``(-1, -1)``.
+
+    Text keys only, where the database's equality is not Python's
+    (``features.text_equality_is_exact``): the reader then compares the two
+    values and records a link the database made under a collation
+    (``related_descriptors.mark_linked``).
+    """
+    step = ctx.joins[join - 1].step
+    if (
+        shared >= 0 or ctx.features.text_equality_is_exact or not step.direct
+        or step.to_field not in fields or isinstance(step.to_field.column_type(), sa.Integer)
+    ):
+        return -1, -1
+    position = parent.get(step.from_field.attname)
+    return (-1, -1) if position is None else (position, fields.index(step.to_field))
 
 
 def _shared_key(
