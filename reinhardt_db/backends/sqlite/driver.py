@@ -279,6 +279,13 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
             # connection and exits on its own, and aiosqlite's close() would
             # wait forever for an answer from a thread that is gone.
             return
+        raw = conn._connection
+        if raw is not None:
+            # A statement whose task was cancelled is still running on the worker
+            # thread (the pool closes such connections): stop it, or the close
+            # waits for it, and its result would reach a future whose loop may be
+            # closed by then. With no statement running this does nothing.
+            raw.interrupt()
         await conn.close()
 
 
