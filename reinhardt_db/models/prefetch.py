@@ -35,6 +35,7 @@ from reinhardt_db.models.expressions import F
 from reinhardt_db.models.fields.related_descriptors import PREFETCH_CACHE, mark_linked
 from reinhardt_db.models.sql import compiler
 from reinhardt_db.models.sql.context import LOOKUP_SEP, did_you_mean
+from reinhardt_db.models.subqueries import OuterRef, Subquery
 from reinhardt_db.routers import db_for
 
 #: What ``_Level._attach`` could not match in Python: the foreign key field, the
@@ -538,8 +539,6 @@ class _Level:
         database compares: ``country__code`` would read the holder's own column),
         which ``by_key`` then finds.
         """
-        from reinhardt_db.models.subqueries import OuterRef, Subquery
-
         if not holders:
             return
         manager = type(holders[0])._meta.base_manager.db_manager(self.alias)
