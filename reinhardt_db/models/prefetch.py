@@ -22,6 +22,7 @@ prefetch) are not fetched again.
 
 from __future__ import annotations
 
+import bisect
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -348,6 +349,7 @@ class _Level:
                 found = groups[key] = []
             slots[key] = (obj, found)
         batches: list[tuple[Any, Any, str]] = []
+        shapes: list[tuple[list[Any], Any, Any]] = []  # for the rare reordering below
         count = len(objs)
         for queryset in querysets:
             query = queryset.query
@@ -359,6 +361,7 @@ class _Level:
             read = _grouping_reader(db, query.model, fields, field, entry)
             rows = await db.fetch_rows(entry.sql, entry.params(query.params()))
             batches.append((read, rows, db.alias))
+            shapes.append((fields, rows, db.ops))
             count += len(rows)
         # Every instance built and linked under one pause: one collection walks them
         # all afterwards, rather than one per batch and one more for the links.
@@ -368,8 +371,14 @@ class _Level:
                 read(rows, alias, slots, missed)
             self._store(objs, [groups[own_key(obj)] for obj in objs])
         if missed:
+            position = _row_positions(relation.related_model, shapes)
+
             def link_missed(child: Any, parent: Any, key: Any) -> None:
-                groups[own_key(parent)].append(child)
+                group = groups[own_key(parent)]
+                if position is None:
+                    group.append(child)
+                else:
+                    bisect.insort(group, child, key=lambda row: position.get(row.pk, -1))
                 mark_linked(child, field.cache_name, parent, key)
 
             await self._link_unmatched(
@@ -480,8 +489,11 @@ class _Level:
             if not children:
                 return None
 
+            position = {id(row): at for at, row in enumerate(rows)}
+
             def link_child(child: Any, parent: Any, key: Any) -> None:
-                parents[own_key(parent)][1].append(child)
+                # Where the query put it among the parent's other rows.
+                bisect.insort(parents[own_key(parent)][1], child, key=lambda row: position[id(row)])
                 if back is not None:
                     mark_linked(child, back, parent, key)
 
@@ -557,6 +569,30 @@ class _Level:
                 if match is not None:
                     holder = by_pk[pk]
                     link(holder, match, getattr(holder, field.attname))
+
+
+def _row_positions(
+    model: Any, shapes: list[tuple[list[Any], Any, Any]]
+) -> dict[Any, int] | None:
+    """Each row's place in the level's result, by primary key (None: the key was not read).
+
+    Only for rows linked by the database after the grouped read: the reader
+    keeps no positions, so as not to pay for them on every row.
+    """
+    pk = model._meta.pk
+    position: dict[Any, int] = {}
+    for fields, rows, ops in shapes:
+        names = [field.attname for field in fields]
+        if getattr(pk, "attname", None) not in names:
+            return None
+        at = names.index(pk.attname)
+        convert = pk.get_db_converter(ops)
+        for row in rows:
+            value = row[at]
+            if convert is not None and value is not None:
+                value = convert(value)
+            position[value] = len(position)
+    return position
 
 
 def _inexact_keys(db: Any, relation: Any) -> bool:

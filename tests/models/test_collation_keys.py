@@ -110,6 +110,23 @@ async def test_prefetch_reverse_matches_what_the_database_query_returns(
 
 
 @pytest.mark.backends("mysql")
+async def test_rows_linked_by_the_database_keep_the_querys_order(
+    app: dict[str, Any], france: Any
+) -> None:
+    # Lyon ('FR') is linked after the grouped read; it still comes where order_by puts it.
+    city = app["City"]
+    await city.objects.create(country=france, name="Marseille")
+    for order in ("name", "-name"):
+        expected = sorted(["Lyon", "Marseille", "Paris"], reverse=order == "-name")
+        for queryset in (city.objects.order_by(order),
+                         city.objects.select_related("country").order_by(order)):
+            (fr,) = await app["Country"].objects.filter(code="fr").prefetch_related(
+                models.Prefetch("cities", queryset=queryset)
+            )
+            assert [c.name for c in fr.cities.all()] == expected
+
+
+@pytest.mark.backends("mysql")
 async def test_prefetch_forward_and_reverse_one_to_one_under_the_collation(
     app: dict[str, Any], france: Any
 ) -> None:
