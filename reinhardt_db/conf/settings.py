@@ -142,18 +142,28 @@ class PoolSettings(_SettingsModel):
         return PoolOptions(**self.model_dump())
 
 
+#: The names of UTC (the only session time zone there is today).
+UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+
+
 def _check_time_zone(name: str | None) -> str | None:
-    if name is None:
-        return None
+    if name is None or name in UTC_NAMES:
+        return name
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        if not _have_tz_database():
-            return name  # no tz database on this machine: leave it to the driver
-        raise ValueError(
-            f"unknown time zone {name!r}; use an IANA name such as 'UTC' or 'Europe/Berlin'"
-        ) from None
-    return name
+        if _have_tz_database():
+            raise ValueError(
+                f"unknown time zone {name!r}; use an IANA name such as 'UTC'"
+            ) from None
+    # Sessions run in UTC on every backend: date transforms and Now() then agree
+    # across backends, and MySQL's DATETIME (no offset) holds UTC. A zone that
+    # is set but not used would be a silent difference, so it is refused.
+    raise ValueError(
+        f"{name!r}: only UTC is supported (sessions run in UTC on every backend and "
+        "datetimes come back aware, in UTC); remove the setting or write 'UTC', and "
+        "convert to local time in your code (datetime.astimezone)"
+    )
 
 
 @cache
@@ -182,7 +192,7 @@ class DatabaseSettings(_SettingsModel):
         default=None, description="Name of the database the test fixtures use."
     )
     time_zone: Annotated[str | None, AfterValidator(_check_time_zone)] = Field(
-        default=None, description="Session time zone (IANA name)."
+        default=None, description="Session time zone: UTC, the only one supported."
     )
 
     _parsed: tuple[str, DatabaseURL] | None = PrivateAttr(default=None)
@@ -201,7 +211,13 @@ class DatabaseSettings(_SettingsModel):
     @field_validator("url")
     @classmethod
     def _url_parses(cls, url: str) -> str:
-        split_database_url(url)  # URLError is a ValueError: pydantic adds the key path
+        parsed = split_database_url(url)  # URLError is a ValueError: pydantic adds the key path
+        if parsed.query:
+            # Each backend types its query options (``?timeout=5``); the import is
+            # here because the backends read the settings.
+            from reinhardt_db.backends.handler import backend_module
+
+            backend_module(parsed.vendor).url_options.parse(parsed.query)
         return url
 
     @field_serializer("url", when_used="json")

@@ -251,7 +251,7 @@ async def test_sqlite_busy_at_connect_is_transient(
     busy = sqlite3.OperationalError("database is locked")
     busy.sqlite_errorcode = 5  # type: ignore[attr-defined]  # SQLITE_BUSY
 
-    def setup(conn: sqlite3.Connection, on_disk: bool) -> None:
+    def setup(conn: sqlite3.Connection, on_disk: bool, busy_ms: int = 0) -> None:
         raise busy
 
     monkeypatch.setattr(sqlite_driver, "_setup", setup)

@@ -23,6 +23,8 @@ from reinhardt_db.exceptions import ImproperlyConfigured
 PW = "s3cr3t-PW"
 PG_URL = f"postgresql://app:{PW}@db.example:5432/app?sslmode=require"
 MY_URL = f"mysql://shop:{PW}@10.0.0.3/shop?sslpassword={PW}&charset=utf8mb4"
+# A secret among a URL's options the settings accept (libpq's sslpassword).
+PG_KEY_URL = f"postgresql://shop:{PW}@10.0.0.3/shop?sslpassword={PW}&sslmode=require"
 
 
 def everything_shown(exc: BaseException) -> str:
@@ -34,7 +36,7 @@ def test_repr_and_str_of_settings_hide_the_password() -> None:
     settings = Settings(
         databases={
             "default": PG_URL,
-            "shop": {"url": MY_URL, "options": {"password": PW, "server_settings": {"x": "1"}}},
+            "shop": {"url": PG_KEY_URL, "options": {"password": PW, "server_settings": {"x": "1"}}},
         }
     )
     for text in (repr(settings), str(settings), f"{settings}", f"{settings!r}"):

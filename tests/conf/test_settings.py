@@ -55,11 +55,11 @@ def test_database_options() -> None:
         url="mysql://u@h/app",
         options={"charset": "utf8mb4", "autocommit": True},
         test="test_app",
-        time_zone="Europe/Berlin",
+        time_zone="UTC",
     )
     assert db.options == {"charset": "utf8mb4", "autocommit": True}
     assert db.test == "test_app"
-    assert db.time_zone == "Europe/Berlin"
+    assert db.time_zone == "UTC"
 
 
 def test_a_string_stands_for_a_url() -> None:

@@ -62,6 +62,16 @@ def unresolvable_host(error: BaseException) -> bool:
     )
 
 
+def bad_connect_arguments(vendor: str, error: TypeError) -> exc.ImproperlyConfigured:
+    """The error for a driver ``connect()`` refusing its arguments (an unknown name, a
+    value of the wrong type): a settings mistake, raised at once, never retried."""
+    return exc.ImproperlyConfigured(
+        f"the {vendor} driver refused its connect() arguments ({error}); check the "
+        "names and Python types in the database's 'options' (URL options are "
+        "checked when the settings load)"
+    )
+
+
 def check_isolation(isolation: str | None) -> None:
     """Refuse an isolation level name that no backend knows."""
     if isolation is not None and isolation not in ISOLATION_LEVELS:
@@ -193,11 +203,12 @@ class Driver(ABC):
         """True when a connect failed for a reason no retry can fix.
 
         ``error`` is what the connection manager's ``connect()`` raised (its
-        ``__cause__`` is the driver's error). The base knows one such reason:
-        a host name that does not resolve. Vendors add wrong credentials and
+        ``__cause__`` is the driver's error). The base knows two such reasons:
+        a host name that does not resolve, and arguments the driver refused
+        (:func:`bad_connect_arguments`). Vendors add wrong credentials and
         unknown databases or roles.
         """
-        return unresolvable_host(error)
+        return isinstance(error, exc.ImproperlyConfigured) or unresolvable_host(error)
 
     def discard_after(self, raw: Any, error: BaseException) -> bool:
         """True when a connection that raised ``error`` must not be reused."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import ssl
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -19,11 +20,12 @@ from reinhardt_db.backends._params import placeholder_count
 from reinhardt_db.backends.base.driver import (
     Driver,
     ExecuteResult,
+    bad_connect_arguments,
     causes,
     unresolvable_host,
 )
 from reinhardt_db.backends.base.streams import RowStream
-from reinhardt_db.backends.mysql import streams
+from reinhardt_db.backends.mysql import streams, url_options
 from reinhardt_db.backends.mysql.session import reset_session
 from reinhardt_db.pool import ConnectionManager
 
@@ -149,6 +151,8 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
             conn: aiomysql.Connection = await aiomysql.connect(**self.params)
         except (pymysql.err.Error, OSError, asyncio.IncompleteReadError) as error:
             raise self._connect_error(error) from error
+        except TypeError as error:
+            raise bad_connect_arguments("aiomysql", error) from error
         return conn
 
     def is_permanent(self, error: Exception) -> bool:
@@ -185,6 +189,36 @@ class MySQLConnectionManager(ConnectionManager[aiomysql.Connection]):
         conn.close()
 
 
+def _with_ssl_context(options: dict[str, Any]) -> dict[str, Any]:
+    """Turn the URL's ``ssl*`` options into the ``ssl`` context aiomysql takes.
+
+    ``?ssl=true`` verifies the server against the system's certificates,
+    ``?ssl_ca=/ca.pem`` against that file; ``ssl_cert``/``ssl_key`` add a
+    client certificate; ``?ssl_check_hostname=false`` skips the host name
+    check (the certificate is still verified).
+    """
+    wanted = options.pop("ssl", None)
+    ca, cert, key = (options.pop(name, None) for name in ("ssl_ca", "ssl_cert", "ssl_key"))
+    check_hostname = options.pop("ssl_check_hostname", None)
+    if wanted is False or not (wanted or ca or cert or key or check_hostname is not None):
+        return options
+    if key is not None and cert is None:
+        raise exc.ImproperlyConfigured(
+            "URL option ?ssl_key: a client key needs its certificate; add ?ssl_cert=..."
+        )
+    try:
+        context = ssl.create_default_context(cafile=ca)
+        if cert is not None:
+            context.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as error:  # a missing or unreadable file
+        raise exc.ImproperlyConfigured(
+            f"URL options ssl_ca/ssl_cert/ssl_key: cannot load {error}; check the paths"
+        ) from error
+    if check_hostname is not None:
+        context.check_hostname = check_hostname
+    return {**options, "ssl": context}
+
+
 class MySQLDriver(Driver):
     """Driver calls for aiomysql."""
 
@@ -213,7 +247,7 @@ class MySQLDriver(Driver):
             "client_flag": CLIENT.FOUND_ROWS,
             "conv": DECODERS,
         }
-        params.update(url.query)
+        params.update(_with_ssl_context(url_options.parse(url.query)))
         params.update(self.settings.options)
         return MySQLConnectionManager(params, self)
 

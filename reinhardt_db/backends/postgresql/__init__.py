@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reinhardt_db.backends.base.url_options import URLOptions, number, text
 from reinhardt_db.backends.postgresql.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.postgresql.operations import PostgreSQLOperations
 from reinhardt_db.backends.postgresql.schema import PostgreSQLSchemaEditor
@@ -19,7 +20,32 @@ operations_class = PostgreSQLOperations
 schema_editor_class = PostgreSQLSchemaEditor
 features = FEATURES
 
+_UTC = (
+    "sessions run in UTC so that date transforms agree on every backend "
+    "(datetimes come back aware, in UTC); remove it"
+)
+#: libpq's connection options that asyncpg reads from a DSN (``?sslmode=require``).
+LIBPQ_OPTIONS = frozenset({
+    "service", "passfile", "sslmode", "sslcert", "sslkey", "sslrootcert", "sslnegotiation",
+    "sslcrl", "sslpassword", "ssl_min_protocol_version", "ssl_max_protocol_version",
+    "target_session_attrs", "krbsrvname", "gsslib",
+})
+_IN_URL = "write it in the URL itself (postgresql://user:password@host:port/database)"
+#: ``postgresql://u@h/db?sslmode=require&application_name=web``: libpq's options
+#: (``LIBPQ_OPTIONS``, as text), ``connect_timeout`` (seconds), and any other
+#: option as a server setting, as libpq and asyncpg take it.
+url_options = URLOptions(
+    "postgresql",
+    accepted={"connect_timeout": number, **dict.fromkeys(LIBPQ_OPTIONS, text)},
+    owned={
+        "timezone": _UTC,
+        **dict.fromkeys(("host", "port", "user", "password", "dbname", "database"), _IN_URL),
+    },
+    pass_others=True,
+)
+
 __all__ = [
+    "LIBPQ_OPTIONS",
     "PostgreSQLDriver",
     "PostgreSQLOperations",
     "PostgreSQLSchemaEditor",
@@ -29,6 +55,7 @@ __all__ = [
     "operations_class",
     "schema_editor_class",
     "server_features",
+    "url_options",
 ]
 
 

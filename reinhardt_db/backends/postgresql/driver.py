@@ -14,9 +14,15 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_dollar
-from reinhardt_db.backends.base.driver import Driver, ExecuteResult, causes, unresolvable_host
+from reinhardt_db.backends.base.driver import (
+    Driver,
+    ExecuteResult,
+    bad_connect_arguments,
+    causes,
+    unresolvable_host,
+)
 from reinhardt_db.backends.base.streams import RowStream
-from reinhardt_db.backends.postgresql import streams
+from reinhardt_db.backends.postgresql import LIBPQ_OPTIONS, streams, url_options
 from reinhardt_db.backends.postgresql.session import SessionResettingConnection
 from reinhardt_db.pool import ConnectionManager
 
@@ -72,6 +78,8 @@ class PostgreSQLConnectionManager(ConnectionManager[asyncpg.Connection]):
             conn: asyncpg.Connection = await asyncpg.connect(**self.params)
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as error:
             raise self._connect_error(error) from error
+        except TypeError as error:
+            raise bad_connect_arguments("asyncpg", error) from error
         return conn
 
     def is_permanent(self, error: Exception) -> bool:
@@ -137,18 +145,23 @@ class PostgreSQLDriver(Driver):
 
     def connection_manager(self) -> PostgreSQLConnectionManager:
         url = self.settings.parsed
-        server_settings = {"TimeZone": "UTC", "application_name": "reinhardt_db"}
+        query = url_options.parse(url.query)
+        timeout = query.pop("connect_timeout", self.settings.pool.connect_timeout)
+        libpq = {key: query.pop(key) for key in list(query) if key in LIBPQ_OPTIONS}
+        # The rest are server settings; the URL's win over the defaults
+        # (?application_name=web), the checked URL never names TimeZone.
+        server_settings = {"TimeZone": "UTC", "application_name": "reinhardt_db", **query}
         params: dict[str, Any] = {
             "host": url.host or "localhost",
             "port": url.port or 5432,
             "user": url.user,
             "password": url.password,
             "database": url.database,
-            "timeout": self.settings.pool.connect_timeout,
+            "timeout": timeout,
         }
-        if url.query:
+        if libpq:
             # asyncpg reads libpq options (sslmode, ...) from a DSN's query string.
-            params["dsn"] = "postgresql://?" + urlencode(url.query)
+            params["dsn"] = "postgresql://?" + urlencode(libpq)
         options = dict(self.settings.options)
         server_settings.update(options.pop("server_settings", {}))
         params["server_settings"] = server_settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from reinhardt_db.backends.base.url_options import URLOptions, number, whole_number
 from reinhardt_db.backends.sqlite.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.sqlite.operations import SQLiteOperations
 from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
@@ -19,6 +20,20 @@ operations_class = SQLiteOperations
 schema_editor_class = SQLiteSchemaEditor
 features = FEATURES
 
+#: ``sqlite:///app.db?timeout=5``: sqlite3.connect() arguments (through aiosqlite).
+url_options = URLOptions(
+    "sqlite",
+    accepted={"timeout": number, "cached_statements": whole_number},
+    owned={
+        "isolation_level": "reinhardt_db keeps SQLite in autocommit and opens transactions "
+        "itself (atomic()); remove it",
+        "check_same_thread": "aiosqlite runs each connection on a thread of its own; remove it",
+        "factory": "reinhardt_db needs sqlite3's own Connection class; remove it",
+        "detect_types": "reinhardt_db converts column values itself (the field types); remove it",
+        "uri": "the URL's path is the database file; remove it",
+    },
+)
+
 __all__ = [
     "SQLiteDriver",
     "SQLiteOperations",
@@ -29,6 +44,7 @@ __all__ = [
     "operations_class",
     "schema_editor_class",
     "server_features",
+    "url_options",
 ]
 
 

@@ -10,6 +10,7 @@ worker threads are daemons closed by an exit hook.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -25,9 +26,9 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from reinhardt_db import exceptions as exc
 from reinhardt_db.backends._params import to_qmark
-from reinhardt_db.backends.base.driver import Driver, ExecuteResult
+from reinhardt_db.backends.base.driver import Driver, ExecuteResult, bad_connect_arguments
 from reinhardt_db.backends.base.streams import RowStream
-from reinhardt_db.backends.sqlite import streams
+from reinhardt_db.backends.sqlite import streams, url_options
 from reinhardt_db.backends.sqlite._aiosqlite import close_at_exit, daemonize
 from reinhardt_db.backends.sqlite.session import reset_session
 from reinhardt_db.pool import ConnectionManager
@@ -206,14 +207,14 @@ def _check_directory(path: str) -> None:
     )
 
 
-def _setup(conn: sqlite3.Connection, on_disk: bool) -> None:
+def _setup(conn: sqlite3.Connection, on_disk: bool, busy_ms: int = BUSY_TIMEOUT_MS) -> None:
     conn.create_function("REGEXP", 2, _regexp, deterministic=True)
     conn.create_function("UNICODE_LOWER", 1, _case_mapped(False), deterministic=True)
     conn.create_function("UNICODE_UPPER", 1, _case_mapped(True), deterministic=True)
     for name, aggregate in _STATISTICS.items():
         conn.create_aggregate(name, 1, aggregate)
     conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
     if on_disk:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -226,6 +227,15 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
 
     def __init__(self, path: str, options: dict[str, Any]) -> None:
         self.path = path
+        options = dict(options)
+        # sqlite3's timeout (?timeout=5) is the busy timeout, which the set-up (and
+        # the reset after each borrower) sets: it is kept here, in milliseconds.
+        timeout = options.pop("timeout", BUSY_TIMEOUT_MS / 1000)
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout >= 0:
+            raise exc.ImproperlyConfigured(
+                f"SQLite option timeout={timeout!r}: expected seconds, a number of at least 0"
+            )
+        self.busy_ms = round(timeout * 1000)
         self.options = options
 
     async def connect(self) -> aiosqlite.Connection:
@@ -236,18 +246,22 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
         conn = daemonize(aiosqlite.connect(self.path, isolation_level=None, **self.options))
         try:
             await conn
-            await conn._execute(_setup, conn._conn, on_disk)
+            await conn._execute(_setup, conn._conn, on_disk, self.busy_ms)
         except BaseException as error:
             await conn.close()
             if isinstance(error, sqlite3.Error):
                 raise exc.OperationalError(
                     f"cannot open SQLite database {self.path!r}: {error}"
                 ) from error
+            if isinstance(error, TypeError):
+                raise bad_connect_arguments("aiosqlite", error) from error
             raise
         close_at_exit(conn)
         return conn
 
     def is_permanent(self, error: Exception) -> bool:
+        if isinstance(error, exc.ImproperlyConfigured):
+            return True  # arguments sqlite3.connect() refused
         if not isinstance(error, exc.OperationalError):
             return False
         cause = error.__cause__
@@ -271,7 +285,8 @@ class SQLiteConnectionManager(ConnectionManager[aiosqlite.Connection]):
         if conn._connection is None:
             raise ValueError("Connection closed")
         on_disk = self.path != ":memory:" and not self.path.startswith("file::memory:")
-        await conn._execute(reset_session, conn._conn, _setup, on_disk)
+        setup = functools.partial(_setup, busy_ms=self.busy_ms)
+        await conn._execute(reset_session, conn._conn, setup, on_disk)
 
     async def close(self, conn: aiosqlite.Connection) -> None:
         if not conn._running or not conn._thread.is_alive():
@@ -300,7 +315,7 @@ class SQLiteDriver(Driver):
 
     def connection_manager(self) -> SQLiteConnectionManager:
         url = self.settings.parsed
-        options = {**url.query, **self.settings.options}
+        options = {**url_options.parse(url.query), **self.settings.options}
         return SQLiteConnectionManager(url.database, options)
 
     def dialect(self) -> Dialect:
