@@ -169,9 +169,7 @@ class MigrationLoader:
             for parent in migration.dependencies:
                 self._add_dependency(key, parent)
             for child in migration.run_before:
-                resolved = self._resolve(child, key)
-                if resolved is not None:
-                    graph.add_dependency(resolved, key)
+                self._add_run_before(key, child)
         if self.replace_migrations:
             self._apply_replacements()
         graph.validate_consistency()
@@ -190,6 +188,20 @@ class MigrationLoader:
             )
             self.graph.add_dummy_node(resolved, key, error)
         self.graph.add_dependency(key, resolved)
+
+    def _add_run_before(self, key: Key, child: Key) -> None:
+        """``key`` must run before ``child``: ``child`` depends on it."""
+        resolved = self._resolve(child, key)
+        if resolved is None:
+            return
+        if resolved not in self.graph:
+            raise NodeNotFoundError(
+                f"Migration {format_key(key)} lists nonexistent migration "
+                f"{format_key(resolved)}{self._hint(resolved)} in run_before. Fix its "
+                "run_before (or add the missing migration).",
+                resolved, key,
+            )
+        self.graph.add_dependency(resolved, key)
 
     def _hint(self, key: Key) -> str:
         names = [name for app, name in self.disk_migrations if app == key[0]]

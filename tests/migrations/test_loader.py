@@ -163,3 +163,44 @@ def test_inconsistent_history(app: App) -> None:
     with pytest.raises(InconsistentMigrationHistory,
                        match=f"{app.label}.0002_next is applied before its dependency"):
         loader.check_consistent_history()
+
+
+def test_run_before_orders_a_migration_ahead_of_another(app: App) -> None:
+    # 0003_seed declares it must run before 0002_index, which does not depend on it.
+    app.write_migration("0001_initial", migration(body=CREATE))
+    app.write_migration("0002_index", migration([(app.label, "0001_initial")]))
+    app.write_migration("0003_seed", migration(
+        [(app.label, "0001_initial")], extra=f"    run_before = [({app.label!r}, '0002_index')]\n"
+    ))
+    loader = app.loader()
+
+    assert loader.graph.leaf_nodes(app.label) == [(app.label, "0002_index")]
+    assert loader.graph.forwards_plan((app.label, "0002_index")) == [
+        (app.label, "0001_initial"), (app.label, "0003_seed"), (app.label, "0002_index"),
+    ]
+    assert loader.detect_conflicts() == {}
+
+
+def test_run_before_a_missing_migration_names_both(app: App) -> None:
+    app.write_migration("0001_initial", migration())
+    app.write_migration("0002_seed", migration(
+        [(app.label, "0001_initial")], extra=f"    run_before = [({app.label!r}, '0001_intial')]\n"
+    ))
+
+    with pytest.raises(NodeNotFoundError) as info:
+        app.loader()
+    message = str(info.value)
+    assert (
+        f"{app.label}.0002_seed lists nonexistent migration {app.label}.0001_intial" in message
+    )
+    assert "did you mean '0001_initial'" in message and "run_before" in message
+
+
+def test_run_before_a_migration_it_depends_on_is_a_cycle(app: App) -> None:
+    app.write_migration("0001_initial", migration())
+    app.write_migration("0002_next", migration(
+        [(app.label, "0001_initial")], extra=f"    run_before = [({app.label!r}, '0001_initial')]\n"
+    ))
+
+    with pytest.raises(CircularDependencyError, match=f"{app.label}.0001_initial"):
+        app.loader()
