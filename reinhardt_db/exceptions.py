@@ -96,22 +96,26 @@ class TransactionManagementError(DatabaseError):
     """A transaction or task-bound connection was used in a way that cannot work."""
 
 
-class FieldError(ReinhardtError):
-    """An unknown field or lookup was named, or a field was used wrongly."""
+class FieldError(DatabaseError):
+    """An unknown field or lookup was named, or a field was used wrongly.
+
+    Under :class:`DatabaseError`, as every query error is (SPEC: one
+    ``except DatabaseError`` catches what a query can raise).
+    """
 
 
 class FieldDoesNotExist(FieldError):
     """``Model._meta.get_field(name)`` found no field of that name."""
 
 
-class ObjectDoesNotExist(ReinhardtError):
+class ObjectDoesNotExist(DatabaseError):
     """Base of every model's ``DoesNotExist``."""
 
 
 DoesNotExist = ObjectDoesNotExist
 
 
-class MultipleObjectsReturned(ReinhardtError):
+class MultipleObjectsReturned(DatabaseError):
     """Base of every model's ``MultipleObjectsReturned``."""
 
 
