@@ -27,8 +27,11 @@ from reinhardt_db.models.fields.base import DATABASE_DEFAULT, EMPTY_VALUES, NOT_
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
 from reinhardt_db.models.fields.related import model_registered
 from reinhardt_db.models.options import Options, default_manager_class, read_meta
+from reinhardt_db.models.pydantic_model import pydantic_model as make_pydantic_model
 
 if TYPE_CHECKING:
+    import pydantic
+
     from reinhardt_db.models.manager import Manager
 
 __all__ = ["NON_FIELD_ERRORS", "Model", "ModelBase", "ModelState", "expose_deferred"]
@@ -405,6 +408,30 @@ class Model(metaclass=ModelBase):
         new.__dict__.update(zip(field_names, values, strict=True))
         new.__dict__["_state"] = ModelState(db=db, adding=False)
         return new
+
+    @classmethod
+    def pydantic_model(
+        cls,
+        include: Iterable[str] | None = None,
+        exclude: Iterable[str] | None = None,
+        name: str | None = None,
+    ) -> type[pydantic.BaseModel]:
+        """Return a pydantic model class with this model's fields, types and constraints.
+
+        ::
+
+            UserIn = User.pydantic_model(exclude=["id"])
+            data = UserIn.model_validate(request_json)     # errors before the database's
+            UserOut = User.pydantic_model()
+            UserOut.model_validate(user)                   # from an instance
+
+        ``include``/``exclude`` take field names (a foreign key by ``author`` or
+        ``author_id``); many-to-many and reverse relations are there only when
+        included (a list of keys, read from the prefetch cache). ``name``
+        defaults to the model's name. The same arguments return the same class.
+        See docs/models.md, "Pydantic models".
+        """
+        return make_pydantic_model(cls, include=include, exclude=exclude, name=name)
 
     # -- primary key ----------------------------------------------------------------
 
