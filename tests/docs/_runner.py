@@ -9,7 +9,8 @@ calls ``asyncio.run(`` starts its own loop, so it runs whole, outside the runner
 Before the first block the default database is ``sqlite:///docs.sqlite3`` (and a
 ``replica`` alias ``sqlite:///replica.sqlite3``) in the working directory, and the
 namespace is a module of the installed app ``docs_app``, so models need no
-``app_label``. Before each statement the tables of the models declared so far are
+``app_label`` (an empty ``docs_app`` package is importable, for ``setup()`` and
+``lifespan()``). Before each statement the tables of the models declared so far are
 created (``create_tables(if_not_exists=True)``), as if migrations had run.
 On failure the traceback names the page and line.
 """
@@ -23,6 +24,7 @@ import inspect
 import json
 import sys
 import traceback
+import types
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,10 @@ async def _create_tables(done: set[type[Any]]) -> None:
 
 def main(path: str) -> int:
     spec = json.loads(Path(path).read_text())
+    # An importable (empty) package, so that setup() and lifespan() find the installed app.
+    app_package = types.ModuleType("docs_app")
+    app_package.__path__ = []
+    sys.modules["docs_app"] = app_package
     reinhardt_db.configure(
         databases={"default": "sqlite:///docs.sqlite3", "replica": "sqlite:///replica.sqlite3"},
         installed_apps=["docs_app"],
