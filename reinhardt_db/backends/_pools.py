@@ -67,6 +67,7 @@ class DatabasePools:
     _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool[Any]]
     _last_loop: asyncio.AbstractEventLoop | None
     _last_pool: Pool[Any] | None
+    _refusal: str | None
 
     async def _read_features(self, raw: Any) -> None:
         raise NotImplementedError  # Database defines it
@@ -75,6 +76,20 @@ class DatabasePools:
         self._pools = weakref.WeakKeyDictionary()
         self._last_loop = None
         self._last_pool = None
+        self._refusal = None
+
+    def refuse_connections(self, reason: str | None) -> None:
+        """Make whatever needs a connection from a pool raise ``TransactionManagementError``.
+
+        The error's message is ``reason``; ``None`` lifts the refusal. Connections
+        already bound to a task (``connection()``, ``atomic()``) keep working. The
+        pytest plugin's ``db`` fixture holds its test transaction on one and
+        refuses the rest, so that a statement that lost the binding fails
+        instead of committing outside the transaction the test rolls back.
+        """
+        self._refusal = reason
+        # The next `pool` lookup takes the slow path, which checks the refusal.
+        self._last_loop = self._last_pool = None
 
     @property
     def pool(self) -> Pool[Any]:
@@ -94,6 +109,8 @@ class DatabasePools:
     def _open_pool(self, loop: asyncio.AbstractEventLoop) -> Pool[Any]:
         # Synchronous on purpose: no await between the lookup and the store, so
         # concurrent first uses in one loop can only ever open one pool.
+        if self._refusal is not None:
+            raise exc.TransactionManagementError(self._refusal)
         pool = self._pools.get(loop)
         if pool is None or pool.closed:
             pool = Pool(

@@ -28,6 +28,7 @@ from reinhardt_db.backends.state import BoundConnection, ConnectionState
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from reinhardt_db.backends.base.creation import DatabaseCreation
     from reinhardt_db.conf import DatabaseSettings
 
 __all__ = ["BoundConnection", "ConnectionState", "Database", "sql_logger"]
@@ -116,3 +117,12 @@ class Database(RawSQL, Streaming):
         statements in ``editor.collected_sql`` instead of running them.
         """
         return self._schema_editor_class(self, collect_sql=collect_sql, atomic=atomic)
+
+    def creation(self) -> DatabaseCreation:
+        """Return this backend's test-database helper: create, drop, empty the tables.
+
+        For the pytest plugin (``reinhardt_db.testing``): the database is the
+        one this alias's URL names.
+        """
+        creation: DatabaseCreation = self._backend.creation_class(self)
+        return creation

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.backends.base.url_options import URLOptions, boolean, number, text
+from reinhardt_db.backends.mysql.creation import MySQLCreation
 from reinhardt_db.backends.mysql.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.mysql.operations import MySQLOperations
 from reinhardt_db.backends.mysql.schema import MySQLSchemaEditor
@@ -16,6 +17,7 @@ from reinhardt_db.backends.mysql.schema import MySQLSchemaEditor
 if TYPE_CHECKING:
     from reinhardt_db.backends.mysql.driver import MySQLDriver
 
+creation_class = MySQLCreation
 operations_class = MySQLOperations
 schema_editor_class = MySQLSchemaEditor
 features = FEATURES
@@ -44,9 +46,11 @@ url_options = URLOptions(
 )
 
 __all__ = [
+    "MySQLCreation",
     "MySQLDriver",
     "MySQLOperations",
     "MySQLSchemaEditor",
+    "creation_class",
     "driver_class",
     "features",
     "initialize_dialect",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.backends.base.url_options import URLOptions, number, text
+from reinhardt_db.backends.postgresql.creation import PostgreSQLCreation
 from reinhardt_db.backends.postgresql.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.postgresql.operations import PostgreSQLOperations
 from reinhardt_db.backends.postgresql.schema import PostgreSQLSchemaEditor
@@ -16,6 +17,7 @@ from reinhardt_db.backends.postgresql.schema import PostgreSQLSchemaEditor
 if TYPE_CHECKING:
     from reinhardt_db.backends.postgresql.driver import PostgreSQLDriver
 
+creation_class = PostgreSQLCreation
 operations_class = PostgreSQLOperations
 schema_editor_class = PostgreSQLSchemaEditor
 features = FEATURES
@@ -46,9 +48,11 @@ url_options = URLOptions(
 
 __all__ = [
     "LIBPQ_OPTIONS",
+    "PostgreSQLCreation",
     "PostgreSQLDriver",
     "PostgreSQLOperations",
     "PostgreSQLSchemaEditor",
+    "creation_class",
     "driver_class",
     "features",
     "initialize_dialect",

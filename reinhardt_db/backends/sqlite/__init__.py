@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.backends.base.url_options import URLOptions, number, whole_number
+from reinhardt_db.backends.sqlite.creation import SQLiteCreation
 from reinhardt_db.backends.sqlite.features import FEATURES, initialize_dialect, server_features
 from reinhardt_db.backends.sqlite.operations import SQLiteOperations
 from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
@@ -16,6 +17,7 @@ from reinhardt_db.backends.sqlite.schema import SQLiteSchemaEditor
 if TYPE_CHECKING:
     from reinhardt_db.backends.sqlite.driver import SQLiteDriver
 
+creation_class = SQLiteCreation
 operations_class = SQLiteOperations
 schema_editor_class = SQLiteSchemaEditor
 features = FEATURES
@@ -35,9 +37,11 @@ url_options = URLOptions(
 )
 
 __all__ = [
+    "SQLiteCreation",
     "SQLiteDriver",
     "SQLiteOperations",
     "SQLiteSchemaEditor",
+    "creation_class",
     "driver_class",
     "features",
     "initialize_dialect",
