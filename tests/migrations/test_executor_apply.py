@@ -156,13 +156,26 @@ async def test_non_atomic_migration_runs_outside_a_transaction(db: Database, app
 async def test_runs_started_together_apply_each_migration_once(db: Database, app: App) -> None:
     author_chain(app)
     waited: list[int] = []
-    first, second = await asyncio.gather(
-        run(db, app, on_lock_wait=lambda: waited.append(1)),
-        run(db, app, on_lock_wait=lambda: waited.append(2)),
-    )
+    both_waiting = asyncio.Event()
+
+    def wait_noted(run_number: int) -> None:
+        waited.append(run_number)
+        if len(waited) == 2:
+            both_waiting.set()
+
+    # The test holds the lock until both runs wait for it, so they truly overlap
+    # (left to the scheduler, a loaded machine may finish one before the other asks).
+    async with migrate_lock(db):
+        runs = asyncio.gather(
+            run(db, app, on_lock_wait=lambda: wait_noted(1)),
+            run(db, app, on_lock_wait=lambda: wait_noted(2)),
+        )
+        async with asyncio.timeout(30):  # bounds a hang, not a speed target
+            await both_waiting.wait()
+    first, second = await runs
     done = [s for s in first + second if s.seconds is not None]
     assert sorted(s.migration.name for s in done) == ["0001_initial", "0002_author_age"]
-    assert len(waited) == 1, "the second run waited for the first"
+    assert sorted(waited) == [1, 2]
     assert await applied(db, app) == ["0001_initial", "0002_author_age"]
 
 
