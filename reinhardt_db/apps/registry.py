@@ -213,11 +213,12 @@ class Apps:
         the settings' list still applies.
         """
         saved = self._state
-        self._state = _RegistryState(installed_apps, isolated=True)
+        isolated = self._state = _RegistryState(installed_apps, isolated=True)
         try:
             yield self
         finally:
             self._state = saved
+            _detach_reverse_relations(isolated)
 
     @staticmethod
     def new_isolated_state() -> RegistryState:
@@ -244,6 +245,36 @@ class Apps:
         if config is not None and config.models.get(model.__name__.lower()) is model:
             del config.models[model.__name__.lower()]
             self._forget_table(model)
+
+
+def _detach_reverse_relations(state: _RegistryState) -> None:
+    """Take the reverse sides that models of ``state`` left on models outside it.
+
+    An isolated model pointing at an installed one (a ``ForeignKey`` to
+    ``ContentType``) gave that model a reverse relation; once the block ends
+    it must not make deletes cascade to a table that no longer exists.
+    """
+    inside = {m for config in state.app_configs.values() for m in config.models.values()}
+    for model in inside:
+        meta = model._meta
+        fields = [*meta.local_fields, *meta.many_to_many]
+        for m2m in meta.many_to_many:
+            through: Any = m2m.through
+            if hasattr(through, "_meta"):  # resolved (a name until then)
+                fields += through._meta.local_fields
+        for field in fields:
+            target: Any = getattr(field.remote_field, "model", None) if field.is_relation else None
+            if not hasattr(target, "_meta") or target in inside:
+                continue
+            rel = field.remote_field
+            target_meta = target._meta
+            if rel in target_meta.related_objects:
+                target_meta.related_objects.remove(rel)
+                target_meta._expire_cache()
+            accessor: str = "" if rel.hidden else rel.accessor_name
+            descriptor = target.__dict__.get(accessor) if accessor else None
+            if descriptor is not None and getattr(descriptor, "rel", None) is rel:
+                delattr(target, accessor)
 
 
 #: A registry's contents (``Apps.new_isolated_state()``, ``Apps.activated()``).

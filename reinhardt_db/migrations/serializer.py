@@ -41,6 +41,8 @@ _SHORT_IMPORTS = {
     "reinhardt_db.models": "from reinhardt_db import models",
     "reinhardt_db.migrations": "from reinhardt_db import migrations",
 }
+#: Modules whose names migrations import by name (``from m import ArrayField``).
+_NAME_IMPORT_MODULES = frozenset({"reinhardt_db.contrib.postgres"})
 
 
 @dataclass
@@ -189,6 +191,9 @@ def path_of(path: str, cls: type, imports: set[str]) -> str:
         if short is not None:
             imports.add(_SHORT_IMPORTS[module])
             return f"{short}.{name}"
+        if module in _NAME_IMPORT_MODULES:
+            imports.add(f"from {module} import {name}")
+            return name
         imports.add(f"import {module}")
         return path
     return import_path(cls, imports)

@@ -113,7 +113,13 @@ def field_signature(field: Any) -> tuple[Any, ...]:
     for key in ("to", "through"):
         if isinstance(kwargs.get(key), str):
             kwargs[key] = kwargs[key].lower()  # "blog.Author" and "blog.author" are one model
-    return (type(field).__qualname__, tuple(args), _freeze(kwargs))
+    # A field among the arguments (ArrayField's base field) compares by its own signature.
+    frozen = tuple(field_signature(a) if _is_field(a) else _freeze(a) for a in args)
+    return (type(field).__qualname__, frozen, _freeze(kwargs))
+
+
+def _is_field(value: Any) -> bool:
+    return not isinstance(value, type) and callable(getattr(value, "get_internal_type", None))
 
 
 def _freeze(value: Any) -> Any:

@@ -145,9 +145,16 @@ class Collector:
             stays = rule.kind == "cascade" and not _is_soft(related)
             if self.soft and (rule.sets_value or stays):
                 continue  # the row stays, so what points at it may stay
-            keys = await self._keys_for(model, field, pks)
-            for chunk in _chunks(keys, self.size):
-                queryset = _manager(related, self.alias).filter(**{f"{field.attname}__in": chunk})
+            referring = getattr(rel, "referring_querysets", None)
+            if referring is not None:  # a generic relation: a content type and object ids
+                querysets = await referring(self.alias, pks, self.size)
+            else:
+                keys = await self._keys_for(model, field, pks)
+                querysets = [
+                    _manager(related, self.alias).filter(**{f"{field.attname}__in": chunk})
+                    for chunk in _chunks(keys, self.size)
+                ]
+            for queryset in querysets:
                 if self.soft and _is_soft(related):
                     queryset = queryset.filter(**{f"{SOFT_FIELD}__isnull": True})
                 await self._apply(rule, model, related, field, queryset)

@@ -126,6 +126,8 @@ class Options:
         self.local_managers: list[tuple[str, Any]] = []
         self.many_to_many: list[Any] = []
         self.related_objects: list[Any] = []
+        #: Relations without a column of their own (``GenericForeignKey``), for prefetching.
+        self.private_fields: list[Any] = []
         #: Created for a many-to-many field (a junction model), not declared by the user.
         self.auto_created: bool = bool(meta.get("auto_created", False))
         #: ``AssociationProxy`` attributes by name (usable in filters).
@@ -304,5 +306,11 @@ class Options:
             for field in self.concrete_fields:
                 related: Any = field
                 if related.is_relation and related.db_constraint:
-                    related.related_model._meta.table  # noqa: B018 - build it now
+                    target = related.related_model._meta.table
+                    if target.metadata is not table.metadata and (
+                        target.name not in table.metadata.tables
+                    ):
+                        # A model of an isolated registry pointing at an installed one
+                        # (ContentType): the constraint resolves in this MetaData.
+                        target.to_metadata(table.metadata)
         return table

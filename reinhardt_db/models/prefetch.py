@@ -118,6 +118,9 @@ def relation_for(model: Any, name: str) -> Any:
     for rel in meta.related_objects:
         if not rel.hidden and rel.accessor_name == name:
             return rel
+    for private in meta.private_fields:  # a GenericForeignKey
+        if private.name == name:
+            return private
     return None
 
 
@@ -126,6 +129,7 @@ def _relation_names(model: Any) -> list[str]:
     names = [f.name for f in meta.concrete_fields if f.is_relation]
     names += [f.name for f in meta.many_to_many]
     names += [r.accessor_name for r in meta.related_objects if not r.hidden]
+    names += [f.name for f in meta.private_fields]
     return names
 
 
@@ -141,11 +145,17 @@ def _unknown(model: Any, name: str, lookup: str) -> FieldError:
 def check_lookup(model: Any, lookup: Any) -> None:
     """Raise ``FieldError`` (with a hint) when ``lookup`` does not follow relations of ``model``."""
     prefetch = _normalize(lookup)
-    for part in prefetch.prefetch_through.split(LOOKUP_SEP):
+    parts = prefetch.prefetch_through.split(LOOKUP_SEP)
+    for depth, part in enumerate(parts):
         relation = relation_for(model, part)
         if relation is None:
             raise _unknown(model, part, prefetch.prefetch_through)
         model = relation.related_model
+        if model is None and depth < len(parts) - 1:  # a generic foreign key
+            raise FieldError(
+                f"{prefetch.prefetch_through!r}: cannot prefetch past {part!r}, which reaches "
+                "rows of several models; prefetch it alone, then prefetch on each model's rows."
+            )
 
 
 async def prefetch_related_objects(
@@ -198,13 +208,27 @@ async def prefetch_related_objects(
             relation = relation_for(level_model, part)
             if relation is None:
                 raise _unknown(level_model, part, lookup.prefetch_through)
-            fetcher = _Level(
-                relation, level_objs, alias,
-                lookup.queryset if last else None,
-                lookup.to_attr if last else None,
-                level_parent if lookup.strategy == "subquery" else None,
-            )
-            level_objs, level_parent = await fetcher.run(gather=key in deeper)
+            custom = getattr(relation, "prefetch_objects", None)
+            if custom is not None:  # generic relations load themselves
+                if relation.related_model is None and not last:
+                    raise FieldError(
+                        f"{lookup.prefetch_through!r}: cannot prefetch past {part!r}, which "
+                        "reaches rows of several models; prefetch it alone, then prefetch on "
+                        "each model's rows."
+                    )
+                level_objs = await custom(
+                    level_objs, alias, lookup.queryset if last else None,
+                    lookup.to_attr if last else None,
+                )
+                level_parent = None
+            else:
+                fetcher = _Level(
+                    relation, level_objs, alias,
+                    lookup.queryset if last else None,
+                    lookup.to_attr if last else None,
+                    level_parent if lookup.strategy == "subquery" else None,
+                )
+                level_objs, level_parent = await fetcher.run(gather=key in deeper)
             done[key] = (level_objs, level_parent)
             level_model = relation.related_model
 

@@ -102,6 +102,10 @@ class DatabaseFeatures:
     #: 'fr '): prefetch then asks the database which row a text foreign key joins
     #: when Python finds none (``models/prefetch.py``).
     text_equality_is_exact: bool = True
+    #: Array columns (``reinhardt_db.contrib.postgres.ArrayField``): PostgreSQL
+    #: only. Elsewhere ``ops.check_array_support`` refuses the field's DDL,
+    #: reads, writes and lookups with ``NotSupportedError``.
+    supports_array_fields: bool = False
 
 
 _VERSION = re.compile(r"(\d+)(?:\.(\d+))?(?:\.(\d+))?")

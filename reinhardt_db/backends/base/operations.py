@@ -397,6 +397,53 @@ class DatabaseOperations:
         """Return the key exists; ``lhs`` is the value at the prefix, ``doc`` the column."""
         raise NotSupportedError(f"JSON key lookups are not supported on {self.display_name}")
 
+    # -- arrays (reinhardt_db.contrib.postgres.ArrayField) -------------------------------------
+    def check_array_support(self, label: str) -> None:
+        """Raise ``NotSupportedError`` naming field ``label`` unless this backend has arrays.
+
+        The one check behind every ArrayField path (its DDL, reads, writes,
+        lookups and transforms), reading ``features.supports_array_fields``:
+        the vendor's default, as arrays do not depend on the server version.
+        """
+        # Imported here: vendors imports this module.
+        from reinhardt_db.backends.vendors import features_for
+
+        if not features_for(self.vendor).supports_array_fields:
+            raise NotSupportedError(
+                f"{label}: ArrayField needs PostgreSQL; {self.display_name} has no array "
+                "columns. Use a JSONField to store a list on every backend."
+            )
+
+    def array_contains(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs`` holds every element of the array ``rhs`` (``@>``)."""
+        raise self._no_arrays()
+
+    def array_contained_by(self, lhs: Any, rhs: Any) -> Any:
+        """Return every element of ``lhs`` is in the array ``rhs`` (``<@``)."""
+        raise self._no_arrays()
+
+    def array_overlap(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs`` and the array ``rhs`` share an element (``&&``)."""
+        raise self._no_arrays()
+
+    def array_length(self, expr: Any) -> Any:
+        """Return the length of the array ``expr``'s first dimension (0 when empty)."""
+        raise self._no_arrays()
+
+    def array_index(self, expr: Any, array_type: Any, index: Any) -> Any:
+        """Return element ``index`` (1-based, a bound parameter) of ``expr``."""
+        raise self._no_arrays()
+
+    def array_slice(self, expr: Any, array_type: Any, start: Any, stop: Any) -> Any:
+        """Return elements ``start`` to ``stop`` (1-based, inclusive) of ``expr``."""
+        raise self._no_arrays()
+
+    def _no_arrays(self) -> NotSupportedError:
+        return NotSupportedError(
+            f"ArrayField needs PostgreSQL; {self.display_name} has no array columns. "
+            "Use a JSONField to store a list on every backend."
+        )
+
     # -- UPDATE ----------------------------------------------------------------------------
     def checked_assignment(
         self,

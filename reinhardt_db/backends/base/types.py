@@ -18,7 +18,9 @@ from sqlalchemy.sql import operators
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 
-__all__ = ["ExactNumeric", "NumericValue"]
+from reinhardt_db.exceptions import NotSupportedError
+
+__all__ = ["ArrayColumn", "ExactNumeric", "NumericValue"]
 
 
 class NumericValue(sa.sql.expression.ColumnElement[Any]):
@@ -73,3 +75,33 @@ class ExactNumeric(sa.Numeric):
 
     cache_ok = True
     comparator_factory = _ExactNumericComparator
+
+
+class ArrayColumn(sa.types.UserDefinedType[Any]):
+    """The portable column type of an ArrayField: backends with arrays declare their own.
+
+    Compiling it (``CREATE TABLE``, ``ADD COLUMN``, a cast) on a backend without
+    array columns raises ``NotSupportedError`` naming the field
+    (``ops.check_array_support``).
+    """
+
+    cache_ok = True
+
+    def __init__(self, label: str = "ArrayField") -> None:
+        self.label = label
+
+    def get_col_spec(self, **kw: Any) -> str:
+        raise AssertionError("ArrayColumn compiles through its @compiles hook")
+
+
+@compiles(ArrayColumn)
+def _compile_array_column(type_: ArrayColumn, compiler: Any, **kw: Any) -> str:
+    from reinhardt_db.backends.vendors import operations_for_dialect
+
+    ops = operations_for_dialect(compiler.dialect)
+    if ops is not None:
+        ops.check_array_support(type_.label)
+    raise NotSupportedError(
+        f"{type_.label}: ArrayField has no column type for the {compiler.dialect.name!r} "
+        "dialect; it needs PostgreSQL."
+    )

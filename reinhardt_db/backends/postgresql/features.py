@@ -45,6 +45,7 @@ FEATURES = DatabaseFeatures(
     supports_bulk_insert_from_arrays=True,
     nulls_order_largest=True,
     supports_aggregate_filter_clause=True,
+    supports_array_fields=True,
 )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import JSONB
 
 from reinhardt_db.backends.base.operations import BindConst, DatabaseOperations, lit
+from reinhardt_db.backends.base.types import ArrayColumn
 
 __all__ = ["PostgreSQLOperations"]
 
@@ -40,6 +41,16 @@ def _shifted(shift: int) -> Callable[[re.Match[str]], str]:
     return renumber
 
 
+def _array_type(field: Any) -> sa.types.TypeEngine[Any]:
+    """``base[]``; nested ArrayFields make one multi-dimensional ``base[][]`` column."""
+    dimensions = 1
+    base = field.base_field
+    while base.get_internal_type() == "ArrayField":
+        dimensions += 1
+        base = base.base_field
+    return postgresql.ARRAY(base.sa_type("postgresql"), dimensions=dimensions)
+
+
 class PostgreSQLOperations(DatabaseOperations):
     """Vendor SQL for PostgreSQL."""
 
@@ -52,6 +63,7 @@ class PostgreSQLOperations(DatabaseOperations):
         "JSONField": lambda field: postgresql.JSONB(),
         "DateTimeField": lambda field: postgresql.TIMESTAMP(timezone=True),
         "DurationField": lambda field: postgresql.INTERVAL(),
+        "ArrayField": lambda field: _array_type(field),
     }
 
     # -- values stored exactly -------------------------------------------------------------
@@ -153,6 +165,35 @@ class PostgreSQLOperations(DatabaseOperations):
         """Return ``lhs ? key``."""
         return lhs.op("?", is_comparison=True)(sa.cast(key, sa.Text))
 
+    # -- arrays ----------------------------------------------------------------------------
+    def array_contains(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs @> rhs``."""
+        return lhs.op("@>", is_comparison=True)(rhs)
+
+    def array_contained_by(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs <@ rhs``."""
+        return lhs.op("<@", is_comparison=True)(rhs)
+
+    def array_overlap(self, lhs: Any, rhs: Any) -> Any:
+        """Return ``lhs && rhs``."""
+        return lhs.op("&&", is_comparison=True)(rhs)
+
+    def array_length(self, expr: Any) -> Any:
+        """Return ``CASE WHEN expr IS NULL THEN NULL ELSE COALESCE(array_length(expr, 1), 0)``.
+
+        ``array_length`` of an empty array is NULL; its length is 0.
+        """
+        length = sa.func.coalesce(sa.func.array_length(expr, lit("1")), lit("0"))
+        return sa.case((expr.is_(None), sa.null()), else_=length)
+
+    def array_index(self, expr: Any, array_type: Any, index: Any) -> Any:
+        """Return ``expr[index]``."""
+        return sa.type_coerce(expr, array_type)[index]
+
+    def array_slice(self, expr: Any, array_type: Any, start: Any, stop: Any) -> Any:
+        """Return ``expr[start:stop]``."""
+        return sa.type_coerce(expr, array_type)[slice(start, stop)]
+
     # -- long IN lists ---------------------------------------------------------------------
     def in_list(self, lhs: Any, param: Any) -> Any:
         """Return ``lhs = ANY($n)``: the server types ``$n`` as an array of the column's type."""
@@ -174,7 +215,7 @@ class PostgreSQLOperations(DatabaseOperations):
         asyncpg keeps the one prepared statement. Array columns are left to
         ``VALUES`` (``unnest`` would flatten them).
         """
-        if any(isinstance(column.type, sa.ARRAY) for column in columns):
+        if any(isinstance(column.type, (sa.ARRAY, ArrayColumn)) for column in columns):
             return None
         arrays = [
             sa.cast(param, postgresql.ARRAY(column.type))

@@ -139,6 +139,13 @@ class Resolver:
             return meta.get_field(name)
         except FieldDoesNotExist:
             pass
+        for private in getattr(meta, "private_fields", ()):
+            if private.name == name:  # a GenericForeignKey: two columns, no join to follow
+                raise FieldError(
+                    f"{meta.object_name}.{name} is a GenericForeignKey and cannot be used in "
+                    f"queries; filter on {private.ct_field}= and {private.fk_field}= instead "
+                    f"(or query from the target model through a GenericRelation)."
+                )
         annotations = list(self.annotations) if meta is self.meta else []
         choices = _choices(meta) + annotations + ["pk"]
         raise FieldError(
@@ -217,6 +224,14 @@ class Resolver:
             if transform is not None:
                 transforms.append((transform, ()))
                 output = transform.output_field or output
+                continue
+            # Transforms named by a value (ArrayField's tags__0, tags__0_2).
+            dynamic = getattr(output, "dynamic_transform", None)
+            found = dynamic(part) if dynamic is not None else None
+            if found is not None:
+                transform, args, output = found
+                transforms.append((transform, args))
+                nullable = True
                 continue
             if _is_json(output):
                 if last_cls is KeyTransform:
@@ -446,8 +461,7 @@ class CompileContext(Resolver):
             step = join.step
             left = self.alias(join.parent)
             right = self.alias(number)
-            condition = right.c[step.to_field.column] == left.c[step.from_field.column]
-            source = source.join(right, condition, isouter=join.outer)
+            source = source.join(right, step.condition(left, right, self), isouter=join.outer)
         return source
 
     # -- parameters ----------------------------------------------------------------------

@@ -40,6 +40,9 @@ class PathStep:
     ``direct``: the hop follows a foreign key forwards, so a path ending at
     ``to_field`` can read ``from_field`` instead and skip the join.
     ``name`` crosses this hop from ``from_field.model`` in a lookup path.
+    ``join``: for relations that are more than two equal columns (generic
+    relations: a content type condition, a cast), a hashable object whose
+    ``condition(step, left, right, ctx)`` builds the join condition.
     """
 
     from_field: Any
@@ -48,6 +51,13 @@ class PathStep:
     nullable: bool
     direct: bool
     name: str
+    join: Any = None
+
+    def condition(self, left: Any, right: Any, ctx: Any) -> Any:
+        """The condition joining ``right`` (the table reached) to ``left`` (the one left)."""
+        if self.join is not None:
+            return self.join.condition(self, left, right, ctx)
+        return right.c[self.to_field.column] == left.c[self.from_field.column]
 
     @property
     def from_model(self) -> Any:

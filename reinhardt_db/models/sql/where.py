@@ -265,17 +265,17 @@ def _compile_leaf(ctx: CompileContext, leaf: Node, negated: bool) -> ColumnEleme
 def _compile_exists(ctx: CompileContext, cond: RelatedExists, absent: bool) -> ColumnElement[bool]:
     """``EXISTS`` (``NOT EXISTS`` when ``absent``) of the related rows ``cond`` describes."""
     step = cond.step
-    outer = ctx.alias(cond.outer).c[step.from_field.column]
+    outer = ctx.alias(cond.outer)
     inner_query = cond.query
     if inner_query is None:
         table = ctx.new_alias(step.to_model._meta.table)
         stmt: Any = sa.select(sa.literal_column("1")).select_from(table)
-        stmt = stmt.where(table.c[step.to_field.column] == outer)
+        stmt = stmt.where(step.condition(outer, table, ctx))
     else:
         inner = ctx.aliased_child(
             inner_query.model, inner_query.annotations, cond.base, inner_query.joins
         )
-        stmt = sa.select(sa.literal_column("1")).where(inner.column(step.to_field) == outer)
+        stmt = sa.select(sa.literal_column("1")).where(step.condition(outer, inner.table, inner))
         for node in inner_query.where:
             stmt = stmt.where(compile_node(inner, node))
         stmt = stmt.select_from(inner.from_clause())
