@@ -190,6 +190,7 @@ from reinhardt_db.models.functions import (
     Trim,
     Upper,
 )
+from reinhardt_db.models.hybrid import HybridRef, hybrid_method, hybrid_property
 from reinhardt_db.models.lookups import Lookup, Transform
 from reinhardt_db.models.manager import BaseManager, Manager
 from reinhardt_db.models.prefetch import Prefetch, prefetch_related_objects
@@ -240,6 +241,7 @@ __all__ += [
     "FirstValue",
     "Func",
     "Greatest",
+    "HybridRef",
     "LTrim",
     "Lag",
     "LastValue",
@@ -279,6 +281,8 @@ __all__ += [
     "Variance",
     "When",
     "Window",
+    "hybrid_method",
+    "hybrid_property",
     "prefetch_related_objects",
 ]
 

@@ -26,6 +26,7 @@ from reinhardt_db.models.fields.auto import BigAutoField
 from reinhardt_db.models.fields.base import DATABASE_DEFAULT, EMPTY_VALUES, NOT_PROVIDED, Field
 from reinhardt_db.models.fields.composite import CompositePrimaryKey
 from reinhardt_db.models.fields.related import model_registered
+from reinhardt_db.models.hybrid import hybrid_property, model_hybrids
 from reinhardt_db.models.options import Options, default_manager_class, read_meta
 from reinhardt_db.models.pydantic_model import pydantic_model as make_pydantic_model
 
@@ -154,6 +155,7 @@ class ModelBase(type):
             meta.set_composite_pk(composite)
         for other_name, other in others:  # descriptors of later kinds (generic relations ...)
             other.contribute_to_class(cls, other_name)
+        meta.hybrids = model_hybrids(cls, set(meta.fields_map) | set(meta.relations_map))
         meta.property_names = _property_names(cls)
 
         if abstract:
@@ -223,9 +225,11 @@ def _from_parents(
 
 
 def _property_names(cls: type) -> frozenset[str]:
+    """Names the constructor may set: properties, and hybrid properties with a setter."""
     return frozenset(
         key for klass in cls.__mro__ for key, value in vars(klass).items()
         if isinstance(value, property)
+        or (isinstance(value, hybrid_property) and value.fset is not None)
     )
 
 
@@ -238,8 +242,10 @@ def _check_options(cls: type[Any]) -> None:
         if not isinstance(item, str) or item == "?" or "__" in item:
             continue  # expressions, random order and relation paths are checked by queries
         field_name = item.lstrip("-+")
-        if field_name != "pk" and field_name not in meta.fields_map:
-            names = [f.name for f in meta.fields]
+        if field_name != "pk" and field_name not in meta.fields_map and (
+            field_name not in meta.hybrids
+        ):
+            names = [f.name for f in meta.fields] + list(meta.hybrids)
             raise FieldError(
                 f"{cls.__name__}: Meta.ordering refers to the nonexistent field "
                 f"'{field_name}'{did_you_mean(field_name, names)}."

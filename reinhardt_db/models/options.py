@@ -133,6 +133,10 @@ class Options:
         #: ``AssociationProxy`` attributes by name (usable in filters).
         self.association_proxies: dict[str, Any] = {}
         self.property_names: frozenset[str] = frozenset()
+        #: ``hybrid_property`` attributes by name, inherited ones included (usable in queries).
+        self.hybrids: dict[str, Any] = {}
+        #: Their expressions on this model, built on first use (``hybrid.hybrid_shape``).
+        self.hybrid_shapes: dict[str, Any] = {}
         self._table: sa.Table | None = None
         self.metadata: sa.MetaData | None = None
 

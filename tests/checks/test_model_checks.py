@@ -230,6 +230,19 @@ def test_conditions_naming_no_field() -> None:
     assert "'nope'" in messages[1].msg
 
 
+def test_conditions_naming_a_hybrid_property() -> None:
+    upper = models.hybrid_property(lambda self: self.title.upper(), expr=lambda cls: models.Upper("title"))
+    declare("Order", shout=upper, Meta={
+        "constraints": [models.CheckConstraint(condition=models.Q(shout__startswith="A"), name="a")],
+    })
+    messages = model_messages()
+    assert ids(messages) == ["models.E012"]
+    assert messages[0].msg.startswith(
+        "the condition of constraint 'a' is invalid: 'shout__startswith' names the hybrid "
+        "property Order.shout, which a constraint or index condition cannot use"
+    )
+
+
 # -- already refused when the class is created, so not a check ---------------------------
 
 

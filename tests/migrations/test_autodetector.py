@@ -66,6 +66,30 @@ def test_no_changes_after_makemigrations(app: App) -> None:
     assert app.detect() == {}
 
 
+def _headline(self: Any) -> str:
+    return str(self.title).upper()
+
+
+def _headline_sql(cls: Any) -> Any:
+    return models.Upper("title")
+
+
+def test_hybrid_properties_are_no_columns(app: App) -> None:
+    base(app, headline=models.hybrid_property(_headline, expr=_headline_sql))
+
+    [op] = ops(app)
+    assert [name for name, _ in op.fields] == ["id", "title", "body"]
+    state = ProjectState.from_apps(app.registry).models[(app.label, "post")]
+    assert list(state.fields) == ["id", "title", "body"]
+    [written] = app.makemigrations()
+    assert "headline" not in written.read_text()
+    # Adding, changing or removing a hybrid changes no table.
+    base(app, shout=models.hybrid_property(_headline, expr=_headline_sql))
+    assert app.detect() == {}
+    base(app)
+    assert app.detect() == {}
+
+
 def test_added_field_with_default(app: App) -> None:
     base(app)
     app.makemigrations()

@@ -286,7 +286,7 @@ class RelatedField(Field[Any]):
         rel = self.remote_field
         if not rel.hidden:
             accessor = rel.accessor_name
-            clash = target._meta.fields_map.get(accessor)
+            clash = target._meta.fields_map.get(accessor) or target._meta.hybrids.get(accessor)
             if clash is not None or (accessor in vars(target) and not isinstance(
                 vars(target)[accessor], type(descriptor)
             )):

@@ -244,6 +244,10 @@ def _order_exprs(query: Query, ctx: CompileContext, labels: dict[str, Any], name
     if name in query.annotations:
         label = labels.get(name)
         return [label if label is not None else ctx.annotation_sa(name)]
+    if name in meta.hybrids and name in labels:
+        # Selected by values(): sort on its column, as for an annotation (DISTINCT
+        # needs the very expression it selects; a rebuilt one binds new parameters).
+        return [labels[name]]
     return ctx.order_refs(name)
 
 
@@ -586,6 +590,16 @@ def _where(stmt: Any, query: Query, ctx: CompileContext) -> Any:
     return stmt
 
 
+def _where_or_pk_subquery(stmt: Any, query: Query, ctx: CompileContext) -> Any:
+    """The conditions of an UPDATE/DELETE: in its WHERE, or through ``_pk_subquery``
+    when they need joins (the query's, or ones a hybrid property's expression made)."""
+    if not query.joins:
+        direct = _where(stmt, query, ctx)
+        if not ctx.joins:
+            return direct
+    return stmt.where(_pk_subquery(query, ctx))
+
+
 def _pk_subquery(query: Query, ctx: CompileContext) -> Any:
     """``pk IN (SELECT pk FROM (<query's rows, joins and all>) AS U)`` for UPDATE/DELETE.
 
@@ -704,9 +718,7 @@ def compile_update(
                 )
             values[ctx.column(field)] = value
         stmt = sa.update(ctx.table).values(values)
-        if query.joins:
-            return stmt.where(_pk_subquery(query, ctx)), None
-        return _where(stmt, query, ctx), None
+        return _where_or_pk_subquery(stmt, query, ctx), None
 
     return _cached((db.dialect, "update", query.key(), assignments), query, db, build)
 
@@ -716,9 +728,6 @@ def compile_delete(query: Query, db: Any) -> CompiledStatement:
     _refuse_window_filter(query, "delete")
 
     def build(ctx: CompileContext) -> tuple[Any, Any]:
-        stmt = sa.delete(ctx.table)
-        if query.joins:
-            return stmt.where(_pk_subquery(query, ctx)), None
-        return _where(stmt, query, ctx), None
+        return _where_or_pk_subquery(sa.delete(ctx.table), query, ctx), None
 
     return _cached((db.dialect, "delete", query.key()), query, db, build)

@@ -54,7 +54,10 @@ class PathInfo:
 
     ``steps`` are the relation hops before ``field`` (``sql.joins.PathStep``),
     ``relation_parts`` how many names of the path they used, and ``tail`` the
-    path after the field's name (transforms and lookup as written).
+    path after the field's name (transforms and lookup as written). A path
+    naming a hybrid property has no ``field``: ``hybrid`` is its
+    ``HybridShape`` (on the model the steps reach), which the compiler builds in
+    place of a column.
     """
 
     field: Any
@@ -67,6 +70,7 @@ class PathInfo:
     tail: str = ""
     #: ``output_field.value_range()``: the values the left-hand side can hold, or None.
     bounds: tuple[Any, Any] | None = None
+    hybrid: Any = None
 
 
 _PATH_CACHE: dict[tuple[Any, str, bool], PathInfo] = {}
@@ -97,10 +101,21 @@ def _is_json(field: Any) -> bool:
 
 
 def _choices(meta: Any) -> list[str]:
-    """Names a path may use on ``meta``'s model: fields, then relations."""
+    """Names a path may use on ``meta``'s model: fields, relations, then hybrid properties."""
     names = [f.name for f in meta.fields]
     names += [n for n in getattr(meta, "relation_names", ()) if n not in names]
+    names += [n for n in getattr(meta, "hybrids", ()) if n not in names]
     return names
+
+
+def _hybrid_or_none(meta: Any, name: str) -> Any:
+    """The ``HybridShape`` of ``meta``'s hybrid property ``name``, or None when it has none.
+
+    Raises ``FieldError`` when the hybrid exists but cannot be used in a query
+    (no expression, or an invalid one).
+    """
+    hybrid = meta.hybrids.get(name)
+    return None if hybrid is None else hybrid.shape(meta.model)
 
 
 def _field_or_none(meta: Any, name: str) -> Any:
@@ -146,6 +161,12 @@ class Resolver:
                     f"queries; filter on {private.ct_field}= and {private.fk_field}= instead "
                     f"(or query from the target model through a GenericRelation)."
                 )
+        if name in meta.hybrids:
+            raise FieldError(
+                f"{meta.object_name}.{name} is a hybrid property, not a field: queries can "
+                "filter, order, select (values()) and compute with it, but it has no column "
+                "to load, write or join on."
+            )
         annotations = list(self.annotations) if meta is self.meta else []
         choices = _choices(meta) + annotations + ["pk"]
         raise FieldError(
@@ -154,8 +175,19 @@ class Resolver:
         )
 
     def field_names_error(self, name: str, what: str) -> FieldError:
-        """A ``FieldError`` for an unknown ``name`` used as ``what``, with a hint."""
+        """A ``FieldError`` for an unknown ``name`` used as ``what``, with a hint.
+
+        When the name starts with a known one (a field, relation or hybrid
+        property), what failed is further on (a related model's field, a
+        transform, a hybrid without expression): that error is returned, as it
+        says more.
+        """
         choices = _choices(self.meta) + list(self.annotations) + ["pk"]
+        if name.split(LOOKUP_SEP, 1)[0] in choices:
+            try:
+                self.resolve_ref(name)
+            except FieldError as error:
+                return error
         return FieldError(
             f"Cannot resolve {what} {name!r} on {self.meta.object_name}."
             f"{did_you_mean(name, choices)} Choices are: {', '.join(choices)}."
@@ -202,6 +234,7 @@ class Resolver:
         field: Any = None
         steps: tuple[Any, ...] = ()
         related: Any = None
+        hybrid = None
         annotation = annotation_head(path, self.annotations) if self.annotations else None
         if annotation is not None:
             tail = path[len(annotation) + len(LOOKUP_SEP):]
@@ -209,9 +242,13 @@ class Resolver:
             output = self.annotations[annotation].output_field(self)
             nullable = True
         else:
-            field, steps, rest, related = self._follow(path)
-            output = field
-            nullable = bool(getattr(field, "null", False)) or any(s.nullable for s in steps)
+            field, steps, rest, related, hybrid = self._follow(path)
+            if hybrid is not None:
+                output = hybrid.output_field
+                nullable = True
+            else:
+                output = field
+                nullable = bool(getattr(field, "null", False)) or any(s.nullable for s in steps)
         transforms: list[tuple[type, tuple[Any, ...]]] = []
         lookup: type | None = None
         for position, part in enumerate(rest):
@@ -258,14 +295,16 @@ class Resolver:
         bounds = value_range() if value_range is not None else None
         return PathInfo(
             field, annotation, tuple(transforms), lookup, output, nullable,
-            tuple(steps), LOOKUP_SEP.join(rest), bounds,
+            tuple(steps), LOOKUP_SEP.join(rest), bounds, hybrid,
         )
 
-    def _follow(self, path: str) -> tuple[Any, tuple[Any, ...], list[str], Any]:
-        """Walk ``path`` across relations: ``(final field, hops, remaining names, meta)``.
+    def _follow(self, path: str) -> tuple[Any, tuple[Any, ...], list[str], Any, Any]:
+        """Walk ``path`` across relations: ``(final field, hops, remaining names, meta, hybrid)``.
 
         ``meta`` is the related model's ``_meta`` when the walk stopped at a
         relation (so a misspelt field name there gets a hint), else None.
+        ``hybrid`` is the ``HybridShape`` when the walk ended at a hybrid
+        property (``field`` is then None).
 
         A relation name followed by a name its model does not have (a lookup
         such as ``in`` or ``isnull``), or by nothing, stands for the related
@@ -280,6 +319,9 @@ class Resolver:
         steps: list[Any] = []
         position = 0
         stopped = None
+        hybrid = _hybrid_or_none(meta, parts[0])
+        if hybrid is not None:
+            return None, (), parts[1:], None, hybrid
         field = self.get_field(parts[0], meta)
         while getattr(field, "is_relation", False):
             related_meta = field.related_model._meta
@@ -287,6 +329,17 @@ class Resolver:
             target = _field_or_none(related_meta, nxt) if nxt is not None else None
             steps.extend(field.path_steps())
             if target is None:
+                hybrid = _hybrid_or_none(related_meta, nxt) if nxt is not None else None
+                if hybrid is not None:
+                    if hybrid.crosses_relations:
+                        raise FieldError(
+                            f"Cannot use {path!r} on {self.meta.object_name}: the hybrid "
+                            f"property {related_meta.object_name}.{nxt} reads across "
+                            "relations itself, so it can only be used on "
+                            f"{related_meta.object_name}'s own queries; name what it reads "
+                            "through the relation instead."
+                        )
+                    return None, tuple(steps), parts[position + 2:], None, hybrid
                 field = field.target_field
                 stopped = related_meta
                 break
@@ -295,7 +348,7 @@ class Resolver:
             meta = related_meta
         while steps and steps[-1].direct and field is steps[-1].to_field:
             field = steps.pop().from_field
-        return field, tuple(steps), parts[position + 1:], stopped
+        return field, tuple(steps), parts[position + 1:], stopped, None
 
     @staticmethod
     def _find(output: Any, transform_cls: type | None, name: str, want_transform: bool) -> Any:
@@ -363,6 +416,12 @@ class CompileContext(Resolver):
     database's (``db.ops``, ``db.features``); ``vendor`` is kept for user lookups.
     """
 
+    #: While a hybrid's expression is built: its constants, which ``bind`` then
+    #: binds as constants of the statement; ``constants_base`` is the offset at
+    #: which they start (the hybrid's context's own).
+    constants: Sequence[Any] | None = None
+    constants_base = 0
+
     def __init__(
         self,
         model: Any,
@@ -396,6 +455,7 @@ class CompileContext(Resolver):
         else:
             # A subquery: its parameters follow at ``offset`` in the parent's list.
             self.outer = parent
+            self.constants, self.constants_base = parent.constants, parent.constants_base
             self.values = parent.values
             self.param_count = parent.param_count
             self._getters = parent._getters
@@ -470,6 +530,9 @@ class CompileContext(Resolver):
     ) -> sa.BindParameter[Any]:
         """Return a bound parameter for the query's parameter ``index``."""
         index += self.offset
+        if self.constants is not None:
+            value = self.constants[index - self.constants_base]
+            return self.const(adapter(value) if adapter else value, type_)
         name = f"__p{len(self._getters)}"
         self._plan[name] = (index, adapter)
         if adapter is None:
@@ -495,6 +558,10 @@ class CompileContext(Resolver):
         """
         start += self.offset
         end = start + size
+        if self.constants is not None:
+            base = self.constants_base
+            items = self.constants[start - base:end - base]
+            return self.const(pack([adapter(v) for v in items] if adapter else list(items)))
         name = f"__p{len(self._getters)}"
         self._plan[name] = (start, None)
 
@@ -579,14 +646,33 @@ class CompileContext(Resolver):
                 if joins is None:
                     joins = self.add_joins(info.steps)
                 join = joins[-1]
-            expr = self.column(info.field, join)
-            field = info.field
+            if info.hybrid is not None:
+                expr = self.hybrid_sa(info.hybrid, join)
+                field = info.hybrid.output_field
+            else:
+                expr = self.column(info.field, join)
+                field = info.field
         transform = None
         for cls, args in info.transforms:
             transform = cls(field, self, *args)
             expr = transform.build(expr)
             field = transform.output_field or field
         return expr, transform
+
+    def hybrid_sa(self, hybrid: Any, join: int = 0) -> ColumnElement[Any]:
+        """Return the SQL of a hybrid property (a ``HybridShape``) on the table of ``join``.
+
+        Its constants are bound as constants of the statement: the hybrid is
+        the same expression every time, so they are part of the query's shape.
+        Across a relation it is built on the joined table's alias.
+        """
+        ctx = self if join == 0 else self.child(hybrid.model, {}, 0, self.alias(join))
+        saved = ctx.constants, ctx.constants_base
+        ctx.constants, ctx.constants_base = hybrid.constants, ctx.offset
+        try:
+            return hybrid.expression.to_sa(ctx)
+        finally:
+            ctx.constants, ctx.constants_base = saved
 
     def ref(self, name: str) -> ColumnElement[Any]:
         """Return the SQL expression for a reference such as ``F(name)``."""

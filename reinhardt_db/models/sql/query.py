@@ -273,6 +273,12 @@ class Query:
                 f"The annotation {name!r} conflicts with a field on {meta.object_name}; "
                 "choose another name."
             )
+        if name in meta.hybrids:
+            raise ValueError(
+                f"The annotation {name!r} conflicts with the hybrid property "
+                f"{meta.object_name}.{name}; select the hybrid with values({name!r}) "
+                "or choose another name."
+            )
         if isinstance(expression, str):
             expression = F(expression)
         if not isinstance(expression, Expression):
@@ -485,7 +491,7 @@ class QueryResolver(Resolver):
                     f"The value of an isnull lookup must be True or False, got {value!r}."
                 )
             return (RelatedExists(path, outer, step, None, 0), ("C", value))
-        names = [s.name for s in after] + [info.field.name]
+        names = [s.name for s in after] + [(info.hybrid or info.field).name]
         if info.tail:
             names.append(info.tail)
         inner = Query(step.to_model)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from reinhardt_db.backends.vendors import features_for, operations_for
+from reinhardt_db.exceptions import FieldError
 from reinhardt_db.models.expressions import Expression, F
 from reinhardt_db.models.lookups import (
     CONSTANT_RESULTS,
@@ -26,7 +27,7 @@ from reinhardt_db.models.lookups import (
     NOT_NULL_RESULT,
 )
 from reinhardt_db.models.query_utils import Q
-from reinhardt_db.models.sql.context import CompileContext, Resolver, annotation_head
+from reinhardt_db.models.sql.context import CompileContext, PathInfo, Resolver, annotation_head
 from reinhardt_db.models.sql.joins import RelatedExists
 
 if TYPE_CHECKING:
@@ -291,6 +292,32 @@ def _nullable_column_ref(ctx: CompileContext, shape: Any) -> bool:
     return info.annotation is None and not info.transforms and bool(info.nullable)
 
 
+class _SchemaResolver(Resolver):
+    """Resolves a condition of the schema (``CheckConstraint``, a partial index): columns only.
+
+    A hybrid property is refused: migrations build tables from historical
+    models, which have none, so the condition would not apply there.
+    """
+
+    pad_lists = False  # DDL is compiled once; keep the list as written
+
+    def resolve_lookup(self, path: str) -> PathInfo:
+        return self._columns_only(path, super().resolve_lookup(path))
+
+    def resolve_ref(self, path: str) -> PathInfo:
+        return self._columns_only(path, super().resolve_ref(path))
+
+    def _columns_only(self, path: str, info: PathInfo) -> PathInfo:
+        if info.hybrid is not None:
+            shape = info.hybrid
+            raise FieldError(
+                f"{path!r} names the hybrid property {shape.model.__name__}.{shape.name}, "
+                "which a constraint or index condition cannot use (it is schema, and "
+                "migrations know no hybrids); write the fields its expression reads."
+            )
+        return info
+
+
 def q_to_clause(
     model: Any, q: Q, ops: DatabaseOperations | str, table: Any = None
 ) -> ColumnElement[bool]:
@@ -302,9 +329,7 @@ def q_to_clause(
     """
     backend = operations_for(ops)
     values: list[Any] = []
-    resolver = Resolver(model)
-    resolver.pad_lists = False  # DDL is compiled once; keep the list as written
-    node = parameterize_q(q, values, resolver)
+    node = parameterize_q(q, values, _SchemaResolver(model))
     ctx = CompileContext(
         model, backend, features_for(backend.vendor), values=values, table=table
     )

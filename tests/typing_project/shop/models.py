@@ -34,6 +34,26 @@ class Author(models.Model):
     class Meta:
         app_label = "shop"
 
+    @models.hybrid_property
+    def display(self) -> str:
+        return f"{self.name} <{self.email or ''}>"
+
+    # Another name for the expression function: mypy would report a redefinition.
+    @display.expression
+    def _display_sql(cls) -> models.Expression:
+        return models.Concat(
+            "name", models.Value(" <"), models.Coalesce("email", models.Value("")),
+            models.Value(">"),
+        )
+
+    @models.hybrid_method
+    def rated_above(self, rating: Decimal) -> bool:
+        return self.rating > rating
+
+    @rated_above.expression
+    def _rated_above_sql(cls, rating: Decimal) -> models.Q:
+        return models.Q(rating__gt=rating)
+
 
 class Product(models.Model):
     """Annotated: the constructor takes exactly these keywords, each optional."""

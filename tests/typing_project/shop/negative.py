@@ -29,6 +29,8 @@ async def mistakes() -> None:
     print((Author.objects.order_by("name")[0]).name)  # E: attr-defined
     for each in Author.objects:  # E: attr-defined
         print(each)
+    author.rated_above("high")  # E: arg-type
+    Author.rated_above(Decimal(1), 2)  # E: call-arg
     print(email, count, Decimal(1))
 
 

@@ -7,7 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Any, assert_type
 
-from reinhardt_db.models import Count, FieldRef, Manager, QuerySet
+from reinhardt_db.models import Count, FieldRef, HybridRef, Manager, QuerySet
 from reinhardt_db.models.pagination import Page
 from shop.models import ActiveManager, Author, EveryField, Product
 
@@ -52,6 +52,14 @@ async def reading() -> None:
     assert_type(page.next_cursor, str | None)
     assert_type(await qs.cache(ttl=60), list[Author])
     assert_type(Author.objects.cache(), QuerySet[Author])
+
+    assert_type(author.display, str)
+    assert_type(Author.display, HybridRef[str])
+    assert_type(author.rated_above(Decimal("1")), bool)
+    hybrid_qs = Author.objects.filter(Author.display.startswith("ann"), Author.rated_above(Decimal(4)))
+    assert_type(hybrid_qs, QuerySet[Author])
+    assert [a.display for a in await hybrid_qs] == ["ann <>"]
+    assert await Author.objects.filter(display="ann <>").values_list("name", flat=True) == ["ann"]
 
 
 async def writing() -> None:
