@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from reinhardt_db.backends import connections
 from reinhardt_db.contenttypes.models import ContentType, natural_key_of
-from reinhardt_db.models.related_managers import _RelatedSet, _subclass
+from reinhardt_db.models.related_managers import _RelatedSet
 
 if TYPE_CHECKING:
     from reinhardt_db.contenttypes.fields import GenericRelation
@@ -46,9 +46,7 @@ class GenericRelatedManager(_RelatedSet):
     """``post.comments``: the related model's manager narrowed to the rows pointing here."""
 
     def __new__(cls, instance: Any, relation: GenericRelation) -> Any:
-        model = relation.related_model
-        base = type(model._meta.default_manager or model._meta.base_manager)
-        return object.__new__(_subclass(cls, base))
+        return cls._made_for(relation.related_model)
 
     def __init__(self, instance: Any, relation: GenericRelation) -> None:
         self.relation = relation

@@ -142,6 +142,13 @@ def _unknown(model: Any, name: str, lookup: str) -> FieldError:
     )
 
 
+def _past_generic(through: str, part: str) -> FieldError:
+    return FieldError(
+        f"{through!r}: cannot prefetch past {part!r}, which reaches rows of several "
+        "models; prefetch it alone, then prefetch on each model's rows."
+    )
+
+
 def check_lookup(model: Any, lookup: Any) -> None:
     """Raise ``FieldError`` (with a hint) when ``lookup`` does not follow relations of ``model``."""
     prefetch = _normalize(lookup)
@@ -152,10 +159,7 @@ def check_lookup(model: Any, lookup: Any) -> None:
             raise _unknown(model, part, prefetch.prefetch_through)
         model = relation.related_model
         if model is None and depth < len(parts) - 1:  # a generic foreign key
-            raise FieldError(
-                f"{prefetch.prefetch_through!r}: cannot prefetch past {part!r}, which reaches "
-                "rows of several models; prefetch it alone, then prefetch on each model's rows."
-            )
+            raise _past_generic(prefetch.prefetch_through, part)
 
 
 async def prefetch_related_objects(
@@ -211,11 +215,7 @@ async def prefetch_related_objects(
             custom = getattr(relation, "prefetch_objects", None)
             if custom is not None:  # generic relations load themselves
                 if relation.related_model is None and not last:
-                    raise FieldError(
-                        f"{lookup.prefetch_through!r}: cannot prefetch past {part!r}, which "
-                        "reaches rows of several models; prefetch it alone, then prefetch on "
-                        "each model's rows."
-                    )
+                    raise _past_generic(lookup.prefetch_through, part)
                 level_objs = await custom(
                     level_objs, alias, lookup.queryset if last else None,
                     lookup.to_attr if last else None,

@@ -51,6 +51,12 @@ class _RelatedSet:
     model: Any
     _db: str | None
 
+    @classmethod
+    def _made_for(cls, model: Any) -> Any:
+        """A new manager of ``cls`` mixed with the class of ``model``'s default manager."""
+        base = type(model._meta.default_manager or model._meta.base_manager)
+        return object.__new__(_subclass(cls, base))
+
     def _init(self, instance: Any, model: Any, cache_name: str) -> None:
         base = model._meta.default_manager or model._meta.base_manager
         self.__dict__.update(base.__dict__)
@@ -112,9 +118,7 @@ class ReverseManyManager(_RelatedSet):
     """``user.posts``: the rows whose foreign key points at ``instance``."""
 
     def __new__(cls, instance: Any, rel: Any) -> Any:
-        model = rel.related_model
-        base = type(model._meta.default_manager or model._meta.base_manager)
-        return object.__new__(_subclass(cls, base))
+        return cls._made_for(rel.related_model)
 
     def __init__(self, instance: Any, rel: Any) -> None:
         self.rel = rel
@@ -258,9 +262,7 @@ class ManyToManyManager(_RelatedSet):
 
     def __new__(cls, instance: Any, rel: Any, reverse: bool) -> Any:
         field = rel.field
-        model = field.model if reverse else field.related_model
-        base = type(model._meta.default_manager or model._meta.base_manager)
-        return object.__new__(_subclass(cls, base))
+        return cls._made_for(field.model if reverse else field.related_model)
 
     def __init__(self, instance: Any, rel: Any, reverse: bool) -> None:
         field = rel.field
